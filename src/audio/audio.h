@@ -1,0 +1,46 @@
+/* audio — PCM buffers, silence trimming and encoding to Ogg Opus / WAV / MP3.
+ * Pure functions on caller-owned buffers; safe from any thread (each call has its own
+ * encoder state). */
+#ifndef RECITE_AUDIO_H
+#define RECITE_AUDIO_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct pcm {
+    int16_t *samples;   /* mono, malloc'd, owned by the struct */
+    size_t count;
+    size_t cap;
+    int rate;           /* Hz */
+};
+
+struct buf {
+    unsigned char *data;  /* malloc'd */
+    size_t len, cap;
+};
+
+#define AUDIO_PAD_START_MS 40   /* silence kept before speech after trimming */
+#define AUDIO_PAD_END_MS 120    /* silence kept after speech: a natural breath between blocks */
+#define AUDIO_OPUS_BITRATE 32000
+#define AUDIO_OPUS_COMPLEXITY 5 /* measured: see docs/DESIGN.md */
+
+int pcm_append(struct pcm *p, const int16_t *s, size_t n);  /* 0 or -1 (ENOMEM) */
+void pcm_free(struct pcm *p);
+int64_t pcm_duration_ms(const struct pcm *p);              /* exact: count * 1000 / rate */
+
+/* Trims leading/trailing silence down to the fixed pads. Returns the number of samples
+ * removed from the start (so callers can shift word timings). All-silent input becomes
+ * empty (count 0). */
+size_t pcm_trim_silence(struct pcm *p, int pad_start_ms, int pad_end_ms);
+
+int buf_append(struct buf *b, const void *d, size_t n);    /* 0 or -1 */
+void buf_free(struct buf *b);
+
+/* Encoders: 0 on success, or -1 with a message in err. `out` is appended to. */
+int audio_encode_opus(const struct pcm *p, struct buf *out, char *err, size_t errlen);
+int audio_encode_wav(const struct pcm *p, struct buf *out, char *err, size_t errlen);
+int audio_encode_mp3(const struct pcm *p, struct buf *out, char *err, size_t errlen);
+
+/* Duration in ms of an Ogg Opus stream from its last granule position minus pre-skip;
+ * -1 if the bytes are not a valid Ogg Opus stream. Used to validate stored/uploaded audio. */
+int64_t audio_opus_duration_ms(const unsigned char *data, size_t len);
+#endif

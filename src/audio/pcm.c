@@ -1,0 +1,157 @@
+/* pcm — growable PCM and byte buffers, and silence trimming.
+ * Pure functions on caller-owned structs; any thread (no shared state). A struct pcm or
+ * struct buf owns its malloc'd array; *_free releases it and leaves an empty struct. */
+#include "audio/audio.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Grows an array of `elem`-sized items so that it holds at least `need`; doubles so that
+ * appending sample by sample stays linear. */
+static int grow(void **data, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 4096 / elem;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return -1;
+        ncap *= 2;
+    }
+    if (ncap > SIZE_MAX / elem)
+        return -1;
+    void *n = realloc(*data, ncap * elem);
+    if (!n)
+        return -1;
+    *data = n;
+    *cap = ncap;
+    return 0;
+}
+
+int pcm_append(struct pcm *p, const int16_t *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (n > SIZE_MAX - p->count)
+        return -1;
+    void *data = p->samples;
+    if (grow(&data, &p->cap, p->count + n, sizeof *p->samples) < 0)
+        return -1;
+    p->samples = data;
+    memcpy(p->samples + p->count, s, n * sizeof *s);
+    p->count += n;
+    return 0;
+}
+
+void pcm_free(struct pcm *p)
+{
+    if (!p)
+        return;
+    free(p->samples);
+    p->samples = NULL;
+    p->count = p->cap = 0;
+}
+
+int64_t pcm_duration_ms(const struct pcm *p)
+{
+    if (!p || p->rate <= 0)
+        return 0;
+    return (int64_t)p->count * 1000 / p->rate;
+}
+
+int buf_append(struct buf *b, const void *d, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (n > SIZE_MAX - b->len)
+        return -1;
+    void *data = b->data;
+    if (grow(&data, &b->cap, b->len + n, 1) < 0)
+        return -1;
+    b->data = data;
+    memcpy(b->data + b->len, d, n);
+    b->len += n;
+    return 0;
+}
+
+void buf_free(struct buf *b)
+{
+    if (!b)
+        return;
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Speech detection. A sample is "loud" above 1% of full scale: espeak-ng, flite and
+ * decoded network audio all sit at or near digital zero between utterances, while the
+ * quietest speech onsets (fricatives) reach several percent. A single loud sample is not
+ * enough (clicks, dither spikes): the loud sample must start (or end) a 5 ms window in
+ * which at least a quarter of the samples are loud — a voiced sound crosses zero, so we
+ * cannot ask for every sample. */
+#define TRIM_THRESHOLD 328      /* ~1% of 32767 */
+#define TRIM_WINDOW_MS 5
+
+static int loud(int16_t s)
+{
+    return s > TRIM_THRESHOLD || s < -TRIM_THRESHOLD;
+}
+
+size_t pcm_trim_silence(struct pcm *p, int pad_start_ms, int pad_end_ms)
+{
+    if (!p || p->count == 0)
+        return 0;
+    size_t n = p->count;
+    int rate = p->rate > 0 ? p->rate : 1;
+    size_t w = (size_t)rate * TRIM_WINDOW_MS / 1000;
+    if (w == 0)
+        w = 1;
+    if (w > n)
+        w = n;
+    size_t need = w / 4 ? w / 4 : 1;
+
+    /* Forward: count of loud samples in [i, i + w) slides along. */
+    size_t cnt = 0, start = n;
+    for (size_t i = 0; i < w; i++)
+        cnt += (size_t)loud(p->samples[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (loud(p->samples[i]) && cnt >= need) {
+            start = i;
+            break;
+        }
+        cnt -= (size_t)loud(p->samples[i]);
+        if (i + w < n)
+            cnt += (size_t)loud(p->samples[i + w]);
+    }
+    if (start == n) {
+        /* Nothing to say: everything is "removed from the start". */
+        p->count = 0;
+        return n;
+    }
+
+    /* Backward: count of loud samples in (i - w, i]. */
+    size_t end = start;   /* last loud sample, inclusive */
+    cnt = 0;
+    for (size_t i = 0; i < w; i++)
+        cnt += (size_t)loud(p->samples[n - 1 - i]);
+    for (size_t i = n; i-- > start;) {
+        if (loud(p->samples[i]) && cnt >= need) {
+            end = i;
+            break;
+        }
+        cnt -= (size_t)loud(p->samples[i]);
+        if (i >= w)
+            cnt += (size_t)loud(p->samples[i - w]);
+    }
+
+    size_t pad_s = pad_start_ms > 0 ? (size_t)pad_start_ms * (size_t)rate / 1000 : 0;
+    size_t pad_e = pad_end_ms > 0 ? (size_t)pad_end_ms * (size_t)rate / 1000 : 0;
+    /* The pads are at most what the input had: we never invent silence, because the caller
+     * shifts word timings by the (unsigned) number of samples removed. */
+    size_t from = start > pad_s ? start - pad_s : 0;
+    size_t to = end + 1 + (pad_e < n - end - 1 ? pad_e : n - end - 1);
+    if (from > 0)
+        memmove(p->samples, p->samples + from, (to - from) * sizeof *p->samples);
+    p->count = to - from;
+    return from;
+}

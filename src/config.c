@@ -1,0 +1,207 @@
+/* config — the option table. Every flag, its default and its help line live in one row, so
+ * --help, parsing and defaults can never disagree. Main thread only. */
+#include "config.h"
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum opt_type { OPT_INT, OPT_STR, OPT_FLAG };
+
+#define ON(c) (1u << (c))
+#define SERVE_ONLY ON(CMD_SERVE)
+#define WORKERS (ON(CMD_SERVE) | ON(CMD_WORKER))
+#define SYNTH (ON(CMD_SAY) | ON(CMD_EXPORT))
+
+struct opt {
+    const char *name;
+    enum opt_type type;
+    size_t offset;
+    const char *def;
+    unsigned commands;
+    const char *help;
+};
+
+#define F(field) offsetof(struct config, field)
+static const struct opt opts[] = {
+    { "host", OPT_STR, F(host), "127.0.0.1", SERVE_ONLY, "address to listen on" },
+    { "port", OPT_INT, F(port), "8080", SERVE_ONLY, "TCP port" },
+    { "data", OPT_STR, F(data_dir), "./recite-data", SERVE_ONLY | ON(CMD_EXPORT), "data directory (SQLite database)" },
+    { "workers", OPT_INT, F(workers), "2", WORKERS, "TTS worker threads (0: none in this process)" },
+    { "redis", OPT_STR, F(redis), NULL, WORKERS, "redis://host:port/db for distributed mode" },
+    { "buffer-behind", OPT_INT, F(buffer_behind), "8", SERVE_ONLY, "eviction window: blocks kept behind the cursor" },
+    { "buffer-ahead", OPT_INT, F(buffer_ahead), "16", SERVE_ONLY, "eviction window: blocks kept ahead of the cursor" },
+    { "visibility-timeout", OPT_INT, F(visibility_timeout_s), "30", WORKERS, "seconds before a running job is taken back and retried" },
+    { "max-body-mb", OPT_INT, F(max_body_mb), "10", SERVE_ONLY, "largest accepted request body (MiB), 413 beyond" },
+    { "hot-cache-mb", OPT_INT, F(hot_cache_mb), "64", SERVE_ONLY, "in-memory cache of recent audio (MiB)" },
+    { "max-connections", OPT_INT, F(max_connections), "20000", SERVE_ONLY, "simultaneous connections before new ones are refused" },
+    { "web", OPT_STR, F(web_dir), NULL, SERVE_ONLY, "directory of the web player (default: web/ next to the binary's parent)" },
+    { "model", OPT_STR, F(model), "espeak", SYNTH, "TTS model" },
+    { "voice", OPT_STR, F(voice), "en-us", SYNTH, "voice of the model" },
+    { "o", OPT_STR, F(output), NULL, SYNTH, "output file (.ogg, .wav or .mp3)" },
+    { "verbose", OPT_FLAG, F(verbose), "0", ~0u, "log debug messages" },
+    { "help", OPT_FLAG, F(help), "0", ~0u, "show this help" },
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+static const struct {
+    const char *name, *synopsis, *summary;
+} commands[CMD_COUNT] = {
+    [CMD_SERVE] = { "serve", "recite serve [options]", "run the server: web page, HTTP API, WebSocket and TTS workers" },
+    [CMD_WORKER] = { "worker", "recite worker --redis URL [--workers N]", "pull TTS jobs from Redis (distributed mode)" },
+    [CMD_SAY] = { "say", "recite say [--model M] [--voice V] -o FILE \"text\"   (or text on stdin)", "synthesize text to .ogg, .wav or .mp3" },
+    [CMD_VOICES] = { "voices", "recite voices", "list models and voices, one per line, with language" },
+    [CMD_EXPORT] = { "export", "recite export [--data DIR] DOC_ID -o FILE  |  recite export FILE.md -o FILE", "a whole document to one audio file" },
+};
+
+static void set_value(struct config *cfg, const struct opt *o, const char *v)
+{
+    void *field = (char *)cfg + o->offset;
+    if (o->type == OPT_STR) {
+        free(*(char **)field);
+        *(char **)field = v ? strdup(v) : NULL;
+    } else {
+        *(int *)field = v ? atoi(v) : 0;
+    }
+}
+
+static int parse_int(const char *s, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0 || v > 1000000000)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+void config_usage(FILE *f, enum command cmd)
+{
+    if (cmd >= CMD_COUNT) {
+        fprintf(f, "usage: recite <command> [options]\n\ncommands:\n");
+        for (int i = 0; i < CMD_COUNT; i++)
+            fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "\n`recite <command> --help` shows the options of a command.\n");
+        return;
+    }
+    fprintf(f, "usage: %s\n%s\n\noptions:\n", commands[cmd].synopsis, commands[cmd].summary);
+    for (size_t i = 0; i < NOPTS; i++) {
+        if (!(opts[i].commands & ON(cmd)))
+            continue;
+        char flag[40];
+        snprintf(flag, sizeof flag, "%s%s%s", strlen(opts[i].name) == 1 ? "-" : "--", opts[i].name,
+                 opts[i].type == OPT_FLAG ? "" : opts[i].type == OPT_INT ? " N" : " VALUE");
+        fprintf(f, "  %-26s %s", flag, opts[i].help);
+        if (opts[i].def && opts[i].type != OPT_FLAG)
+            fprintf(f, " (default %s)", opts[i].def);
+        fputc('\n', f);
+    }
+}
+
+static const struct opt *find_opt(const char *name, size_t len, enum command cmd)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strlen(opts[i].name) == len && !strncmp(opts[i].name, name, len) &&
+            (opts[i].commands & ON(cmd)))
+            return &opts[i];
+    return NULL;
+}
+
+int config_parse(struct config *cfg, int argc, char **argv)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->cmd = CMD_COUNT;
+    if (argc < 2) {
+        config_usage(stderr, CMD_COUNT);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        config_usage(stdout, CMD_COUNT);
+        return 1;
+    }
+    for (int i = 0; i < CMD_COUNT; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            cfg->cmd = (enum command)i;
+    if (cfg->cmd == CMD_COUNT) {
+        fprintf(stderr, "recite: unknown command '%s'\n", argv[1]);
+        config_usage(stderr, CMD_COUNT);
+        return 2;
+    }
+    for (size_t i = 0; i < NOPTS; i++)
+        set_value(cfg, &opts[i], opts[i].def);
+    cfg->args = calloc((size_t)argc, sizeof *cfg->args);
+
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !a[1] || !strcmp(a, "--")) {
+            if (!strcmp(a, "--") ) {
+                while (++i < argc)
+                    cfg->args[cfg->nargs++] = argv[i];
+                break;
+            }
+            cfg->args[cfg->nargs++] = argv[i];
+            continue;
+        }
+        const char *name = a + (a[1] == '-' ? 2 : 1);
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        const struct opt *o = find_opt(name, nlen, cfg->cmd);
+        if (!o && nlen == 1 && *name == 'h')
+            o = find_opt("help", 4, cfg->cmd);
+        if (!o) {
+            fprintf(stderr, "recite %s: unknown option '%s'\n", commands[cfg->cmd].name, a);
+            goto usage;
+        }
+        if (o->type == OPT_FLAG) {
+            if (eq) {
+                fprintf(stderr, "recite %s: option '--%s' takes no value\n", commands[cfg->cmd].name, o->name);
+                goto usage;
+            }
+            *(int *)((char *)cfg + o->offset) = 1;
+            continue;
+        }
+        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!v) {
+            fprintf(stderr, "recite %s: option '%s' needs a value\n", commands[cfg->cmd].name, a);
+            goto usage;
+        }
+        if (o->type == OPT_INT) {
+            int n;
+            if (parse_int(v, &n)) {
+                fprintf(stderr, "recite %s: option '--%s' needs a non-negative integer, got '%s'\n",
+                        commands[cfg->cmd].name, o->name, v);
+                goto usage;
+            }
+            *(int *)((char *)cfg + o->offset) = n;
+        } else {
+            set_value(cfg, o, v);
+        }
+    }
+    if (cfg->help) {
+        config_usage(stdout, cfg->cmd);
+        return 1;
+    }
+    if (cfg->cmd == CMD_SERVE && (cfg->port < 1 || cfg->port > 65535)) {
+        fprintf(stderr, "recite serve: --port must be 1..65535\n");
+        goto usage;
+    }
+    if (cfg->cmd == CMD_WORKER && !cfg->redis) {
+        fprintf(stderr, "recite worker: --redis URL is required\n");
+        goto usage;
+    }
+    return 0;
+usage:
+    config_usage(stderr, cfg->cmd);
+    return 2;
+}
+
+void config_free(struct config *cfg)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (opts[i].type == OPT_STR) {
+            free(*(char **)((char *)cfg + opts[i].offset));
+            *(char **)((char *)cfg + opts[i].offset) = NULL;
+        }
+    free(cfg->args);
+    cfg->args = NULL;
+}

@@ -1,0 +1,38 @@
+/* config — one option table: flags, defaults and --help text all come from it. */
+#ifndef RECITE_CONFIG_H
+#define RECITE_CONFIG_H
+#include <stdio.h>
+
+enum command { CMD_SERVE, CMD_WORKER, CMD_SAY, CMD_VOICES, CMD_EXPORT, CMD_COUNT };
+
+struct config {
+    enum command cmd;
+    char *host;
+    int port;
+    char *data_dir;
+    int workers;
+    char *redis;
+    int buffer_behind;
+    int buffer_ahead;
+    int visibility_timeout_s;
+    int max_body_mb;
+    int hot_cache_mb;
+    int max_connections;
+    char *web_dir;
+    int verbose;
+    /* say / export */
+    char *model;
+    char *voice;
+    char *output;
+    int help;
+    /* positional arguments (text for `say`, ids/files for `export`) */
+    char **args;
+    int nargs;
+};
+
+/* Parses argv (argv[1] is the command). Returns 0, or 2 after printing usage to stderr
+ * for bad flags, or 1 when --help was printed to stdout (caller exits 0). */
+int config_parse(struct config *cfg, int argc, char **argv);
+void config_usage(FILE *f, enum command cmd);
+void config_free(struct config *cfg);
+#endif

@@ -1,0 +1,66 @@
+/* engine — the speech engine interface. An engine lists its voices once at start-up
+ * (engines_init, main thread) and synthesizes on worker threads. Each worker thread
+ * creates its own engine instance with ops->create(); an engine that is not thread-safe
+ * serializes internally (espeak-ng: one process-global lock, see espeak.c). */
+#ifndef RECITE_ENGINE_H
+#define RECITE_ENGINE_H
+#include <stddef.h>
+#include "audio/audio.h"
+
+struct voice_info {
+    char slug[64];   /* e.g. "en-us" */
+    char name[96];   /* human name, e.g. "English (America)" */
+    char lang[32];   /* BCP-47 tag, e.g. "en-US" */
+};
+
+struct word_timing {
+    int start_ms, end_ms;   /* in the (trimmed) audio */
+    int offset, length;     /* UTF-16 code units into the block text */
+};
+
+struct synth_result {
+    struct pcm pcm;
+    struct word_timing *words;  /* malloc'd, may be NULL */
+    int word_count;
+};
+void synth_result_free(struct synth_result *r);
+
+struct engine;  /* per-thread instance, opaque */
+
+struct engine_ops {
+    const char *slug;   /* model slug: "espeak", "flite", "openai" */
+    const char *name;   /* human name */
+    /* Once, on the main thread, before any create(). Fills the voice list. */
+    int (*global_init)(struct voice_info **voices, int *count, char *err, size_t errlen);
+    void (*global_cleanup)(void);
+    struct engine *(*create)(char *err, size_t errlen);
+    void (*destroy)(struct engine *e);
+    /* Synthesize text with a voice slug. 0 on success (pcm may be empty: nothing to say),
+     * -1 with a message in err on failure. Word timings are in UTF-16 units of `text`. */
+    int (*synthesize)(struct engine *e, const char *voice, const char *text,
+                      struct synth_result *out, char *err, size_t errlen);
+};
+
+struct model {
+    const struct engine_ops *ops;
+    struct voice_info *voices;
+    int voice_count;
+};
+
+/* Registry (engines.c): initialise every available engine; a failing engine is logged
+ * and left out. Returns the number of models. */
+int engines_init(char *err, size_t errlen);
+void engines_cleanup(void);
+int engines_count(void);
+const struct model *engines_get(int i);
+const struct model *engines_find(const char *slug);
+const struct voice_info *model_find_voice(const struct model *m, const char *voice);
+/* Default model and voice for `recite say` and the page: espeak / en-us. */
+#define ENGINE_DEFAULT_MODEL "espeak"
+#define ENGINE_DEFAULT_VOICE "en-us"
+
+/* Full pipeline used by workers and `recite say`: synthesize, trim silence (shifting word
+ * timings), leaving PCM ready to encode. */
+int engine_render(const struct model *m, struct engine *e, const char *voice,
+                  const char *text, struct synth_result *out, char *err, size_t errlen);
+#endif

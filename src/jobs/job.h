@@ -1,0 +1,56 @@
+/* job — one synthesis of one variant, and the events that report its progress.
+ * Ownership: a job lives inside a queue; workers get a `struct job_ticket` copy (they
+ * never hold pointers into the queue). Events are created by the queue (any thread) and
+ * consumed and freed by the service thread. */
+#ifndef RECITE_JOB_H
+#define RECITE_JOB_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Who wants a variant: a connection's block of a document. Never a socket pointer. */
+struct requester {
+    uint64_t conn_id;
+    char doc_id[40];
+    int idx;
+    int cursor;       /* the requester's cursor for ordering (nearest first) */
+};
+
+/* What a worker needs to run a job. */
+struct job_ticket {
+    char hash[65];
+    char model[32];
+    char voice[64];
+    char *text;          /* owned by the ticket */
+    uint64_t attempt;    /* identifies this try; a stale completion is recognised by it */
+    int tries;
+};
+void job_ticket_free(struct job_ticket *t);
+
+enum job_event_type { JOB_EV_PROCESSING, JOB_EV_CACHED, JOB_EV_SKIPPED, JOB_EV_ERROR };
+
+/* The outcome of a job as the worker reports it. */
+struct job_result {
+    enum job_event_type type;   /* CACHED, SKIPPED or ERROR */
+    int64_t duration_ms;
+    unsigned char *audio;       /* Ogg Opus bytes (owned) for the hot cache, may be NULL */
+    size_t audio_len;
+    char *word_timings;         /* JSON array text (owned), may be NULL */
+    char error[256];
+    bool synthesized;           /* false when the audio was already stored */
+};
+
+struct job_event {
+    enum job_event_type type;
+    char hash[65];
+    char model[32];
+    char voice[64];
+    struct requester *reqs;     /* snapshot of who wanted it, owned */
+    int nreqs;
+    struct job_result result;   /* for CACHED/SKIPPED/ERROR */
+    bool recoverable;
+    struct job_event *next;
+};
+void job_event_free(struct job_event *ev);
+void job_result_free(struct job_result *r);
+#endif

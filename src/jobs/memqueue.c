@@ -1,0 +1,445 @@
+/* memqueue — the in-process job queue (embedded mode).
+ *
+ * Threads: the service thread calls submit/evict/conn_gone/reap/drain; worker threads
+ * block in take() and report with finish(). One mutex guards everything; a condvar wakes
+ * takers; events go to a list that the service thread swaps out in drain(), after the
+ * notify callback (lws_cancel_service) woke it. Workers receive copies (tickets), never
+ * pointers into the queue, so eviction can free a job at any time.
+ *
+ * Order: connections are served round-robin (the connection after the one served last),
+ * and within a connection the job nearest to that connection's cursor runs first (ahead
+ * of the cursor wins a tie). So one reader's long prefetch never delays another reader's
+ * first block. */
+#include "jobs/queue.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+enum { MJOB_QUEUED, MJOB_RUNNING };
+
+struct mjob {
+    char hash[65];
+    char model[32];
+    char voice[64];
+    char *text;
+    int state;
+    int tries;
+    uint64_t attempt;
+    int64_t taken_at;
+    uint64_t seq;
+    struct requester *reqs;
+    int nreqs, cap;
+    struct mjob *next;
+};
+
+struct memqueue {
+    struct queue base;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct mjob *jobs;
+    struct job_event *ev_head, *ev_tail;
+    uint64_t next_attempt, next_seq, last_conn;
+    int visibility_ms, max_tries;
+    int shutting_down;
+    queue_notify_fn notify;
+    void *notify_arg;
+};
+
+int64_t queue_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct mjob *find_job(struct memqueue *mq, const char *hash)
+{
+    for (struct mjob *j = mq->jobs; j; j = j->next)
+        if (!strcmp(j->hash, hash))
+            return j;
+    return NULL;
+}
+
+static void unlink_job(struct memqueue *mq, struct mjob *job)
+{
+    for (struct mjob **pp = &mq->jobs; *pp; pp = &(*pp)->next)
+        if (*pp == job) {
+            *pp = job->next;
+            break;
+        }
+    free(job->text);
+    free(job->reqs);
+    free(job);
+}
+
+/* Queues an event carrying a snapshot (or, with `move`, the job's own list) of requesters. */
+static void push_event(struct memqueue *mq, enum job_event_type type, struct mjob *job, int move,
+                       struct job_result *res, int recoverable)
+{
+    struct job_event *ev = calloc(1, sizeof *ev);
+    if (!ev) {
+        if (res)
+            job_result_free(res);
+        return;
+    }
+    ev->type = type;
+    memcpy(ev->hash, job->hash, sizeof ev->hash);
+    memcpy(ev->model, job->model, sizeof ev->model);
+    memcpy(ev->voice, job->voice, sizeof ev->voice);
+    if (move) {
+        ev->reqs = job->reqs;
+        ev->nreqs = job->nreqs;
+        job->reqs = NULL;
+        job->nreqs = job->cap = 0;
+    } else if (job->nreqs) {
+        ev->reqs = malloc((size_t)job->nreqs * sizeof *ev->reqs);
+        if (ev->reqs) {
+            memcpy(ev->reqs, job->reqs, (size_t)job->nreqs * sizeof *ev->reqs);
+            ev->nreqs = job->nreqs;
+        }
+    }
+    if (res) {
+        ev->result = *res;
+        memset(res, 0, sizeof *res);
+    }
+    ev->recoverable = recoverable;
+    if (mq->ev_tail)
+        mq->ev_tail->next = ev;
+    else
+        mq->ev_head = ev;
+    mq->ev_tail = ev;
+}
+
+static int mq_submit(struct queue *q, const char *hash, const char *model, const char *voice,
+                     const char *text, const struct requester *r, enum submit_state *state)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    int rc = 0;
+    pthread_mutex_lock(&mq->lock);
+    struct mjob *job = find_job(mq, hash);
+    if (!job) {
+        job = calloc(1, sizeof *job);
+        if (!job || !(job->text = strdup(text))) {
+            free(job);
+            rc = -1;
+            goto out;
+        }
+        memcpy(job->hash, hash, 65);
+        snprintf(job->model, sizeof job->model, "%s", model);
+        snprintf(job->voice, sizeof job->voice, "%s", voice);
+        job->state = MJOB_QUEUED;
+        job->seq = mq->next_seq++;
+        job->next = mq->jobs;
+        mq->jobs = job;
+        pthread_cond_signal(&mq->cond);
+    }
+    *state = job->state == MJOB_RUNNING ? SUBMIT_PROCESSING : SUBMIT_QUEUED;
+    for (int i = 0; i < job->nreqs; i++) {
+        struct requester *e = &job->reqs[i];
+        if (e->conn_id == r->conn_id && e->idx == r->idx && !strcmp(e->doc_id, r->doc_id)) {
+            e->cursor = r->cursor;
+            goto out;
+        }
+    }
+    if (job->nreqs == job->cap) {
+        int cap = job->cap ? job->cap * 2 : 4;
+        struct requester *n = realloc(job->reqs, (size_t)cap * sizeof *n);
+        if (!n) {
+            rc = -1;
+            goto out;
+        }
+        job->reqs = n;
+        job->cap = cap;
+    }
+    job->reqs[job->nreqs++] = *r;
+out:
+    pthread_mutex_unlock(&mq->lock);
+    return rc;
+}
+
+static int add_evicted(struct evicted **out, int *nout, const struct mjob *job,
+                       const struct requester *r)
+{
+    struct evicted *n = realloc(*out, (size_t)(*nout + 1) * sizeof *n);
+    if (!n)
+        return -1;
+    *out = n;
+    struct evicted *e = &n[(*nout)++];
+    e->conn_id = r->conn_id;
+    memcpy(e->doc_id, r->doc_id, sizeof e->doc_id);
+    e->idx = r->idx;
+    memcpy(e->model, job->model, sizeof e->model);
+    memcpy(e->voice, job->voice, sizeof e->voice);
+    return 0;
+}
+
+/* Removes queued requesters of (conn, doc) that `drop` selects; frees jobs left unwanted. */
+static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id, int cursor,
+                       int lo, int hi, const char *model, const char *voice,
+                       struct evicted **out, int *nout)
+{
+    int added = 0;
+    pthread_mutex_lock(&mq->lock);
+    struct mjob *job = mq->jobs;
+    while (job) {
+        struct mjob *next = job->next;
+        int voice_differs = model && (strcmp(job->model, model) || strcmp(job->voice, voice));
+        for (int i = 0; i < job->nreqs;) {
+            struct requester *r = &job->reqs[i];
+            if (r->conn_id != conn_id || strcmp(r->doc_id, doc_id)) {
+                i++;
+                continue;
+            }
+            if (!model)
+                r->cursor = cursor;
+            int drop = job->state == MJOB_QUEUED &&
+                       (model ? voice_differs : (r->idx < lo || r->idx > hi));
+            if (!drop) {
+                i++;
+                continue;
+            }
+            if (add_evicted(out, nout, job, r) == 0)
+                added++;
+            job->reqs[i] = job->reqs[--job->nreqs];
+        }
+        if (job->state == MJOB_QUEUED && job->nreqs == 0)
+            unlink_job(mq, job);
+        job = next;
+    }
+    pthread_mutex_unlock(&mq->lock);
+    return added;
+}
+
+static int mq_evict_window(struct queue *q, uint64_t conn_id, const char *doc_id, int cursor,
+                           int lo, int hi, struct evicted **out, int *nout)
+{
+    return evict_where((struct memqueue *)q, conn_id, doc_id, cursor, lo, hi, NULL, NULL, out, nout);
+}
+
+static int mq_evict_other_voices(struct queue *q, uint64_t conn_id, const char *doc_id,
+                                 const char *model, const char *voice, struct evicted **out,
+                                 int *nout)
+{
+    return evict_where((struct memqueue *)q, conn_id, doc_id, 0, 0, 0, model, voice, out, nout);
+}
+
+static void mq_conn_gone(struct queue *q, uint64_t conn_id)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    pthread_mutex_lock(&mq->lock);
+    struct mjob *job = mq->jobs;
+    while (job) {
+        struct mjob *next = job->next;
+        for (int i = 0; i < job->nreqs;)
+            if (job->reqs[i].conn_id == conn_id)
+                job->reqs[i] = job->reqs[--job->nreqs];
+            else
+                i++;
+        if (job->state == MJOB_QUEUED && job->nreqs == 0)
+            unlink_job(mq, job);
+        job = next;
+    }
+    pthread_mutex_unlock(&mq->lock);
+}
+
+/* Picks the next job: round-robin over connections, nearest-to-cursor within one. */
+static struct mjob *pick(struct memqueue *mq)
+{
+    uint64_t next_conn = 0, min_conn = 0;
+    int have_next = 0, have_min = 0;
+    for (struct mjob *j = mq->jobs; j; j = j->next) {
+        if (j->state != MJOB_QUEUED)
+            continue;
+        for (int i = 0; i < j->nreqs; i++) {
+            uint64_t c = j->reqs[i].conn_id;
+            if (!have_min || c < min_conn)
+                min_conn = c, have_min = 1;
+            if (c > mq->last_conn && (!have_next || c < next_conn))
+                next_conn = c, have_next = 1;
+        }
+    }
+    if (!have_min)
+        return NULL;
+    uint64_t conn = have_next ? next_conn : min_conn;
+    struct mjob *best = NULL;
+    long best_key = 0;
+    for (struct mjob *j = mq->jobs; j; j = j->next) {
+        if (j->state != MJOB_QUEUED)
+            continue;
+        for (int i = 0; i < j->nreqs; i++) {
+            const struct requester *r = &j->reqs[i];
+            if (r->conn_id != conn)
+                continue;
+            long d = (long)r->idx - r->cursor;
+            long key = d >= 0 ? 2 * d : -2 * d + 1;   /* ahead of the cursor wins a tie */
+            if (!best || key < best_key || (key == best_key && j->seq < best->seq))
+                best = j, best_key = key;
+        }
+    }
+    mq->last_conn = conn;
+    return best;
+}
+
+static int mq_take(struct queue *q, struct job_ticket *t)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    pthread_mutex_lock(&mq->lock);
+    struct mjob *job;
+    while (!mq->shutting_down && !(job = pick(mq)))
+        pthread_cond_wait(&mq->cond, &mq->lock);
+    if (mq->shutting_down) {
+        pthread_mutex_unlock(&mq->lock);
+        return -1;
+    }
+    job->state = MJOB_RUNNING;
+    job->tries++;
+    job->attempt = ++mq->next_attempt;
+    job->taken_at = queue_now_ms();
+    memset(t, 0, sizeof *t);
+    memcpy(t->hash, job->hash, sizeof t->hash);
+    memcpy(t->model, job->model, sizeof t->model);
+    memcpy(t->voice, job->voice, sizeof t->voice);
+    t->text = strdup(job->text);
+    t->attempt = job->attempt;
+    t->tries = job->tries;
+    push_event(mq, JOB_EV_PROCESSING, job, 0, NULL, 0);
+    pthread_mutex_unlock(&mq->lock);
+    mq->notify(mq->notify_arg);
+    return t->text ? 0 : -1;
+}
+
+static void mq_finish(struct queue *q, const struct job_ticket *t, struct job_result *res)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    int notify = 0;
+    pthread_mutex_lock(&mq->lock);
+    struct mjob *job = find_job(mq, t->hash);
+    if (!job) {
+        /* Already finished by another attempt (a slow original and its retry). */
+        job_result_free(res);
+    } else if (res->type == JOB_EV_ERROR) {
+        if (job->attempt != t->attempt) {
+            job_result_free(res);           /* a newer attempt is in charge */
+        } else if (job->tries < mq->max_tries && job->nreqs > 0) {
+            job->state = MJOB_QUEUED;       /* retry */
+            job_result_free(res);
+            pthread_cond_signal(&mq->cond);
+        } else {
+            push_event(mq, JOB_EV_ERROR, job, 1, res, 1);
+            unlink_job(mq, job);
+            notify = 1;
+        }
+    } else {
+        push_event(mq, res->type, job, 1, res, 0);
+        unlink_job(mq, job);
+        notify = 1;
+    }
+    pthread_mutex_unlock(&mq->lock);
+    if (notify)
+        mq->notify(mq->notify_arg);
+}
+
+static void mq_reap(struct queue *q, int64_t now_ms)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    int notify = 0;
+    pthread_mutex_lock(&mq->lock);
+    struct mjob *job = mq->jobs;
+    while (job) {
+        struct mjob *next = job->next;
+        if (job->state == MJOB_RUNNING && now_ms - job->taken_at > mq->visibility_ms) {
+            if (job->nreqs == 0) {
+                unlink_job(mq, job);        /* nobody waits for it: no retry */
+            } else if (job->tries >= mq->max_tries) {
+                struct job_result res = { .type = JOB_EV_ERROR };
+                snprintf(res.error, sizeof res.error, "synthesis timed out %d times", job->tries);
+                push_event(mq, JOB_EV_ERROR, job, 1, &res, 1);
+                unlink_job(mq, job);
+                notify = 1;
+            } else {
+                job->state = MJOB_QUEUED;
+                pthread_cond_signal(&mq->cond);
+            }
+        }
+        job = next;
+    }
+    pthread_mutex_unlock(&mq->lock);
+    if (notify)
+        mq->notify(mq->notify_arg);
+}
+
+static struct job_event *mq_drain(struct queue *q)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    pthread_mutex_lock(&mq->lock);
+    struct job_event *ev = mq->ev_head;
+    mq->ev_head = mq->ev_tail = NULL;
+    pthread_mutex_unlock(&mq->lock);
+    return ev;
+}
+
+static void mq_stats(struct queue *q, int *queued, int *running)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    int nq = 0, nr = 0;
+    pthread_mutex_lock(&mq->lock);
+    for (struct mjob *j = mq->jobs; j; j = j->next)
+        j->state == MJOB_RUNNING ? nr++ : nq++;
+    pthread_mutex_unlock(&mq->lock);
+    *queued = nq;
+    *running = nr;
+}
+
+static void mq_shutdown(struct queue *q)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    pthread_mutex_lock(&mq->lock);
+    mq->shutting_down = 1;
+    pthread_cond_broadcast(&mq->cond);
+    pthread_mutex_unlock(&mq->lock);
+}
+
+static void mq_destroy(struct queue *q)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    if (!mq)
+        return;
+    while (mq->jobs)
+        unlink_job(mq, mq->jobs);
+    job_event_free(mq->ev_head);
+    pthread_mutex_destroy(&mq->lock);
+    pthread_cond_destroy(&mq->cond);
+    free(mq);
+}
+
+static const struct queue_ops memqueue_ops = {
+    .submit = mq_submit,
+    .evict_window = mq_evict_window,
+    .evict_other_voices = mq_evict_other_voices,
+    .conn_gone = mq_conn_gone,
+    .take = mq_take,
+    .finish = mq_finish,
+    .reap = mq_reap,
+    .drain = mq_drain,
+    .stats = mq_stats,
+    .shutdown = mq_shutdown,
+    .destroy = mq_destroy,
+};
+
+struct queue *memqueue_create(int visibility_timeout_ms, int max_tries, queue_notify_fn notify,
+                              void *notify_arg)
+{
+    struct memqueue *mq = calloc(1, sizeof *mq);
+    if (!mq)
+        return NULL;
+    mq->base.ops = &memqueue_ops;
+    pthread_mutex_init(&mq->lock, NULL);
+    pthread_cond_init(&mq->cond, NULL);
+    mq->visibility_ms = visibility_timeout_ms;
+    mq->max_tries = max_tries;
+    mq->notify = notify;
+    mq->notify_arg = notify_arg;
+    return &mq->base;
+}

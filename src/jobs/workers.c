@@ -1,0 +1,205 @@
+/* workers — TTS worker threads.
+ *
+ * Each thread opens its own store connection (SQLite handles are per thread) and creates
+ * its own engine instances lazily, one per model. A thread loops: take a ticket from the
+ * queue (a copy: no pointer into the queue, no socket), skip the work if the variant is
+ * already stored, else synthesize, trim, encode to Ogg Opus, store, and report the result
+ * with finish(); the queue turns that into an event for the service thread. */
+#include "jobs/workers.h"
+#include "audio/audio.h"
+#include "engines/engine.h"
+#include "store/store.h"
+#include "util/log.h"
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_MODELS 8
+
+struct engine_cache {
+    struct engine *by_model[MAX_MODELS];
+};
+
+struct worker {
+    pthread_t thread;
+    struct worker_pool *pool;
+    int id;
+};
+
+struct worker_pool {
+    struct queue *q;
+    char *data_dir;
+    struct metrics *m;
+    struct worker *w;
+    int n;
+};
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static struct engine *engine_for(struct engine_cache *ec, const struct model **mout,
+                                 const char *model, char *err, size_t errlen)
+{
+    for (int i = 0; i < engines_count() && i < MAX_MODELS; i++) {
+        const struct model *m = engines_get(i);
+        if (strcmp(m->ops->slug, model))
+            continue;
+        *mout = m;
+        if (!ec->by_model[i])
+            ec->by_model[i] = m->ops->create(err, errlen);
+        return ec->by_model[i];
+    }
+    snprintf(err, errlen, "unknown model '%s'", model);
+    return NULL;
+}
+
+static char *word_timings_json(const struct synth_result *r)
+{
+    if (!r->word_count)
+        return NULL;
+    size_t cap = 16 + (size_t)r->word_count * 72;
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    size_t n = 0;
+    s[n++] = '[';
+    for (int i = 0; i < r->word_count; i++) {
+        const struct word_timing *w = &r->words[i];
+        n += (size_t)snprintf(s + n, cap - n, "%s{\"start_ms\":%d,\"end_ms\":%d,\"offset\":%d,\"length\":%d}",
+                              i ? "," : "", w->start_ms, w->end_ms, w->offset, w->length);
+    }
+    s[n++] = ']';
+    s[n] = '\0';
+    return s;
+}
+
+void workers_run_job(struct store *st, struct engine_cache *ec, const struct job_ticket *t,
+                     struct metrics *m, struct job_result *res)
+{
+    memset(res, 0, sizeof *res);
+    struct audio_record rec = { 0 };
+    if (st && store_audio_meta(st, t->hash, &rec) == 0) {
+        /* Finished by someone else between the request and now: never synthesize twice. */
+        res->type = JOB_EV_CACHED;
+        res->duration_ms = rec.duration_ms;
+        res->word_timings = rec.word_timings;
+        rec.word_timings = NULL;
+        audio_record_free(&rec);
+        return;
+    }
+    const struct model *model = NULL;
+    struct synth_result sr = { 0 };
+    struct buf opus = { 0 };
+    int64_t t0 = now_us();
+    struct engine *e = engine_for(ec, &model, t->model, res->error, sizeof res->error);
+    if (!e) {
+        res->type = JOB_EV_ERROR;
+        if (!res->error[0])
+            snprintf(res->error, sizeof res->error, "engine '%s' failed to start", t->model);
+        return;
+    }
+    if (engine_render(model, e, t->voice, t->text, &sr, res->error, sizeof res->error)) {
+        res->type = JOB_EV_ERROR;
+        goto out;
+    }
+    METRIC_ADD(m, syntheses, 1);
+    if (sr.pcm.count == 0) {
+        res->type = JOB_EV_SKIPPED;
+        goto out;
+    }
+    if (audio_encode_opus(&sr.pcm, &opus, res->error, sizeof res->error)) {
+        res->type = JOB_EV_ERROR;
+        goto out;
+    }
+    res->duration_ms = pcm_duration_ms(&sr.pcm);
+    res->word_timings = word_timings_json(&sr);
+    METRIC_ADD(m, synthesis_us, (uint64_t)(now_us() - t0));
+    METRIC_ADD(m, audio_ms, (uint64_t)res->duration_ms);
+    if (st) {
+        struct audio_record a = { .duration_ms = res->duration_ms, .data = opus.data,
+                                  .len = opus.len, .word_timings = res->word_timings };
+        memcpy(a.hash, t->hash, sizeof a.hash);
+        snprintf(a.model, sizeof a.model, "%s", t->model);
+        snprintf(a.voice, sizeof a.voice, "%s", t->voice);
+        if (store_audio_put(st, &a)) {
+            res->type = JOB_EV_ERROR;
+            snprintf(res->error, sizeof res->error, "could not store the audio");
+            goto out;
+        }
+    }
+    res->type = JOB_EV_CACHED;
+    res->synthesized = true;
+    res->audio = opus.data;
+    res->audio_len = opus.len;
+    opus.data = NULL;
+out:
+    buf_free(&opus);
+    synth_result_free(&sr);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct worker_pool *p = w->pool;
+    char err[256] = "";
+    struct store *st = NULL;
+    if (p->data_dir && !(st = store_open(p->data_dir, err, sizeof err))) {
+        log_error("worker %d: cannot open the store: %s", w->id, err);
+        return NULL;
+    }
+    struct engine_cache ec = { { 0 } };
+    struct job_ticket t;
+    while (p->q->ops->take(p->q, &t) == 0) {
+        struct job_result res;
+        workers_run_job(st, &ec, &t, p->m, &res);
+        if (res.type == JOB_EV_ERROR)
+            log_warn("worker %d: job %.12s (%s/%s) failed: %s", w->id, t.hash, t.model, t.voice,
+                     res.error);
+        p->q->ops->finish(p->q, &t, &res);
+        job_ticket_free(&t);
+    }
+    for (int i = 0; i < engines_count() && i < MAX_MODELS; i++)
+        if (ec.by_model[i])
+            engines_get(i)->ops->destroy(ec.by_model[i]);
+    store_close(st);
+    return NULL;
+}
+
+struct worker_pool *workers_start(int n, struct queue *q, const char *data_dir,
+                                  struct metrics *m)
+{
+    struct worker_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->q = q;
+    p->m = m;
+    p->data_dir = data_dir ? strdup(data_dir) : NULL;
+    p->w = calloc((size_t)(n > 0 ? n : 1), sizeof *p->w);
+    for (int i = 0; i < n; i++) {
+        p->w[i].pool = p;
+        p->w[i].id = i;
+        if (pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i])) {
+            log_error("cannot start worker thread %d", i);
+            break;
+        }
+        p->n++;
+    }
+    return p;
+}
+
+void workers_stop(struct worker_pool *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < p->n; i++)
+        pthread_join(p->w[i].thread, NULL);
+    free(p->w);
+    free(p->data_dir);
+    free(p);
+}

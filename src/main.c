@@ -1,0 +1,233 @@
+/* main — command dispatch; for `serve`, start-up in dependency order (engines, store,
+ * queue, workers, server) and teardown in reverse: stop accepting, let running jobs
+ * finish, store their results, close the database, exit 0. */
+#include "config.h"
+#include "audio/audio.h"
+#include "engines/engine.h"
+#include "jobs/queue.h"
+#include "jobs/workers.h"
+#include "server/app.h"
+#include "server/conns.h"
+#include "server/hotcache.h"
+#include "server/pipeline.h"
+#include "server/server.h"
+#include "store/store.h"
+#include "util/log.h"
+#include <libgen.h>
+#include <libwebsockets.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void wake_loop(void *arg)
+{
+    struct app *app = arg;
+    if (app->ctx)
+        lws_cancel_service(app->ctx);
+}
+
+static void find_web_dir(struct app *app)
+{
+    if (app->cfg->web_dir) {
+        snprintf(app->web_dir, sizeof app->web_dir, "%s", app->cfg->web_dir);
+        return;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    struct stat st;
+    if (n > 0) {
+        exe[n] = '\0';
+        /* build/recite -> build/../web */
+        snprintf(app->web_dir, sizeof app->web_dir, "%s/../web", dirname(exe));
+        if (!stat(app->web_dir, &st) && S_ISDIR(st.st_mode))
+            return;
+    }
+    snprintf(app->web_dir, sizeof app->web_dir, "web");
+}
+
+static int cmd_serve(const struct config *cfg)
+{
+    struct app app;
+    char err[256] = "";
+    int rc = 1;
+    memset(&app, 0, sizeof app);
+    app.cfg = cfg;
+    find_web_dir(&app);
+    if (cfg->redis) {
+        fprintf(stderr, "recite serve: --redis (distributed mode) is not available in this build yet\n");
+        return 2;
+    }
+    if (engines_init(err, sizeof err) <= 0) {
+        log_error("no speech engine available: %s", err);
+        return 1;
+    }
+    if (!(app.store = store_open(cfg->data_dir, err, sizeof err))) {
+        log_error("cannot open the data directory %s: %s", cfg->data_dir, err);
+        goto out;
+    }
+    app.hot = hotcache_create((size_t)cfg->hot_cache_mb << 20);
+    app.conns = conns_create();
+    app.queue = memqueue_create(cfg->visibility_timeout_s * 1000, 3, wake_loop, &app);
+    if (!app.hot || !app.conns || !app.queue)
+        goto out;
+    app.workers = workers_start(cfg->workers, app.queue, cfg->data_dir, &app.metrics);
+    if (server_run(&app) == 0)
+        rc = 0;
+    app.queue->ops->shutdown(app.queue);
+    workers_stop(app.workers);       /* running jobs finish and are stored */
+    pipeline_drain(&app);
+    server_destroy_context(&app);
+out:
+    if (app.queue)
+        app.queue->ops->destroy(app.queue);
+    conns_destroy(app.conns);
+    hotcache_destroy(app.hot);
+    store_close(app.store);
+    engines_cleanup();
+    if (rc == 0)
+        log_info("stopped cleanly");
+    return rc;
+}
+
+static int cmd_voices(void)
+{
+    char err[256] = "";
+    if (engines_init(err, sizeof err) <= 0) {
+        fprintf(stderr, "recite voices: no speech engine available: %s\n", err);
+        return 1;
+    }
+    for (int i = 0; i < engines_count(); i++) {
+        const struct model *m = engines_get(i);
+        for (int v = 0; v < m->voice_count; v++)
+            printf("%s\t%s\t%s\t%s\n", m->ops->slug, m->voices[v].slug, m->voices[v].lang,
+                   m->voices[v].name);
+    }
+    engines_cleanup();
+    return 0;
+}
+
+static char *read_all(FILE *f)
+{
+    struct buf b = { 0 };
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (buf_append(&b, chunk, n))
+            break;
+    buf_append(&b, "", 1);
+    return (char *)b.data;
+}
+
+static int cmd_say(const struct config *cfg)
+{
+    char err[256] = "";
+    int rc = 1;
+    if (!cfg->output) {
+        fprintf(stderr, "recite say: -o FILE is required\n");
+        config_usage(stderr, CMD_SAY);
+        return 2;
+    }
+    const char *ext = strrchr(cfg->output, '.');
+    int (*encode)(const struct pcm *, struct buf *, char *, size_t) =
+        !ext ? NULL : !strcmp(ext, ".ogg") || !strcmp(ext, ".opus") ? audio_encode_opus
+                    : !strcmp(ext, ".wav") ? audio_encode_wav
+                    : !strcmp(ext, ".mp3") ? audio_encode_mp3 : NULL;
+    if (!encode) {
+        fprintf(stderr, "recite say: the output file must end in .ogg, .wav or .mp3\n");
+        return 2;
+    }
+    char *text = NULL;
+    if (cfg->nargs) {
+        struct buf b = { 0 };
+        for (int i = 0; i < cfg->nargs; i++) {
+            if (i)
+                buf_append(&b, " ", 1);
+            buf_append(&b, cfg->args[i], strlen(cfg->args[i]));
+        }
+        buf_append(&b, "", 1);
+        text = (char *)b.data;
+    } else {
+        text = read_all(stdin);
+    }
+    if (!text || !text[strspn(text, " \t\r\n")]) {
+        fprintf(stderr, "recite say: no text given (pass it as an argument or on stdin)\n");
+        free(text);
+        return 2;
+    }
+    if (engines_init(err, sizeof err) <= 0) {
+        fprintf(stderr, "recite say: no speech engine available: %s\n", err);
+        free(text);
+        return 1;
+    }
+    const struct model *m = engines_find(cfg->model);
+    struct engine *e = NULL;
+    struct synth_result sr = { 0 };
+    struct buf out = { 0 };
+    if (!m) {
+        fprintf(stderr, "recite say: unknown model '%s' (see `recite voices`)\n", cfg->model);
+        rc = 2;
+        goto out;
+    }
+    if (!model_find_voice(m, cfg->voice)) {
+        fprintf(stderr, "recite say: unknown voice '%s' for model %s (see `recite voices`)\n",
+                cfg->voice, cfg->model);
+        rc = 2;
+        goto out;
+    }
+    if (!(e = m->ops->create(err, sizeof err)) ||
+        engine_render(m, e, cfg->voice, text, &sr, err, sizeof err) ||
+        encode(&sr.pcm, &out, err, sizeof err)) {
+        fprintf(stderr, "recite say: %s\n", err[0] ? err : "synthesis failed");
+        goto out;
+    }
+    FILE *f = fopen(cfg->output, "wb");
+    if (!f || fwrite(out.data, 1, out.len, f) != out.len || fclose(f)) {
+        fprintf(stderr, "recite say: cannot write %s\n", cfg->output);
+        goto out;
+    }
+    fprintf(stderr, "%s: %.2f s of audio\n", cfg->output, (double)pcm_duration_ms(&sr.pcm) / 1000.0);
+    rc = 0;
+out:
+    if (e)
+        m->ops->destroy(e);
+    synth_result_free(&sr);
+    buf_free(&out);
+    free(text);
+    engines_cleanup();
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    int rc = config_parse(&cfg, argc, argv);
+    if (rc) {
+        config_free(&cfg);
+        return rc == 1 ? 0 : rc;
+    }
+    log_set_level(cfg.verbose ? 3 : 2);
+    switch (cfg.cmd) {
+    case CMD_SERVE:
+        rc = cmd_serve(&cfg);
+        break;
+    case CMD_VOICES:
+        rc = cmd_voices();
+        break;
+    case CMD_SAY:
+        rc = cmd_say(&cfg);
+        break;
+    case CMD_WORKER:
+        fprintf(stderr, "recite worker: distributed mode (Redis) is not available in this build yet\n");
+        rc = 2;
+        break;
+    default:
+        fprintf(stderr, "recite export: not available in this build yet\n");
+        rc = 2;
+        break;
+    }
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,84 @@
+/* api_audio — GET /v1/audio/{hash}: hot cache first, then the store; ETag/304, Range/206.
+ * Service thread. (libwebsockets does not do Range for dynamic bodies, so it is here.) */
+#include "server/http.h"
+#include "server/app.h"
+#include "server/hotcache.h"
+#include "server/range.h"
+#include "store/store.h"
+#include "util/ids.h"
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int serve_audio(struct http_req *r, const char *hash)
+{
+    if (!ids_is_hash(hash))
+        return http_reply_error(r, 400, "audio id must be 64 lowercase hex digits");
+    const struct hot_entry *e = hotcache_get(r->app->hot, hash);
+    if (!e) {
+        struct audio_record rec;
+        int rc = store_audio_get(r->app->store, hash, &rec);
+        if (rc == STORE_NOT_FOUND)
+            return http_reply_error(r, 404, "audio not found");
+        if (rc)
+            return http_reply_error(r, 500, "could not read the audio");
+        hotcache_put(r->app->hot, hash, rec.data, rec.len, rec.duration_ms, rec.word_timings);
+        rec.data = NULL;
+        rec.word_timings = NULL;
+        audio_record_free(&rec);
+        e = hotcache_get(r->app->hot, hash);
+        if (!e)
+            return http_reply_error(r, 500, "audio too large for the cache");
+    }
+    char etag[70], dur[24], crange[80];
+    snprintf(etag, sizeof etag, "\"%s\"", hash);
+    snprintf(dur, sizeof dur, "%lld", (long long)e->duration_ms);
+    struct http_header hdrs[6] = {
+        { "etag", etag },
+        { "x-duration-ms", dur },
+        { "cache-control", "public, max-age=31536000, immutable" },
+        { "accept-ranges", "bytes" },
+        { "access-control-expose-headers", "X-Duration-Ms, ETag" },
+    };
+    int nh = 5;
+    char inm[128];
+    if (http_header(r, WSI_TOKEN_HTTP_IF_NONE_MATCH, inm, sizeof inm) > 0 &&
+        (strstr(inm, hash) || !strcmp(inm, "*")))
+        return http_reply(r, 304, "audio/ogg", NULL, 0, hdrs, nh);
+
+    size_t first = 0, last = e->len ? e->len - 1 : 0;
+    int status = 200;
+    char range[128];
+    if (http_header(r, WSI_TOKEN_HTTP_RANGE, range, sizeof range) > 0) {
+        switch (range_parse(range, e->len, &first, &last)) {
+        case RANGE_OK:
+            status = 206;
+            snprintf(crange, sizeof crange, "bytes %zu-%zu/%zu", first, last, e->len);
+            hdrs[nh++] = (struct http_header){ "content-range", crange };
+            break;
+        case RANGE_UNSATISFIABLE:
+            snprintf(crange, sizeof crange, "bytes */%zu", e->len);
+            hdrs[nh++] = (struct http_header){ "content-range", crange };
+            return http_reply(r, 416, "audio/ogg", NULL, 0, hdrs, nh);
+        case RANGE_NONE:
+            break;
+        }
+    }
+    size_t n = e->len ? last - first + 1 : 0;
+    unsigned char *body = malloc(n ? n : 1);
+    if (!body)
+        return -1;
+    memcpy(body, e->data + first, n);
+    return http_reply(r, status, "audio/ogg", body, n, hdrs, nh);
+}
+
+int api_audio(struct http_req *r, const char *rest)
+{
+    if (rest[0] == '/' && strcmp(rest, "/speech")) {
+        if (r->method != LWSHUMETH_GET)
+            return http_reply_error(r, 405, "use GET on /v1/audio/{hash}");
+        return serve_audio(r, rest + 1);
+    }
+    return http_reply_error(r, 501, "%s is not available in this version", r->path);
+}

@@ -1,0 +1,13 @@
+/* conns — table of open WebSocket sessions by conn_id. Service thread only. Results for
+ * a conn_id that is no longer here are dropped (the audio is stored regardless). */
+#ifndef RECITE_CONNS_H
+#define RECITE_CONNS_H
+#include <stdint.h>
+struct session;
+struct conns;
+struct conns *conns_create(void);
+void conns_destroy(struct conns *c);
+int conns_add(struct conns *c, uint64_t id, struct session *s);
+void conns_remove(struct conns *c, uint64_t id);
+struct session *conns_get(struct conns *c, uint64_t id);
+#endif

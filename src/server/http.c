@@ -1,0 +1,300 @@
+/* http — the HTTP side of the lws protocol callback: collects the method, path and body
+ * (bounded by --max-body-mb, 413 beyond), parses multipart uploads with lws_spa, routes,
+ * and writes responses from a heap buffer on HTTP_WRITEABLE. Service thread only. */
+#include "server/http.h"
+#include "server/app.h"
+#include "server/session.h"
+#include "util/log.h"
+#include <libwebsockets.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WRITE_CHUNK 65536
+
+static const char *const form_fields[] = { "file", "format", "title" };
+enum { FORM_FILE, FORM_FORMAT, FORM_TITLE };
+
+int http_header(struct http_req *r, int token, char *buf, int len)
+{
+    if (lws_hdr_total_length(r->wsi, (enum lws_token_indexes)token) <= 0)
+        return -1;
+    return lws_hdr_copy(r->wsi, buf, len, (enum lws_token_indexes)token);
+}
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    default: return "";
+    }
+}
+
+int http_reply(struct http_req *r, int status, const char *ctype, unsigned char *body,
+               size_t len, const struct http_header *extra, int nextra)
+{
+    unsigned char hdr[LWS_PRE + 4096], *start = hdr + LWS_PRE, *p = start,
+                                        *end = hdr + sizeof hdr - 1;
+    struct http_state *h = &r->s->http;
+    (void)status_text;
+    if (lws_add_http_common_headers(r->wsi, (unsigned int)status, ctype, (lws_filepos_t)len, &p, end))
+        goto fail;
+    for (int i = 0; i < nextra; i++) {
+        char name[96];
+        snprintf(name, sizeof name, "%s:", extra[i].name);
+        if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)name,
+                                        (const unsigned char *)extra[i].value,
+                                        (int)strlen(extra[i].value), &p, end))
+            goto fail;
+    }
+    if (lws_finalize_write_http_header(r->wsi, start, &p, end))
+        goto fail;
+    h->answered = 1;
+    if (h->expect_body && !h->body_done)
+        h->close_after = 1;   /* answered before the body was read: don't reuse the socket */
+    if (!len || !body) {
+        free(body);
+        if (h->close_after)
+            return -1;
+        return lws_http_transaction_completed(r->wsi) ? -1 : 0;
+    }
+    free(h->resp);
+    h->resp = body;
+    h->resp_len = len;
+    h->resp_off = 0;
+    lws_callback_on_writable(r->wsi);
+    return 0;
+fail:
+    free(body);
+    return -1;
+}
+
+int http_reply_json(struct http_req *r, int status, cJSON *json)
+{
+    char *text = cJSON_PrintUnformatted(json);
+    cJSON_Delete(json);
+    if (!text)
+        return -1;
+    return http_reply(r, status, "application/json", (unsigned char *)text, strlen(text), NULL, 0);
+}
+
+int http_reply_error(struct http_req *r, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", msg);
+    return http_reply_json(r, status, o);
+}
+
+static int route(struct http_req *r)
+{
+    const char *p = r->path;
+    METRIC_ADD(&r->app->metrics, http_requests, 1);
+    if (!strncmp(p, "/v1/documents", 13) && (p[13] == '\0' || p[13] == '/'))
+        return api_documents(r, p + 13);
+    if (!strncmp(p, "/v1/audio", 9) && (p[9] == '\0' || p[9] == '/'))
+        return api_audio(r, p + 9);
+    if (!strcmp(p, "/v1/models"))
+        return r->method == LWSHUMETH_GET ? api_models(r)
+                                          : http_reply_error(r, 405, "use GET for %s", p);
+    if (!strcmp(p, "/healthz"))
+        return api_healthz(r);
+    if (!strcmp(p, "/metrics"))
+        return api_metrics(r);
+    if (!strncmp(p, "/v1/", 4) || !strcmp(p, "/v1"))
+        return http_reply_error(r, 404, "no such endpoint: %s", p);
+    return static_serve(r);
+}
+
+static void fill_req(struct http_req *r, struct app *app, struct lws *wsi, struct session *s)
+{
+    memset(r, 0, sizeof *r);
+    r->app = app;
+    r->wsi = wsi;
+    r->s = s;
+    r->method = s->http.method;
+    r->path = s->http.path;
+    r->body = s->http.body.data;
+    r->body_len = s->http.body.len;
+}
+
+static int upload_cb(void *data, const char *name, const char *filename, char *buf, int len,
+                     enum lws_spa_fileupload_states state)
+{
+    struct session *s = data;
+    struct http_state *h = &s->http;
+    if (state == LWS_UFS_OPEN) {
+        snprintf(h->upload_name, sizeof h->upload_name, "%s", filename ? filename : "");
+        h->upload.len = 0;
+        return 0;
+    }
+    if ((state == LWS_UFS_CONTENT || state == LWS_UFS_FINAL_CONTENT) && len > 0)
+        return buf_append(&h->upload, buf, (size_t)len);
+    return 0;
+}
+
+static void http_state_reset(struct http_state *h)
+{
+    buf_free(&h->body);
+    buf_free(&h->upload);
+    if (h->spa)
+        lws_spa_destroy(h->spa);
+    free(h->resp);
+    memset(h, 0, sizeof *h);
+}
+
+static int finish_body(struct app *app, struct lws *wsi, struct session *s)
+{
+    struct http_req r;
+    fill_req(&r, app, wsi, s);
+    if (s->http.spa) {
+        lws_spa_finalize(s->http.spa);
+        r.is_multipart = 1;
+        r.upload = s->http.upload.data;
+        r.upload_len = s->http.upload.len;
+        r.upload_name = s->http.upload_name;
+        r.form_format = lws_spa_get_string(s->http.spa, FORM_FORMAT);
+        r.form_title = lws_spa_get_string(s->http.spa, FORM_TITLE);
+        if (!r.upload && lws_spa_get_string(s->http.spa, FORM_FILE)) {
+            /* a `file` field sent as a plain form value */
+            r.upload = (const unsigned char *)lws_spa_get_string(s->http.spa, FORM_FILE);
+            r.upload_len = (size_t)lws_spa_get_length(s->http.spa, FORM_FILE);
+        }
+    }
+    return route(&r);
+}
+
+static int begin_request(struct app *app, struct lws *wsi, struct session *s, const char *in)
+{
+    struct http_state *h = &s->http;
+    http_state_reset(h);
+    s->wsi = wsi;
+    char *uri = NULL;
+    int ulen = 0;
+    h->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+    snprintf(h->path, sizeof h->path, "%s", in ? in : "/");
+    struct http_req r;
+    fill_req(&r, app, wsi, s);
+
+    size_t limit = (size_t)app->cfg->max_body_mb << 20;
+    char cl[32];
+    int has_cl = lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+    h->content_length = has_cl ? strtoull(cl, NULL, 10) : 0;
+    int chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+    h->expect_body = (h->method == LWSHUMETH_POST || h->method == LWSHUMETH_PATCH ||
+                      h->method == LWSHUMETH_PUT) && (h->content_length > 0 || chunked);
+    if (h->method < 0)
+        return http_reply_error(&r, 405, "unsupported method");
+    if (h->content_length > limit) {
+        h->close_after = 1;
+        return http_reply_error(&r, 413, "request body is larger than %d MiB", app->cfg->max_body_mb);
+    }
+    if (!h->expect_body)
+        return route(&r);
+
+    char ctype[128] = "";
+    lws_hdr_copy(wsi, ctype, sizeof ctype, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    if (!strncmp(ctype, "multipart/form-data", 19)) {
+        lws_spa_create_info_t info = { 0 };
+        info.param_names = form_fields;
+        info.count_params = 3;
+        info.max_storage = 4096;
+        info.opt_cb = upload_cb;
+        info.opt_data = s;
+        h->spa = lws_spa_create_via_info(wsi, &info);
+        if (!h->spa)
+            return http_reply_error(&r, 400, "malformed multipart/form-data request");
+    }
+    return 0;  /* wait for HTTP_BODY */
+}
+
+static int on_body(struct app *app, struct lws *wsi, struct session *s, const void *in, size_t len)
+{
+    struct http_state *h = &s->http;
+    if (h->answered)
+        return 0;
+    size_t limit = (size_t)app->cfg->max_body_mb << 20;
+    if (h->body.len + h->upload.len + len > limit) {
+        struct http_req r;
+        fill_req(&r, app, wsi, s);
+        h->close_after = 1;
+        return http_reply_error(&r, 413, "request body is larger than %d MiB", app->cfg->max_body_mb);
+    }
+    if (h->spa) {
+        if (lws_spa_process(h->spa, in, (int)len)) {
+            struct http_req r;
+            fill_req(&r, app, wsi, s);
+            return http_reply_error(&r, 400, "malformed multipart/form-data body");
+        }
+        return 0;
+    }
+    if (buf_append(&h->body, in, len))
+        return -1;
+    return 0;
+}
+
+static int on_writeable(struct lws *wsi, struct session *s)
+{
+    static unsigned char out[LWS_PRE + WRITE_CHUNK];
+    struct http_state *h = &s->http;
+    if (!h->resp)
+        return 0;
+    size_t n = h->resp_len - h->resp_off;
+    if (n > WRITE_CHUNK)
+        n = WRITE_CHUNK;
+    memcpy(out + LWS_PRE, h->resp + h->resp_off, n);
+    h->resp_off += n;
+    int final = h->resp_off == h->resp_len;
+    if (lws_write(wsi, out + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+        return -1;
+    if (!final) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    free(h->resp);
+    h->resp = NULL;
+    if (h->close_after)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+int http_callback(struct app *app, struct lws *wsi, int reason, struct session *s, void *in,
+                  size_t len)
+{
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return begin_request(app, wsi, s, in);
+    case LWS_CALLBACK_HTTP_BODY:
+        return on_body(app, wsi, s, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        s->http.body_done = 1;
+        if (s->http.answered)
+            return 0;   /* already answered (413 or a multipart error) */
+        return finish_body(app, wsi, s);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return on_writeable(wsi, s);
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        http_state_reset(&s->http);
+        return 0;
+    default:
+        return 0;
+    }
+}

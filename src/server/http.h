@@ -1,0 +1,52 @@
+/* http — HTTP request collection, routing and responses on libwebsockets. Service thread
+ * only. Handlers get a struct http_req and answer with one of the http_reply* calls, whose
+ * return value is what the lws callback must return. */
+#ifndef RECITE_HTTP_H
+#define RECITE_HTTP_H
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+struct app;
+struct lws;
+struct session;
+
+struct http_req {
+    struct app *app;
+    struct lws *wsi;
+    struct session *s;
+    int method;               /* LWSHUMETH_* */
+    const char *path;
+    const unsigned char *body;
+    size_t body_len;
+    /* multipart upload (POST /v1/documents with a `file` part) */
+    int is_multipart;
+    const unsigned char *upload;
+    size_t upload_len;
+    const char *upload_name;
+    const char *form_format;  /* form fields, or NULL */
+    const char *form_title;
+};
+
+struct http_header { const char *name; const char *value; };  /* name without ':' */
+
+/* Sends a complete response; takes ownership of body (malloc'd, may be NULL). */
+int http_reply(struct http_req *r, int status, const char *ctype, unsigned char *body,
+               size_t len, const struct http_header *extra, int nextra);
+int http_reply_json(struct http_req *r, int status, cJSON *json);   /* consumes json */
+int http_reply_error(struct http_req *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Copies a request header (lws token) into buf; returns length or -1 if absent. */
+int http_header(struct http_req *r, int token, char *buf, int len);
+
+/* The lws callback part for HTTP reasons (called from the protocol callback). */
+int http_callback(struct app *app, struct lws *wsi, int reason, struct session *s, void *in,
+                  size_t len);
+
+/* Route handlers (api_*.c, static.c). */
+int api_documents(struct http_req *r, const char *rest);   /* /v1/documents... */
+int api_audio(struct http_req *r, const char *rest);       /* /v1/audio... */
+int api_models(struct http_req *r);
+int api_healthz(struct http_req *r);
+int api_metrics(struct http_req *r);
+int static_serve(struct http_req *r);
+#endif

@@ -1,0 +1,336 @@
+/* pipeline — see pipeline.h. For each requested block: out of range or nothing to say ->
+ * skipped; audio in the hot cache or store -> cached at once; else the queue either
+ * creates a job (queued) or adds this requester to the job already queued or running
+ * (queued/processing): one synthesis per variant, whoever asks. Service thread only. */
+#include "server/pipeline.h"
+#include "server/app.h"
+#include "server/hotcache.h"
+#include "server/protocol.h"
+#include "server/ws.h"
+#include "engines/engine.h"
+#include "jobs/queue.h"
+#include "store/store.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include <cjson/cJSON.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void send_json(struct app *app, uint64_t conn_id, cJSON *o)
+{
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (text) {
+        ws_send(app, conn_id, text, strlen(text));
+        free(text);
+    }
+}
+
+static void send_error(struct app *app, uint64_t conn_id, const char *doc_id, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void send_error(struct app *app, uint64_t conn_id, const char *doc_id, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, F_TYPE, MSG_ERROR);
+    cJSON_AddStringToObject(o, F_ERROR, msg);
+    if (doc_id)
+        cJSON_AddStringToObject(o, F_DOCUMENT_ID, doc_id);
+    send_json(app, conn_id, o);
+}
+
+struct status_info {
+    const char *status;
+    const char *hash;           /* for cached */
+    int64_t duration_ms;
+    const char *word_timings;   /* JSON text */
+    const char *error;
+    int recoverable;
+};
+
+static void send_status(struct app *app, uint64_t conn_id, const char *doc_id, int idx,
+                        const char *model, const char *voice, const struct status_info *si)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, F_TYPE, MSG_STATUS);
+    cJSON_AddStringToObject(o, F_DOCUMENT_ID, doc_id);
+    cJSON_AddNumberToObject(o, F_BLOCK_IDX, idx);
+    cJSON_AddStringToObject(o, F_STATUS, si->status);
+    cJSON_AddStringToObject(o, F_MODEL, model);
+    cJSON_AddStringToObject(o, F_VOICE, voice);
+    if (si->hash) {
+        char url[96];
+        snprintf(url, sizeof url, "/v1/audio/%s", si->hash);
+        cJSON_AddStringToObject(o, F_AUDIO_URL, url);
+        cJSON_AddNumberToObject(o, F_DURATION_MS, (double)si->duration_ms);
+        if (si->word_timings)
+            cJSON_AddRawToObject(o, F_WORD_TIMINGS, si->word_timings);
+    }
+    if (si->error) {
+        cJSON_AddStringToObject(o, F_ERROR, si->error);
+        cJSON_AddBoolToObject(o, F_RECOVERABLE, si->recoverable);
+    }
+    send_json(app, conn_id, o);
+}
+
+/* Groups evictions by (doc, model, voice) into `evicted` messages and frees the list. */
+static void send_evicted(struct app *app, struct evicted *ev, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (ev[i].idx < 0)
+            continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, F_TYPE, MSG_EVICTED);
+        cJSON_AddStringToObject(o, F_DOCUMENT_ID, ev[i].doc_id);
+        cJSON *arr = cJSON_AddArrayToObject(o, F_BLOCK_INDICES);
+        cJSON_AddStringToObject(o, F_MODEL, ev[i].model);
+        cJSON_AddStringToObject(o, F_VOICE, ev[i].voice);
+        uint64_t conn = ev[i].conn_id;
+        for (int j = i; j < n; j++) {
+            if (ev[j].idx < 0 || ev[j].conn_id != conn || strcmp(ev[j].doc_id, ev[i].doc_id) ||
+                strcmp(ev[j].model, ev[i].model) || strcmp(ev[j].voice, ev[i].voice))
+                continue;
+            cJSON_AddItemToArray(arr, cJSON_CreateNumber(ev[j].idx));
+            if (j != i)
+                ev[j].idx = -1;
+        }
+        ev[i].idx = -1;
+        METRIC_ADD(&app->metrics, evictions, (uint64_t)cJSON_GetArraySize(arr));
+        send_json(app, conn, o);
+    }
+    free(ev);
+}
+
+static int get_int(const cJSON *o, const char *name, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
+        v->valuedouble < INT_MIN || v->valuedouble > INT_MAX)
+        return -1;
+    *out = (int)v->valuedouble;
+    return 0;
+}
+
+static const char *get_str(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Checks document_id and that the document exists; sends the error otherwise. */
+static const char *get_document(struct app *app, uint64_t conn, const cJSON *msg, int *count)
+{
+    const char *doc_id = get_str(msg, F_DOCUMENT_ID);
+    if (!doc_id) {
+        send_error(app, conn, NULL, "`document_id` must be a string");
+        return NULL;
+    }
+    if (!ids_is_uuid(doc_id) || store_doc_block_count(app->store, doc_id, count) != 0) {
+        send_error(app, conn, ids_is_uuid(doc_id) ? doc_id : NULL, "unknown document");
+        return NULL;
+    }
+    return doc_id;
+}
+
+static int only_space(const char *s)
+{
+    for (; *s; s++)
+        if (!strchr(" \t\r\n\f\v", *s))
+            return 0;
+    return 1;
+}
+
+static void answer_block(struct app *app, uint64_t conn, const char *doc_id, int idx, int count,
+                         int cursor, const char *model, const char *voice)
+{
+    struct status_info si = { .status = ST_SKIPPED };
+    char *text = NULL;
+    if (idx < 0 || idx >= count || store_block_text(app->store, doc_id, idx, &text) != 0 ||
+        only_space(text)) {
+        free(text);
+        send_status(app, conn, doc_id, idx, model, voice, &si);
+        return;
+    }
+    char hash[65];
+    ids_variant_hash(text, model, voice, "", hash);
+    const struct hot_entry *e = hotcache_get(app->hot, hash);
+    struct audio_record rec = { 0 };
+    if (e || store_audio_meta(app->store, hash, &rec) == 0) {
+        METRIC_ADD(&app->metrics, cache_hits, 1);
+        si.status = ST_CACHED;
+        si.hash = hash;
+        si.duration_ms = e ? e->duration_ms : rec.duration_ms;
+        si.word_timings = e ? e->word_timings : rec.word_timings;
+        send_status(app, conn, doc_id, idx, model, voice, &si);
+        audio_record_free(&rec);
+        free(text);
+        return;
+    }
+    METRIC_ADD(&app->metrics, cache_misses, 1);
+    struct requester r = { .conn_id = conn, .idx = idx, .cursor = cursor };
+    snprintf(r.doc_id, sizeof r.doc_id, "%s", doc_id);
+    enum submit_state state;
+    if (app->queue->ops->submit(app->queue, hash, model, voice, text, &r, &state)) {
+        si.status = ST_ERROR;
+        si.error = "could not queue the block";
+        si.recoverable = 1;
+    } else {
+        si.status = state == SUBMIT_PROCESSING ? ST_PROCESSING : ST_QUEUED;
+    }
+    free(text);
+    send_status(app, conn, doc_id, idx, model, voice, &si);
+}
+
+static void on_synthesize(struct app *app, uint64_t conn, const cJSON *msg)
+{
+    int count;
+    const char *doc_id = get_document(app, conn, msg, &count);
+    if (!doc_id)
+        return;
+    const cJSON *indices = cJSON_GetObjectItemCaseSensitive(msg, F_BLOCK_INDICES);
+    if (!cJSON_IsArray(indices)) {
+        send_error(app, conn, doc_id, "`block_indices` must be an array of integers");
+        return;
+    }
+    int n = cJSON_GetArraySize(indices);
+    if (n > WS_MAX_INDICES) {
+        send_error(app, conn, doc_id, "at most %d block indices per synthesize (got %d)", WS_MAX_INDICES, n);
+        return;
+    }
+    int idx[WS_MAX_INDICES];
+    for (int i = 0; i < n; i++) {
+        const cJSON *v = cJSON_GetArrayItem(indices, i);
+        if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
+            v->valuedouble < INT_MIN || v->valuedouble > INT_MAX) {
+            send_error(app, conn, doc_id, "`block_indices` must be an array of integers");
+            return;
+        }
+        idx[i] = (int)v->valuedouble;
+    }
+    int cursor;
+    const cJSON *cv = cJSON_GetObjectItemCaseSensitive(msg, F_CURSOR);
+    if (!cv || cJSON_IsNull(cv))
+        cursor = n ? idx[0] : 0;
+    else if (get_int(msg, F_CURSOR, &cursor)) {
+        send_error(app, conn, doc_id, "`cursor` must be an integer");
+        return;
+    }
+    const char *model = get_str(msg, F_MODEL), *voice = get_str(msg, F_VOICE);
+    const char *mode = get_str(msg, F_SYNTHESIS_MODE);
+    if (!model) model = ENGINE_DEFAULT_MODEL;
+    if (!voice) voice = ENGINE_DEFAULT_VOICE;
+    const struct model *m = engines_find(model);
+    if (!m) {
+        send_error(app, conn, doc_id, "unknown model \"%.40s\"", model);
+        return;
+    }
+    if (!model_find_voice(m, voice)) {
+        send_error(app, conn, doc_id, "unknown voice \"%.60s\" for model %s", voice, model);
+        return;
+    }
+    if (mode && strcmp(mode, "server")) {
+        send_error(app, conn, doc_id, "synthesis_mode \"%.20s\" is not supported by this server; use \"server\"", mode);
+        return;
+    }
+    /* A voice switch: this connection's queued jobs for the document in another voice go. */
+    struct evicted *ev = NULL;
+    int nev = 0;
+    app->queue->ops->evict_other_voices(app->queue, conn, doc_id, model, voice, &ev, &nev);
+    /* The cursor orders this connection's queued jobs (nearest first). */
+    app->queue->ops->evict_window(app->queue, conn, doc_id, cursor, INT_MIN, INT_MAX, &ev, &nev);
+    send_evicted(app, ev, nev);
+    for (int i = 0; i < n; i++)
+        answer_block(app, conn, doc_id, idx[i], count, cursor, model, voice);
+}
+
+static void on_cursor_moved(struct app *app, uint64_t conn, const cJSON *msg)
+{
+    int count, cursor;
+    const char *doc_id = get_document(app, conn, msg, &count);
+    if (!doc_id)
+        return;
+    if (get_int(msg, F_CURSOR, &cursor)) {
+        send_error(app, conn, doc_id, "`cursor` must be an integer");
+        return;
+    }
+    struct evicted *ev = NULL;
+    int nev = 0;
+    long lo = (long)cursor - app->cfg->buffer_behind, hi = (long)cursor + app->cfg->buffer_ahead;
+    app->queue->ops->evict_window(app->queue, conn, doc_id, cursor, lo < INT_MIN ? INT_MIN : (int)lo,
+                                  hi > INT_MAX ? INT_MAX : (int)hi, &ev, &nev);
+    send_evicted(app, ev, nev);
+}
+
+void pipeline_on_message(struct app *app, uint64_t conn, const char *text, size_t len)
+{
+    METRIC_ADD(&app->metrics, ws_messages, 1);
+    cJSON *msg = cJSON_ParseWithLength(text, len);
+    if (!msg || !cJSON_IsObject(msg)) {
+        send_error(app, conn, NULL, "message is not a JSON object");
+        cJSON_Delete(msg);
+        return;
+    }
+    const char *type = get_str(msg, F_TYPE);
+    if (!type)
+        send_error(app, conn, NULL, "message has no `type`");
+    else if (!strcmp(type, MSG_SYNTHESIZE))
+        on_synthesize(app, conn, msg);
+    else if (!strcmp(type, MSG_CURSOR_MOVED))
+        on_cursor_moved(app, conn, msg);
+    else
+        send_error(app, conn, NULL, "unknown message type \"%.40s\"", type);
+    cJSON_Delete(msg);
+}
+
+void pipeline_on_close(struct app *app, uint64_t conn)
+{
+    app->queue->ops->conn_gone(app->queue, conn);
+}
+
+void pipeline_drain(struct app *app)
+{
+    struct job_event *list = app->queue->ops->drain(app->queue);
+    for (struct job_event *ev = list; ev; ev = ev->next) {
+        struct status_info si = { 0 };
+        switch (ev->type) {
+        case JOB_EV_PROCESSING:
+            si.status = ST_PROCESSING;
+            break;
+        case JOB_EV_CACHED:
+            METRIC_ADD(&app->metrics, jobs_done, 1);
+            si.status = ST_CACHED;
+            si.hash = ev->hash;
+            si.duration_ms = ev->result.duration_ms;
+            si.word_timings = ev->result.word_timings;
+            break;
+        case JOB_EV_SKIPPED:
+            METRIC_ADD(&app->metrics, jobs_done, 1);
+            si.status = ST_SKIPPED;
+            break;
+        case JOB_EV_ERROR:
+            METRIC_ADD(&app->metrics, jobs_failed, 1);
+            si.status = ST_ERROR;
+            si.error = ev->result.error[0] ? ev->result.error : "synthesis failed";
+            si.recoverable = ev->recoverable;
+            break;
+        }
+        for (int i = 0; i < ev->nreqs; i++)
+            send_status(app, ev->reqs[i].conn_id, ev->reqs[i].doc_id, ev->reqs[i].idx, ev->model,
+                        ev->voice, &si);
+        if (ev->type == JOB_EV_CACHED && ev->result.audio) {
+            /* the hot cache takes the bytes the worker just encoded */
+            hotcache_put(app->hot, ev->hash, ev->result.audio, ev->result.audio_len,
+                         ev->result.duration_ms, ev->result.word_timings);
+            ev->result.audio = NULL;
+            ev->result.word_timings = NULL;
+        }
+    }
+    job_event_free(list);
+}

@@ -1,0 +1,35 @@
+/* protocol — every WebSocket message type and field name of SPEC section 4, in one place. */
+#ifndef RECITE_PROTOCOL_H
+#define RECITE_PROTOCOL_H
+#define WS_PATH "/v1/ws/tts"
+#define WS_MAX_MESSAGE (64 * 1024)     /* larger frames close with 1009 */
+#define WS_MAX_INDICES 32              /* per synthesize */
+#define WS_MAX_SEND_QUEUE (8u << 20)   /* bytes queued for a client that does not read */
+
+#define MSG_SYNTHESIZE "synthesize"
+#define MSG_CURSOR_MOVED "cursor_moved"
+#define MSG_STATUS "status"
+#define MSG_EVICTED "evicted"
+#define MSG_ERROR "error"
+
+#define F_TYPE "type"
+#define F_DOCUMENT_ID "document_id"
+#define F_BLOCK_INDICES "block_indices"
+#define F_BLOCK_IDX "block_idx"
+#define F_CURSOR "cursor"
+#define F_MODEL "model"
+#define F_VOICE "voice"
+#define F_SYNTHESIS_MODE "synthesis_mode"
+#define F_STATUS "status"
+#define F_AUDIO_URL "audio_url"
+#define F_DURATION_MS "duration_ms"
+#define F_WORD_TIMINGS "word_timings"
+#define F_ERROR "error"
+#define F_RECOVERABLE "recoverable"
+
+#define ST_QUEUED "queued"
+#define ST_PROCESSING "processing"
+#define ST_CACHED "cached"
+#define ST_SKIPPED "skipped"
+#define ST_ERROR "error"
+#endif

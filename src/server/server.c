@@ -1,0 +1,142 @@
+/* server — creates the lws context with a single protocol that serves both HTTP and the
+ * TTS WebSocket (a client naming no subprotocol is bound to the first protocol, so the TTS
+ * protocol must be first, and it is the only one). Every lws call happens on this thread;
+ * workers only call lws_cancel_service(), and their results are drained here on
+ * LWS_CALLBACK_EVENT_WAIT_CANCELLED. Signal handlers only set a flag and wake the loop. */
+#include "server/server.h"
+#include "server/app.h"
+#include "server/http.h"
+#include "server/pipeline.h"
+#include "server/protocol.h"
+#include "server/session.h"
+#include "server/ws.h"
+#include "jobs/queue.h"
+#include "util/log.h"
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct app *signal_app;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (signal_app) {
+        signal_app->stopping = 1;
+        if (signal_app->ctx)
+            lws_cancel_service(signal_app->ctx);   /* a write() to the loop's pipe */
+    }
+}
+
+struct reaper {
+    lws_sorted_usec_list_t sul;
+    struct app *app;
+};
+static struct reaper reaper;
+
+static void reap_tick(lws_sorted_usec_list_t *sul)
+{
+    struct reaper *r = lws_container_of(sul, struct reaper, sul);
+    r->app->queue->ops->reap(r->app->queue, queue_now_ms());
+    pipeline_drain(r->app);
+    lws_sul_schedule(r->app->ctx, 0, &r->sul, reap_tick, LWS_US_PER_SEC);
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct app *app = lws_context_user(lws_get_context(wsi));
+    struct session *s = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[256];
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, WS_PATH))
+            return 1;   /* WebSocket only on /v1/ws/tts */
+        return 0;
+    }
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (app)
+            pipeline_drain(app);
+        return 0;
+    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_CLOSED:
+        return ws_callback(app, wsi, (int)reason, s, in, len);
+    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_HTTP_BODY:
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (!s)
+            return lws_callback_http_dummy(wsi, reason, user, in, len);
+        return http_callback(app, wsi, (int)reason, s, in, len);
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    { "recite-tts", callback, sizeof(struct session), 4096, 0, NULL, 0 },
+    { NULL, NULL, 0, 0, 0, NULL, 0 },
+};
+
+static void lws_log_line(int level, const char *line)
+{
+    log_msg(level == LLL_ERR ? 0 : level == LLL_WARN ? 1 : 3, "lws: %.*s", (int)strcspn(line, "\n"), line);
+}
+
+int server_run(struct app *app)
+{
+    const struct config *cfg = app->cfg;
+    lws_set_log_level(LLL_ERR | (cfg->verbose ? LLL_WARN : 0), lws_log_line);
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = cfg->port;
+    info.iface = cfg->host;
+    info.protocols = protocols;
+    info.user = app;
+    info.pt_serv_buf_size = 32 * 1024;   /* measured: 2.5x faster HTTP than the default 4 KiB */
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.timeout_secs = 20;               /* slow or stalled HTTP requests are dropped */
+    info.fd_limit_per_thread = (unsigned int)cfg->max_connections + 64;
+    info.vhost_name = "recite";
+    info.server_string = "recite";
+
+    app->ctx = lws_create_context(&info);
+    if (!app->ctx) {
+        log_error("cannot listen on %s:%d (is the port in use?)", cfg->host, cfg->port);
+        return -1;
+    }
+    signal_app = app;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    reaper.app = app;
+    lws_sul_schedule(app->ctx, 0, &reaper.sul, reap_tick, LWS_US_PER_SEC);
+
+    printf("recite listening on http://%s:%d\n", cfg->host, cfg->port);
+    fflush(stdout);
+    while (!app->stopping)
+        if (lws_service(app->ctx, 0) < 0)
+            break;
+    log_info("shutting down");
+    lws_sul_cancel(&reaper.sul);
+    return 0;
+}
+
+void server_destroy_context(struct app *app)
+{
+    if (app->ctx) {
+        lws_context_destroy(app->ctx);
+        app->ctx = NULL;
+    }
+    signal_app = NULL;
+}

@@ -1,0 +1,50 @@
+/* session — per-connection state (lws "pss"), one struct for both roles because the TTS
+ * protocol is the default protocol and also receives the HTTP callbacks. Service thread
+ * only. A WebSocket session is known to the rest of the server only by its conn_id. */
+#ifndef RECITE_SESSION_H
+#define RECITE_SESSION_H
+#include <stddef.h>
+#include <stdint.h>
+#include "audio/audio.h"
+
+struct lws;
+struct lws_spa;
+
+struct out_msg {
+    struct out_msg *next;
+    size_t len;
+    unsigned char data[];   /* LWS_PRE bytes of headroom, then the payload */
+};
+
+struct http_state {
+    int method;                 /* LWSHUMETH_* */
+    char path[512];
+    size_t content_length;      /* declared, if any */
+    int expect_body;
+    int body_done;
+    int answered;               /* a response was already started */
+    int close_after;            /* close once the response is written (body left unread) */
+    struct buf body;
+    struct lws_spa *spa;        /* multipart/form-data parser */
+    struct buf upload;          /* the uploaded `file` part */
+    char upload_name[256];
+    /* response body being written */
+    unsigned char *resp;
+    size_t resp_len, resp_off;
+};
+
+struct ws_state {
+    uint64_t conn_id;
+    struct buf rx;              /* fragments of the message being received */
+    struct out_msg *out_head, *out_tail;
+    size_t out_bytes;
+    int closing;
+};
+
+struct session {
+    struct lws *wsi;
+    int is_ws;
+    struct http_state http;
+    struct ws_state ws;
+};
+#endif

@@ -1,0 +1,47 @@
+/* static — the web player's files from --web (default: <binary dir>/../web). Only plain
+ * names of known types are served; no "..", no hidden files. Service thread. */
+#include "server/http.h"
+#include "server/app.h"
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const struct { const char *ext, *mime; } mimes[] = {
+    { ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
+    { ".mjs", "text/javascript; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+    { ".svg", "image/svg+xml" }, { ".png", "image/png" }, { ".ico", "image/x-icon" },
+    { ".json", "application/json" }, { ".webmanifest", "application/manifest+json" },
+    { ".woff2", "font/woff2" }, { ".txt", "text/plain; charset=utf-8" },
+};
+
+static const char *mime_of(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot)
+        return NULL;
+    for (size_t i = 0; i < sizeof mimes / sizeof mimes[0]; i++)
+        if (!strcmp(dot, mimes[i].ext))
+            return mimes[i].mime;
+    return NULL;
+}
+
+int static_serve(struct http_req *r)
+{
+    if (r->method != LWSHUMETH_GET && r->method != LWSHUMETH_HEAD)
+        return http_reply_error(r, 405, "method not allowed");
+    const char *p = !strcmp(r->path, "/") ? "/index.html" : r->path;
+    if (strstr(p, "..") || strstr(p, "/.") || strchr(p, '\\'))
+        return http_reply_error(r, 404, "not found");
+    const char *mime = mime_of(p);
+    char file[2048];
+    snprintf(file, sizeof file, "%s%s", r->app->web_dir, p);
+    struct stat st;
+    if (!mime || stat(file, &st) || !S_ISREG(st.st_mode))
+        return http_reply_error(r, 404, "not found: %s", r->path);
+    static const char extra[] = "cache-control: no-cache\r\n";
+    int n = lws_serve_http_file(r->wsi, file, mime, extra, (int)strlen(extra));
+    if (n < 0 || (n > 0 && lws_http_transaction_completed(r->wsi)))
+        return -1;
+    return 0;
+}

@@ -1,0 +1,99 @@
+/* store schema — migrations keyed by PRAGMA user_version. migrations[v] takes the
+ * database from version v to v+1; append, never edit a shipped entry.
+ * Threads: called from store_open on the opening thread. Several threads or processes may
+ * open the same new database at once: the version is re-read under BEGIN IMMEDIATE (which
+ * waits for the busy timeout), so exactly one of them creates the tables. */
+#include "store/store_int.h"
+#include <stdio.h>
+
+/* Audio: `data` is the last column on purpose. SQLite reads a row's columns in order, and
+ * a column stored after a large blob costs a walk over the blob's overflow pages, so
+ * store_audio_meta (which never needs the bytes) stays cheap with the blob at the end. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE documents("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  title TEXT NOT NULL DEFAULT '',"
+    "  format TEXT NOT NULL,"
+    "  html TEXT NOT NULL DEFAULT '',"
+    "  block_count INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_block_idx INTEGER NOT NULL DEFAULT -1);"
+    /* newest first = this index read backwards (it carries the rowid as tie-breaker) */
+    "CREATE INDEX documents_by_created ON documents(created_at);"
+    "CREATE TABLE blocks("
+    "  doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+    "  idx INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  est_ms INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(doc_id, idx)) WITHOUT ROWID;"
+    "CREATE TABLE audio("
+    "  hash TEXT PRIMARY KEY NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  voice TEXT NOT NULL,"
+    "  duration_ms INTEGER NOT NULL,"
+    "  word_timings TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  data BLOB NOT NULL);",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+static int schema_version(sqlite3 *db, int *version)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *version = sqlite3_column_int(s, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+int store_schema_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    int version = 0;
+    const char *step = "read user_version";
+    if (schema_version(db, &version) < 0)
+        goto fail;
+    if (version == SCHEMA_VERSION)
+        return 0;   /* the common case: no write lock taken */
+    /* newer (or nonsense) versions are refused below, after the re-read */
+    step = "begin migration";
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    step = "re-read user_version";
+    if (schema_version(db, &version) < 0)
+        goto fail_rollback;
+    if (version < 0 || version > SCHEMA_VERSION) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        snprintf(err, errlen, "database schema version %d is not one this recite knows "
+                 "(it writes version %d)", version, SCHEMA_VERSION);
+        return -1;
+    }
+    for (; version < SCHEMA_VERSION; version++) {
+        step = "migrate";
+        if (sqlite3_exec(db, migrations[version], NULL, NULL, NULL) != SQLITE_OK)
+            goto fail_rollback;
+    }
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
+    step = "set user_version";
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        goto fail_rollback;
+    step = "commit migration";
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail_rollback;
+    return 0;
+
+fail_rollback:
+    snprintf(err, errlen, "schema %s (to version %d): %s", step, version + 1,
+             sqlite3_errmsg(db));
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+fail:
+    snprintf(err, errlen, "schema %s: %s", step, sqlite3_errmsg(db));
+    return -1;
+}

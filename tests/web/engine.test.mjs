@@ -1,0 +1,441 @@
+// Unit tests of web/engine.js with a fake socket, audio output and timers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  createEngine, MIN_BUFFER_TO_START, BATCH_SIZE, REFILL_THRESHOLD, RECONNECT_NOTICE_MS,
+} from '../../web/engine.js';
+import { fakeSocket, fakeAudio, fakeTimers, makeDoc, status, deferred, flush } from './fakes.mjs';
+
+function setup({ blocks = 40, audioOpts, start = 0 } = {}) {
+  const socket = fakeSocket();
+  const audio = fakeAudio(audioOpts);
+  const timers = fakeTimers();
+  const engine = createEngine({ socket, audio, timers });
+  const snaps = [];
+  engine.subscribe((s) => snaps.push(s));
+  engine.load(makeDoc(blocks), { cursor: start });
+  engine.onConnection('open');
+  const snap = () => engine.getSnapshot();
+  const cache = (...idxs) => { for (const i of idxs) engine.onMessage(status(i, 'cached')); };
+  return { socket, audio, timers, engine, snaps, snap, cache };
+}
+
+test('play enters Buffering, requests one batch, and starts after MIN_BUFFER_TO_START cached', async () => {
+  const { engine, socket, audio, snap, cache } = setup();
+  assert.equal(snap().playState, 'stopped');
+  assert.equal(socket.synth().length, 0, 'nothing requested before play');
+  engine.play();
+  assert.equal(snap().playState, 'buffering');
+  assert.deepEqual(socket.requested(), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(socket.synth()[0].model, 'espeak');
+  assert.equal(socket.synth()[0].voice, 'en-us');
+  assert.equal(socket.synth()[0].synthesis_mode, 'server');
+  assert.ok(snap().blockStates.slice(0, 8).every((s) => s === 'queued'), 'marked before the server answers');
+  cache(0, 1, 2);
+  assert.equal(snap().playState, 'buffering');
+  assert.deepEqual(snap().buffer, { have: 3, need: MIN_BUFFER_TO_START });
+  assert.equal(audio.plays.length, 0);
+  cache(3);
+  assert.equal(snap().playState, 'playing');
+  assert.equal(audio.plays.length, 1);
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-0');
+  await flush();
+});
+
+test('buffering needs only the blocks that remain at the end of the document', () => {
+  const { engine, snap, cache } = setup({ blocks: 10, start: 8 });
+  engine.play();
+  assert.equal(snap().playState, 'buffering');
+  cache(8);
+  assert.equal(snap().playState, 'buffering');
+  cache(9);
+  assert.equal(snap().playState, 'playing');
+});
+
+test('a block not yet cached ahead of blocks that are keeps buffering', () => {
+  const { engine, snap, cache } = setup();
+  engine.play();
+  cache(1, 2, 3, 4, 5);
+  assert.equal(snap().playState, 'buffering');
+  cache(0);
+  assert.equal(snap().playState, 'playing');
+});
+
+test('prefetch counts queued and processing blocks: no request while 8 are in flight', () => {
+  const { engine, socket, cache } = setup();
+  engine.play();
+  for (let i = 0; i < 8; i++) engine.onMessage(status(i, i < 4 ? 'processing' : 'queued'));
+  assert.equal(socket.synth().length, 1, 'the answers themselves trigger nothing new');
+  cache(0, 1, 2, 3);
+  assert.equal(socket.synth().length, 1);
+});
+
+test('refills with the next batch once fewer than REFILL_THRESHOLD are ready ahead', () => {
+  const { engine, socket, audio, cache } = setup();
+  engine.play();
+  cache(0, 1, 2, 3, 4, 5, 6, 7);
+  assert.equal(socket.synth().length, 1);
+  audio.end(); // cursor 0 -> 1: 7 ready ahead
+  assert.equal(socket.synth().length, 2);
+  assert.deepEqual(socket.synth()[1].block_indices, [8, 9, 10, 11, 12, 13, 14, 15]);
+  assert.equal(socket.synth()[1].cursor, 1);
+  audio.end();
+  assert.equal(socket.synth().length, 2, 'blocks 8-15 already count as ready');
+  assert.equal(new Set(socket.requested()).size, socket.requested().length, 'no block requested twice');
+  assert.equal(BATCH_SIZE, 8);
+  assert.equal(REFILL_THRESHOLD, 8);
+});
+
+test('never requests a block twice while its request is outstanding', () => {
+  const { engine, socket } = setup();
+  engine.play();
+  engine.pause();
+  engine.play();
+  engine.seek(0);
+  engine.onConnection('open');
+  const req = socket.requested();
+  assert.equal(new Set(req).size, req.length);
+});
+
+test('pause keeps prefetching', async () => {
+  const { engine, socket, audio, snap, cache } = setup();
+  engine.play();
+  cache(0, 1, 2, 3, 4, 5, 6, 7);
+  await flush();
+  engine.pause();
+  assert.equal(snap().playState, 'paused');
+  assert.equal(audio.paused, true);
+  // while paused, an eviction puts a block back to pending: it is asked for again
+  engine.onMessage({ type: 'evicted', document_id: 'doc1', block_indices: [7], model: 'espeak', voice: 'en-us' });
+  assert.equal(snap().blockStates[7], 'cached', 'cached blocks are not evicted');
+  engine.seek(3);
+  assert.ok(socket.requested().includes(8), 'paused seek refills ahead');
+  assert.equal(snap().playState, 'paused');
+});
+
+test('resume from pause continues the same block without buffering', async () => {
+  const { engine, audio, snap, cache } = setup();
+  engine.play();
+  cache(0, 1, 2, 3);
+  await flush();
+  engine.pause();
+  engine.play();
+  assert.equal(snap().playState, 'playing');
+  assert.equal(audio.plays.length, 1, 'resumed, not restarted');
+});
+
+test('toggle during buffering cancels to Stopped', () => {
+  const { engine, snap } = setup();
+  engine.toggle();
+  assert.equal(snap().playState, 'buffering');
+  engine.toggle();
+  assert.equal(snap().playState, 'stopped');
+});
+
+test('highlight moves to the next block when one ends; elapsed and total use real durations', async () => {
+  const { engine, audio, snap, cache } = setup({ blocks: 6 });
+  assert.equal(snap().totalMs, 6000, 'estimated');
+  engine.play();
+  cache(0, 1, 2, 3, 4, 5);
+  await flush();
+  assert.equal(snap().totalMs, 6 * 2000, 'corrected by X-Duration-Ms of the fetched audio');
+  audio.time(500);
+  assert.equal(snap().elapsedMs, 500);
+  audio.end();
+  assert.equal(snap().cursor, 1);
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-1');
+  assert.equal(snap().elapsedMs, 2000);
+});
+
+test('seek sends cursor_moved and plays from the new block; a stale load never advances', async () => {
+  const { engine, socket, audio, snap, cache } = setup({ audioOpts: { auto: false } });
+  engine.play();
+  cache(0, 1, 2, 3);
+  const first = audio.lastPlay();
+  engine.seek(20);
+  assert.deepEqual(socket.cursorMoves(), [20]);
+  assert.equal(snap().cursor, 20);
+  assert.equal(snap().playState, 'buffering');
+  assert.deepEqual(socket.synth().at(-1).block_indices, [20, 21, 22, 23, 24, 25, 26, 27]);
+  assert.equal(socket.synth().at(-1).cursor, 20);
+  // the old load finishes late and the old source ends: both ignored
+  first.resolve();
+  audio.listener.ended(first.token);
+  audio.listener.time(first.token, 900);
+  await flush();
+  assert.equal(snap().cursor, 20);
+  assert.equal(snap().positionMs, 0);
+  cache(20, 21, 22, 23);
+  assert.equal(snap().playState, 'playing');
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-20');
+});
+
+test('a stale failed load after a seek does not mark the new block as failed', async () => {
+  const { engine, audio, snap, cache } = setup({ audioOpts: { auto: false } });
+  engine.play();
+  cache(0, 1, 2, 3, 10, 11, 12, 13);
+  const first = audio.lastPlay();
+  engine.seek(10);
+  assert.equal(snap().playState, 'playing');
+  first.reject(new Error('timeout'));
+  await flush();
+  assert.equal(snap().blockStates[0], 'cached');
+  assert.equal(snap().blockStates[10], 'cached');
+  assert.equal(snap().cursor, 10);
+});
+
+test('durations come from the audio itself, so a late fetch cannot corrupt another block', async () => {
+  const socket = fakeSocket();
+  const audio = fakeAudio();
+  const fetches = new Map();
+  audio.fetchResult = (url) => { const d = deferred(); fetches.set(url, d); return d.promise; };
+  const engine = createEngine({ socket, audio, timers: fakeTimers() });
+  engine.load(makeDoc(4));
+  engine.onConnection('open');
+  engine.play();
+  for (let i = 0; i < 4; i++) engine.onMessage(status(i, 'cached', { duration_ms: undefined }));
+  engine.seek(3);
+  fetches.get('/v1/audio/en-us-0').resolve({ durationMs: 9000 });
+  fetches.get('/v1/audio/en-us-3').resolve({ durationMs: 500 });
+  await flush();
+  const s = engine.getSnapshot();
+  assert.equal(s.totalMs, 9000 + 1000 + 1000 + 500);
+});
+
+test('click a block while stopped plays from there', () => {
+  const { engine, socket, snap } = setup();
+  engine.playFrom(30);
+  assert.equal(snap().cursor, 30);
+  assert.equal(snap().playState, 'buffering');
+  assert.deepEqual(socket.synth()[0].block_indices, [30, 31, 32, 33, 34, 35, 36, 37]);
+});
+
+test('next/prev move the cursor and clamp at the ends', () => {
+  const { engine, snap, socket } = setup({ blocks: 3 });
+  engine.prev();
+  assert.equal(snap().cursor, 0);
+  engine.next(); engine.next(); engine.next();
+  assert.equal(snap().cursor, 2);
+  assert.deepEqual(socket.cursorMoves(), [1, 2]);
+});
+
+test('voice switch while playing restarts the current block in the new voice; old statuses ignored', async () => {
+  const { engine, socket, audio, snap, cache } = setup();
+  engine.play();
+  cache(0, 1, 2, 3, 4, 5, 6, 7);
+  await flush();
+  audio.end(); audio.end(); // cursor 2
+  const before = socket.synth().length;
+  engine.setVoice('espeak', 'de');
+  assert.equal(snap().playState, 'buffering');
+  assert.equal(snap().cursor, 2);
+  assert.ok(snap().blockStates.every((s, i) => (i >= 2 && i < 10 ? s === 'queued' : s === 'pending')));
+  const req = socket.synth()[before];
+  assert.equal(req.voice, 'de');
+  assert.deepEqual(req.block_indices, [2, 3, 4, 5, 6, 7, 8, 9]);
+  // late answers for the old voice
+  for (let i = 2; i < 12; i++) engine.onMessage(status(i, 'cached'));
+  engine.onMessage({ type: 'evicted', document_id: 'doc1', block_indices: [8, 9], model: 'espeak', voice: 'en-us' });
+  assert.equal(snap().playState, 'buffering');
+  assert.ok(snap().blockStates.slice(2, 10).every((s) => s === 'queued'));
+  for (let i = 2; i < 6; i++) engine.onMessage(status(i, 'cached', { voice: 'de', audio_url: `/v1/audio/de-${i}` }));
+  assert.equal(snap().playState, 'playing');
+  assert.equal(audio.lastPlay().url, '/v1/audio/de-2');
+  assert.ok(audio.released.includes('/v1/audio/en-us-3'), 'old voice audio released');
+});
+
+test('voice switch while buffering re-requests in the new voice and keeps buffering', () => {
+  const { engine, socket, snap } = setup();
+  engine.play();
+  engine.setVoice('flite', 'slt');
+  assert.equal(snap().playState, 'buffering');
+  const last = socket.synth().at(-1);
+  assert.equal(last.model, 'flite');
+  assert.equal(last.voice, 'slt');
+});
+
+test('voice switch while stopped requests nothing', () => {
+  const { engine, socket } = setup();
+  engine.setVoice('espeak', 'fr-fr');
+  assert.equal(socket.synth().length, 0);
+  assert.equal(engine.getSnapshot().voice, 'fr-fr');
+});
+
+test('skipped and recoverable error blocks are passed over', async () => {
+  const { engine, audio, snap } = setup({ blocks: 8 });
+  engine.play();
+  engine.onMessage(status(0, 'cached'));
+  engine.onMessage(status(1, 'skipped'));
+  engine.onMessage(status(2, 'error', { error: 'engine crashed', recoverable: true }));
+  engine.onMessage(status(3, 'cached'));
+  engine.onMessage(status(4, 'cached'));
+  assert.equal(snap().playState, 'buffering', 'needs 4 playable blocks');
+  engine.onMessage(status(5, 'cached'));
+  assert.equal(snap().playState, 'playing');
+  await flush();
+  audio.end();
+  assert.equal(snap().cursor, 3);
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-3');
+  assert.equal(snap().blockStates[1], 'skipped');
+  assert.equal(snap().blockStates[2], 'error');
+  assert.equal(snap().error, null);
+});
+
+test('an unrecoverable error stops playback with a message', async () => {
+  const { engine, snap, cache } = setup();
+  engine.play();
+  cache(0, 1, 2, 3);
+  await flush();
+  engine.onMessage(status(4, 'error', { error: 'Quota exceeded', recoverable: false }));
+  assert.equal(snap().playState, 'stopped');
+  assert.equal(snap().error.kind, 'fatal');
+  assert.match(snap().error.message, /Quota/);
+});
+
+test('a server error message while buffering stops and frees the requested blocks', () => {
+  const { engine, snap } = setup();
+  engine.play();
+  engine.onMessage({ type: 'error', error: 'unknown voice' });
+  assert.equal(snap().playState, 'stopped');
+  assert.equal(snap().error.message, 'unknown voice');
+  assert.ok(snap().blockStates.every((s) => s === 'pending'));
+});
+
+test('end of document stops and a later play starts again from the beginning', async () => {
+  const { engine, audio, snap, socket } = setup({ blocks: 2 });
+  engine.play();
+  engine.onMessage(status(0, 'cached'));
+  engine.onMessage(status(1, 'cached'));
+  await flush();
+  assert.equal(snap().playState, 'playing');
+  audio.end();
+  audio.end();
+  assert.equal(snap().playState, 'stopped');
+  assert.equal(snap().finished, true);
+  assert.equal(snap().cursor, 1);
+  engine.play();
+  assert.equal(snap().cursor, 0);
+  assert.equal(snap().playState, 'playing', 'already cached: no buffering');
+  assert.ok(socket.cursorMoves().includes(0));
+});
+
+test('evicted blocks go back to pending and are requested again when needed', () => {
+  const { engine, socket, snap } = setup();
+  engine.play();
+  engine.pause(); // buffering -> stopped
+  engine.play();
+  engine.onMessage({ type: 'evicted', document_id: 'doc1', block_indices: [5, 6, 7], model: 'espeak', voice: 'en-us' });
+  assert.deepEqual(socket.synth().at(-1).block_indices, [5, 6, 7, 8, 9, 10, 11, 12]);
+  assert.equal(snap().blockStates[5], 'queued');
+});
+
+test('underrun while playing goes back to buffering and resumes when ready', async () => {
+  const { engine, audio, snap, cache } = setup({ blocks: 12 });
+  engine.play();
+  cache(0, 1, 2, 3);
+  await flush();
+  audio.end(); audio.end(); audio.end(); audio.end();
+  assert.equal(snap().cursor, 4);
+  assert.equal(snap().playState, 'buffering');
+  cache(4, 5, 6, 7);
+  assert.equal(snap().playState, 'playing');
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-4');
+});
+
+test('a failed load is retried through the server, then passed over', async () => {
+  const { engine, audio, snap, socket } = setup({ blocks: 6, audioOpts: { auto: false } });
+  engine.play();
+  for (let i = 0; i < 6; i++) engine.onMessage(status(i, 'cached'));
+  audio.lastPlay().reject(new Error('decode error'));
+  await flush();
+  assert.equal(snap().playState, 'buffering');
+  assert.equal(snap().blockStates[0], 'queued');
+  assert.equal(socket.requested().filter((i) => i === 0).length, 2);
+  engine.onMessage(status(0, 'cached'));
+  audio.lastPlay().reject(new Error('decode error'));
+  await flush();
+  engine.onMessage(status(0, 'cached'));
+  audio.lastPlay().reject(new Error('decode error'));
+  await flush();
+  assert.equal(snap().blockStates[0], 'error');
+  assert.equal(snap().cursor, 1);
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-1');
+});
+
+test('connection loss: keeps playing; Reconnecting shows only when it lasts or the buffer is low', async () => {
+  const { engine, audio, snap, timers, cache } = setup();
+  engine.play();
+  cache(...Array.from({ length: 16 }, (_, i) => i));
+  await flush();
+  engine.onConnection('reconnecting');
+  assert.equal(snap().playState, 'playing');
+  assert.equal(snap().connection.reconnecting, false, 'plenty of buffer, short outage');
+  timers.advance(RECONNECT_NOTICE_MS);
+  assert.equal(snap().connection.reconnecting, true);
+  engine.onConnection('open');
+  assert.equal(snap().connection.reconnecting, false);
+  // buffer low: shown at once
+  for (let i = 0; i < 14; i++) audio.end();
+  engine.onConnection('reconnecting');
+  assert.equal(snap().connection.reconnecting, true);
+  engine.onConnection('failed');
+  assert.equal(snap().error.kind, 'connection');
+  engine.onConnection('open');
+  assert.equal(snap().error, null);
+});
+
+test('speed is clamped to 0.5-3.0 and reaches the audio output', () => {
+  const { engine, audio, snap } = setup();
+  engine.setSpeed(5);
+  assert.equal(snap().speed, 3);
+  engine.setSpeed(0.1);
+  assert.equal(snap().speed, 0.5);
+  engine.faster();
+  assert.equal(snap().speed, 0.75);
+  assert.equal(audio.speed, 0.75);
+});
+
+test('word highlight follows word_timings of the current block', async () => {
+  const { engine, audio, snap } = setup({ blocks: 4 });
+  engine.play();
+  const wt = [{ start_ms: 0, end_ms: 300, offset: 0, length: 5 }, { start_ms: 300, end_ms: 700, offset: 6, length: 2 }];
+  engine.onMessage(status(0, 'cached', { word_timings: wt }));
+  for (let i = 1; i < 4; i++) engine.onMessage(status(i, 'cached'));
+  await flush();
+  audio.time(100);
+  assert.deepEqual({ ...snap().word }, { idx: 0, offset: 0, length: 5 });
+  audio.time(350);
+  assert.deepEqual({ ...snap().word }, { idx: 0, offset: 6, length: 2 });
+  audio.end();
+  assert.equal(snap().word, null);
+});
+
+test('snapshots are immutable and block states are shared until they change', async () => {
+  const { engine, audio, snap, cache } = setup();
+  engine.play();
+  cache(0, 1, 2, 3);
+  await flush();
+  const a = snap();
+  assert.ok(Object.isFrozen(a));
+  assert.ok(Object.isFrozen(a.blockStates));
+  audio.time(10);
+  assert.equal(snap().blockStates, a.blockStates);
+  assert.throws(() => { 'use strict'; a.blockStates[0] = 'x'; });
+});
+
+test('audio far behind the cursor is released', async () => {
+  const { engine, audio, cache } = setup();
+  engine.play();
+  cache(...Array.from({ length: 20 }, (_, i) => i));
+  await flush();
+  for (let i = 0; i < 12; i++) audio.end();
+  assert.ok(audio.released.includes('/v1/audio/en-us-0'));
+  assert.ok(!audio.released.includes('/v1/audio/en-us-8'));
+});
+
+test('unload forgets the document on the socket', () => {
+  const { engine, socket, snap } = setup();
+  engine.unload();
+  assert.deepEqual(socket.forgotten, ['doc1']);
+  assert.equal(snap().docId, null);
+});

@@ -1,0 +1,634 @@
+// engine.js — the playback state machine of the reading page.
+//
+// Pure: it knows nothing of the DOM, the <audio> element or the WebSocket. Everything it
+// touches is injected:
+//   socket  { send(msg), forget?(documentId) }            — see ws-client.js
+//   audio   { listen({ended,time,error}), fetch(url) -> Promise<{durationMs}>,
+//             play(url, {token}) -> Promise, pause(), resume() -> Promise, stop(),
+//             release(url), setSpeed(x), setVolume(v), setMuted(b) } — see audio-output.js
+//   timers  { now(), setTimeout(fn, ms), clearTimeout(id) }
+// The UI calls commands (play, pause, seek, setVoice, ...) and feeds it events (onMessage,
+// onConnection); it renders the immutable snapshots given to subscribe(fn).
+//
+// States: stopped -> buffering -> playing <-> paused. Buffering waits until
+// MIN_BUFFER_TO_START blocks from the cursor are cached (fewer near the end).
+// Prefetch: while not stopped, when fewer than REFILL_THRESHOLD blocks from the cursor are
+// cached/queued/processing, the next BATCH_SIZE pending blocks are requested; a block is
+// marked queued before the server answers so it is never requested twice.
+// Every playback attempt carries a token; results for an older token (a load that finished
+// after a seek, an `ended` from a replaced source) are ignored.
+
+export const MIN_BUFFER_TO_START = 4;
+export const BATCH_SIZE = 8;
+export const REFILL_THRESHOLD = 8;
+export const KEEP_BEHIND = 8;          // fetched audio kept behind the cursor
+export const PRELOAD_AHEAD = 16;       // cached blocks ahead whose audio is fetched
+export const REQUEST_SCAN_LIMIT = 64;  // never request further than this past the cursor
+export const SPEED_MIN = 0.5;
+export const SPEED_MAX = 3.0;
+export const SPEED_STEP = 0.25;
+export const RECONNECT_NOTICE_MS = 3000;
+export const LOW_BUFFER_MS = 15000;
+export const MAX_LOAD_FAILURES = 3;
+
+const BLOCK_STATES = ['pending', 'queued', 'processing', 'cached', 'error', 'skipped'];
+const IN_FLIGHT = new Set(['queued', 'processing', 'cached']);
+const PASSED_OVER = new Set(['skipped', 'error']);
+
+const defaultTimers = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id),
+};
+
+const clamp = (x, lo, hi) => Math.min(hi, Math.max(lo, x));
+
+export function clampSpeed(x) {
+  const v = Number(x);
+  if (!Number.isFinite(v)) return 1;
+  return Math.round(clamp(v, SPEED_MIN, SPEED_MAX) * 100) / 100;
+}
+
+export function createEngine({ socket, audio, timers = defaultTimers, synthesisMode = 'server',
+  model: initialModel = 'espeak', voice: initialVoice = 'en-us' } = {}) {
+  if (!socket || !audio) throw new Error('engine needs a socket and an audio output');
+
+  // --- document and block state -----------------------------------------------------
+  let doc = null;            // { id, title, blocks: [{idx, text, est_duration_ms}] }
+  let n = 0;
+  let states = [];           // block idx -> one of BLOCK_STATES
+  let urls = [];             // block idx -> audio_url for the current voice
+  let unacked = new Set();   // requested, no status yet
+  let failures = new Map();  // block idx -> failed loads
+  const durations = new Map();  // audio_url -> exact duration (content-addressed: never stale)
+  const timings = new Map();    // audio_url -> word timings
+  let fetched = new Map();      // audio_url -> block idx, audio we asked the output to hold
+
+  // --- playback ------------------------------------------------------------------------
+  let cursor = 0;
+  let playState = 'stopped';
+  let finished = false;
+  let positionMs = 0;
+  let playToken = 0;         // bumped by every start, seek, stop and voice switch
+  let loaded = null;         // { token, idx } the block the audio output holds for resume
+  let word = null;
+  let model = initialModel;
+  let voice = initialVoice;
+  let speed = 1;
+  let volume = 1;
+  let muted = false;
+
+  // --- connection / errors -------------------------------------------------------------
+  let conn = 'idle';
+  let downSince = null;
+  let noticeTimer = null;
+  let error = null;          // { kind: 'fatal'|'server'|'connection'|'autoplay', message }
+
+  // --- snapshots -----------------------------------------------------------------------
+  const listeners = new Set();
+  let statesDirty = true;
+  let frozenStates = Object.freeze([]);
+  let durDirty = true;
+  let prefix = [0];          // prefix[i] = ms of blocks before i
+  let snapshot = null;
+
+  audio.listen?.({ ended: onAudioEnded, time: onAudioTime, error: onAudioError });
+
+  // ===== helpers =======================================================================
+
+  function setState(idx, s) {
+    if (states[idx] === s) return;
+    states[idx] = s;
+    statesDirty = true;
+    durDirty = true;  // skipped blocks count 0 ms
+  }
+
+  function blockMs(i) {
+    if (states[i] === 'skipped') return 0;
+    const u = urls[i];
+    if (u && durations.has(u)) return durations.get(u);
+    return Math.max(0, Number(doc.blocks[i]?.est_duration_ms) || 0);
+  }
+
+  function recomputeDurations() {
+    prefix = new Array(n + 1);
+    prefix[0] = 0;
+    for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i] + blockMs(i);
+    durDirty = false;
+  }
+
+  // Blocks from the cursor that can be played without waiting: {have, need, ready}.
+  function bufferInfo() {
+    let playable = 0;
+    for (let i = cursor; i < n && playable < MIN_BUFFER_TO_START; i++) {
+      if (!PASSED_OVER.has(states[i])) playable++;
+    }
+    const need = playable;
+    let have = 0;
+    let i = cursor;
+    for (; i < n && have < need; i++) {
+      const s = states[i];
+      if (PASSED_OVER.has(s)) continue;
+      if (s !== 'cached') break;
+      have++;
+    }
+    return { have, need, ready: have >= need };
+  }
+
+  // ms of cached audio from the playing position onward (up to `limit`).
+  function cachedAheadMs(limit) {
+    let ms = 0;
+    for (let i = cursor; i < n && ms < limit; i++) {
+      const s = states[i];
+      if (PASSED_OVER.has(s)) continue;
+      if (s !== 'cached') break;
+      ms += blockMs(i) - (i === cursor ? positionMs : 0);
+    }
+    return ms;
+  }
+
+  function ensurePrefetch() {
+    if (!doc || playState === 'stopped') return;
+    let run = 0;
+    let i = cursor;
+    for (; i < n && run < REFILL_THRESHOLD; i++) {
+      const s = states[i];
+      if (s === 'pending') break;
+      if (IN_FLIGHT.has(s)) run++;
+    }
+    if (run >= REFILL_THRESHOLD || i >= n) return;
+    const batch = [];
+    for (let j = i; j < n && j < cursor + REQUEST_SCAN_LIMIT && batch.length < BATCH_SIZE; j++) {
+      if (states[j] === 'pending') batch.push(j);
+    }
+    if (!batch.length) return;
+    for (const j of batch) { setState(j, 'queued'); unacked.add(j); }
+    socket.send({
+      type: 'synthesize', document_id: doc.id, block_indices: batch, cursor,
+      model, voice, synthesis_mode: synthesisMode,
+    });
+  }
+
+  // Fetch audio of cached blocks near the cursor; release audio far from it.
+  function manageAudio() {
+    if (!doc) return;
+    for (const [u, idx] of fetched) {
+      if (idx < cursor - KEEP_BEHIND || idx > cursor + PRELOAD_AHEAD * 4) {
+        fetched.delete(u);
+        audio.release(u);
+      }
+    }
+    for (let i = cursor; i < n && i <= cursor + PRELOAD_AHEAD; i++) {
+      if (states[i] === 'cached' && urls[i] && !fetched.has(urls[i])) fetchBlock(i);
+    }
+  }
+
+  function fetchBlock(idx) {
+    const u = urls[idx];
+    fetched.set(u, idx);
+    audio.fetch(u).then((info) => {
+      const ms = Number(info?.durationMs);
+      if (ms > 0 && durations.get(u) !== ms) { durations.set(u, ms); durDirty = true; commit(); }
+    }, (err) => {
+      if (fetched.get(u) !== idx || urls[idx] !== u) return;  // stale: voice switch, seek, release
+      loadFailed(idx, err);
+      commit();
+    });
+  }
+
+  // A block's audio could not be fetched or played. Ask the server again (it answers with
+  // the current state at once, or on reconnect), and give up after MAX_LOAD_FAILURES.
+  function loadFailed(idx, err) {
+    const u = urls[idx];
+    if (u) { fetched.delete(u); audio.release(u); }
+    const count = (failures.get(idx) || 0) + 1;
+    failures.set(idx, count);
+    urls[idx] = null;
+    const current = idx === cursor && (playState === 'playing' || playState === 'buffering');
+    if (count >= MAX_LOAD_FAILURES) {
+      setState(idx, 'error');
+      if (current) { playState = 'playing'; startBlock(); }
+      return;
+    }
+    setState(idx, 'pending');
+    if (current) enterBuffering();
+    else ensurePrefetch();
+  }
+
+  function startBlock() {
+    while (cursor < n && PASSED_OVER.has(states[cursor])) cursor++;
+    if (cursor >= n) { finish(); return; }
+    positionMs = 0;
+    word = null;
+    if (states[cursor] !== 'cached' || !urls[cursor]) { enterBuffering(); return; }
+    playState = 'playing';
+    const idx = cursor;
+    const u = urls[idx];
+    const token = ++playToken;
+    loaded = { token, idx };
+    if (!fetched.has(u)) fetchBlock(idx);
+    manageAudio();
+    ensurePrefetch();
+    audio.play(u, { token }).then(() => {
+      if (token !== playToken) return;
+      failures.delete(idx);
+    }, (err) => {
+      if (token !== playToken) return;
+      if (err && err.name === 'NotAllowedError') {
+        playState = 'paused';
+        error = { kind: 'autoplay', message: 'The browser blocked playback. Press Play to start.' };
+      } else {
+        loaded = null;
+        loadFailed(idx, err);
+      }
+      commit();
+    });
+  }
+
+  function enterBuffering() {
+    audio.pause();
+    loaded = null;
+    playState = 'buffering';
+    ensurePrefetch();
+    if (bufferInfo().ready) startBlock();
+  }
+
+  function finish() {
+    playToken++;
+    audio.stop();
+    loaded = null;
+    playState = 'stopped';
+    finished = true;
+    cursor = Math.max(0, n - 1);
+    positionMs = 0;
+    word = null;
+  }
+
+  function stopPlayback() {
+    playToken++;
+    audio.stop();
+    loaded = null;
+    positionMs = 0;
+    word = null;
+    playState = 'stopped';
+  }
+
+  function findWord(list, ms) {
+    if (!list || !list.length) return null;
+    let lo = 0, hi = list.length - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].start_ms <= ms) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (found < 0) return null;
+    const w = list[found];
+    return { offset: w.offset, length: w.length };
+  }
+
+  function releaseAllAudio() {
+    for (const u of fetched.keys()) audio.release(u);
+    fetched = new Map();
+  }
+
+  function docMatches(id) { return doc && id !== undefined && String(id) === String(doc.id); }
+
+  // ===== snapshots =====================================================================
+
+  function showReconnecting() {
+    if (conn !== 'connecting' && conn !== 'reconnecting') return false;
+    if (downSince !== null && timers.now() - downSince >= RECONNECT_NOTICE_MS) return true;
+    if (playState === 'buffering') return true;
+    if (playState === 'playing') return cachedAheadMs(LOW_BUFFER_MS) < LOW_BUFFER_MS;
+    return false;
+  }
+
+  function build() {
+    if (statesDirty) { frozenStates = Object.freeze(states.slice()); statesDirty = false; }
+    if (doc && durDirty) recomputeDurations();
+    const total = doc ? prefix[n] : 0;
+    const before = doc ? prefix[Math.min(cursor, n)] : 0;
+    const info = doc ? bufferInfo() : { have: 0, need: 0, ready: false };
+    return Object.freeze({
+      docId: doc ? doc.id : null,
+      title: doc ? doc.title : '',
+      blockCount: n,
+      cursor,
+      playState,
+      finished,
+      blockStates: frozenStates,
+      positionMs,
+      elapsedMs: Math.min(total, before + positionMs),
+      totalMs: total,
+      word: word ? Object.freeze({ idx: cursor, ...word }) : null,
+      buffer: Object.freeze({ have: info.have, need: info.need }),
+      speed, volume, muted, model, voice,
+      connection: Object.freeze({
+        status: conn,
+        reconnecting: showReconnecting(),
+        failed: conn === 'failed',
+      }),
+      error: error ? Object.freeze({ ...error }) : null,
+    });
+  }
+
+  function commit() {
+    snapshot = build();
+    for (const fn of listeners) fn(snapshot);
+  }
+
+  // ===== audio events ==================================================================
+
+  function onAudioEnded(token) {
+    if (token !== playToken || playState !== 'playing') return;
+    loaded = null;
+    cursor++;
+    startBlock();
+    commit();
+  }
+
+  function onAudioTime(token, ms) {
+    if (token !== playToken || !loaded || !Number.isFinite(ms)) return;
+    positionMs = Math.max(0, ms);
+    const u = urls[cursor];
+    word = u ? findWord(timings.get(u), positionMs) : null;
+    commit();
+  }
+
+  function onAudioError(token, err) {
+    if (token !== playToken || !loaded) return;
+    const idx = loaded.idx;
+    loaded = null;
+    playToken++;
+    loadFailed(idx, err);
+    commit();
+  }
+
+  // ===== server messages ===============================================================
+
+  function onStatus(msg) {
+    if (!docMatches(msg.document_id)) return;
+    if (msg.model !== model || msg.voice !== voice) return;   // an old voice's late answer
+    const idx = msg.block_idx;
+    if (!Number.isInteger(idx) || idx < 0 || idx >= n) return;
+    unacked.delete(idx);
+    switch (msg.status) {
+      case 'queued':
+      case 'processing':
+        if (states[idx] !== 'cached') setState(idx, msg.status);
+        break;
+      case 'cached': {
+        if (!msg.audio_url) { setState(idx, 'error'); break; }
+        const u = msg.audio_url;
+        if (urls[idx] !== u) { urls[idx] = u; durDirty = true; }
+        const ms = Number(msg.duration_ms);
+        if (ms > 0) { durations.set(u, ms); durDirty = true; }
+        if (Array.isArray(msg.word_timings)) timings.set(u, msg.word_timings);
+        setState(idx, 'cached');
+        if (idx >= cursor && idx <= cursor + PRELOAD_AHEAD && !fetched.has(u)) fetchBlock(idx);
+        break;
+      }
+      case 'skipped':
+        setState(idx, 'skipped');
+        break;
+      case 'error':
+        setState(idx, 'error');
+        if (msg.recoverable === false) {
+          stopPlayback();
+          error = { kind: 'fatal', message: msg.error || 'The server refused to synthesize more audio.' };
+        }
+        break;
+      default:
+        return;
+    }
+    if (playState === 'buffering' && bufferInfo().ready) startBlock();
+    ensurePrefetch();
+  }
+
+  function onEvicted(msg) {
+    if (!docMatches(msg.document_id)) return;
+    if (msg.model !== model || msg.voice !== voice) return;
+    for (const idx of msg.block_indices || []) {
+      if (!Number.isInteger(idx) || idx < 0 || idx >= n) continue;
+      unacked.delete(idx);
+      if (states[idx] === 'queued' || states[idx] === 'processing') setState(idx, 'pending');
+    }
+    ensurePrefetch();
+  }
+
+  function onServerError(msg) {
+    if (msg.document_id !== undefined && doc && !docMatches(msg.document_id)) return;
+    for (const idx of unacked) if (states[idx] === 'queued') setState(idx, 'pending');
+    unacked = new Set();
+    if (playState === 'buffering') stopPlayback();
+    error = { kind: 'server', message: msg.error || 'The server reported an error.' };
+  }
+
+  // ===== public commands ===============================================================
+
+  const engine = {
+    subscribe(fn) {
+      listeners.add(fn);
+      fn(snapshot || (snapshot = build()));
+      return () => listeners.delete(fn);
+    },
+    getSnapshot() { return snapshot || (snapshot = build()); },
+
+    load(document, { cursor: start = 0 } = {}) {
+      if (doc) engine.unload();
+      doc = { id: document.id, title: document.title || '', blocks: document.blocks || [] };
+      n = doc.blocks.length;
+      states = new Array(n).fill('pending');
+      urls = new Array(n).fill(null);
+      unacked = new Set();
+      failures = new Map();
+      cursor = n ? clamp(Math.trunc(Number(start)) || 0, 0, n - 1) : 0;
+      playState = 'stopped';
+      finished = false;
+      positionMs = 0;
+      word = null;
+      loaded = null;
+      if (error && error.kind !== 'connection') error = null;
+      statesDirty = durDirty = true;
+      commit();
+    },
+
+    unload() {
+      if (!doc) return;
+      stopPlayback();
+      releaseAllAudio();
+      socket.forget?.(doc.id);
+      doc = null;
+      n = 0;
+      states = [];
+      urls = [];
+      statesDirty = durDirty = true;
+      commit();
+    },
+
+    play() {
+      if (!doc || n === 0) return;
+      if (error && error.kind !== 'connection') error = null;
+      if (playState === 'playing' || playState === 'buffering') { commit(); return; }
+      if (finished) {
+        finished = false;
+        engine.seek(0);
+      }
+      if (playState === 'paused' && loaded && loaded.idx === cursor && loaded.token === playToken) {
+        playState = 'playing';
+        const token = playToken;
+        audio.resume().catch((err) => {
+          if (token !== playToken) return;
+          if (err && err.name === 'NotAllowedError') {
+            playState = 'paused';
+            error = { kind: 'autoplay', message: 'The browser blocked playback. Press Play to start.' };
+          } else {
+            const idx = loaded ? loaded.idx : cursor;
+            loaded = null;
+            loadFailed(idx, err);
+          }
+          commit();
+        });
+        commit();
+        return;
+      }
+      enterBuffering();
+      commit();
+    },
+
+    pause() {
+      if (playState === 'playing') {
+        audio.pause();
+        playState = 'paused';
+      } else if (playState === 'buffering') {
+        playState = 'stopped';
+        audio.pause();
+      }
+      commit();
+    },
+
+    cancel() {
+      if (playState === 'buffering') { playState = 'stopped'; audio.pause(); }
+      commit();
+    },
+
+    toggle() {
+      if (playState === 'playing' || playState === 'buffering') engine.pause();
+      else engine.play();
+    },
+
+    stop() { stopPlayback(); commit(); },
+
+    seek(target) {
+      if (!doc || n === 0) return;
+      const idx = clamp(Math.trunc(Number(target)) || 0, 0, n - 1);
+      playToken++;
+      loaded = null;
+      positionMs = 0;
+      word = null;
+      finished = false;
+      cursor = idx;
+      socket.send({ type: 'cursor_moved', document_id: doc.id, cursor: idx });
+      if (playState === 'playing') {
+        if (states[idx] === 'cached' || PASSED_OVER.has(states[idx])) startBlock();
+        else enterBuffering();
+      } else if (playState === 'buffering') {
+        enterBuffering();
+      } else {
+        audio.pause();
+        ensurePrefetch();
+      }
+      manageAudio();
+      commit();
+    },
+
+    playFrom(idx) {
+      engine.seek(idx);
+      if (playState !== 'playing' && playState !== 'buffering') engine.play();
+    },
+
+    next() { if (doc && cursor < n - 1) engine.seek(cursor + 1); },
+    prev() { if (doc && cursor > 0) engine.seek(cursor - 1); },
+
+    setVoice(newModel, newVoice) {
+      if (newModel === model && newVoice === voice) return;
+      model = newModel;
+      voice = newVoice;
+      if (!doc) { commit(); return; }
+      const wasActive = playState === 'playing' || playState === 'buffering';
+      playToken++;
+      loaded = null;
+      positionMs = 0;
+      word = null;
+      audio.stop();
+      releaseAllAudio();
+      states = new Array(n).fill('pending');
+      urls = new Array(n).fill(null);
+      unacked = new Set();
+      failures = new Map();
+      statesDirty = durDirty = true;
+      if (wasActive) enterBuffering();
+      else ensurePrefetch();  // paused keeps prefetching; stopped does nothing
+      commit();
+    },
+
+    setSpeed(x) {
+      speed = clampSpeed(x);
+      audio.setSpeed(speed);
+      commit();
+    },
+    faster() { engine.setSpeed(speed + SPEED_STEP); },
+    slower() { engine.setSpeed(speed - SPEED_STEP); },
+
+    setVolume(v) {
+      volume = clamp(Number(v) || 0, 0, 1);
+      audio.setVolume(volume);
+      if (volume > 0 && muted) { muted = false; audio.setMuted(false); }
+      commit();
+    },
+    setMuted(m) { muted = !!m; audio.setMuted(muted); commit(); },
+    toggleMute() { engine.setMuted(!muted); },
+
+    // The audio output was used for something else (a voice preview): a later Play
+    // restarts the current block instead of resuming.
+    releaseOutput() {
+      if (playState === 'playing') { audio.pause(); playState = 'paused'; }
+      playToken++;
+      loaded = null;
+      commit();
+    },
+
+    dismissError() { error = null; commit(); },
+
+    onMessage(msg) {
+      if (!msg || typeof msg !== 'object') return;
+      if (msg.type === 'status') onStatus(msg);
+      else if (msg.type === 'evicted') onEvicted(msg);
+      else if (msg.type === 'error') onServerError(msg);
+      else return;
+      commit();
+    },
+    onStatus(msg) { onStatus(msg); commit(); },
+    onEvicted(msg) { onEvicted(msg); commit(); },
+
+    // status: 'connecting' | 'open' | 'reconnecting' | 'failed' | 'closed'
+    onConnection(status) {
+      conn = status;
+      if (noticeTimer !== null) { timers.clearTimeout(noticeTimer); noticeTimer = null; }
+      if (status === 'open') {
+        downSince = null;
+        if (error && error.kind === 'connection') error = null;
+        ensurePrefetch();
+      } else if (status === 'connecting' || status === 'reconnecting') {
+        if (downSince === null) downSince = timers.now();
+        const wait = RECONNECT_NOTICE_MS - (timers.now() - downSince);
+        if (wait > 0) noticeTimer = timers.setTimeout(() => { noticeTimer = null; commit(); }, wait);
+      } else if (status === 'failed') {
+        error = { kind: 'connection', message: 'Lost the connection to the server.' };
+      }
+      commit();
+    },
+  };
+  return engine;
+}
+
+export { BLOCK_STATES };
