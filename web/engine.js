@@ -333,7 +333,9 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
 
   function commit() {
     snapshot = build();
-    for (const fn of listeners) fn(snapshot);
+    for (const fn of listeners) {
+      try { fn(snapshot); } catch (err) { queueMicrotask(() => { throw err; }); }
+    }
   }
 
   // ===== audio events ==================================================================

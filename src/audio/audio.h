@@ -21,7 +21,7 @@ struct buf {
 #define AUDIO_PAD_START_MS 40   /* silence kept before speech after trimming */
 #define AUDIO_PAD_END_MS 120    /* silence kept after speech: a natural breath between blocks */
 #define AUDIO_OPUS_BITRATE 32000
-#define AUDIO_OPUS_COMPLEXITY 5 /* measured: see docs/DESIGN.md */
+#define AUDIO_OPUS_COMPLEXITY 5 /* measured: see docs/notes-audio.md */
 
 int pcm_append(struct pcm *p, const int16_t *s, size_t n);  /* 0 or -1 (ENOMEM) */
 void pcm_free(struct pcm *p);
@@ -31,6 +31,12 @@ int64_t pcm_duration_ms(const struct pcm *p);              /* exact: count * 100
  * removed from the start (so callers can shift word timings). All-silent input becomes
  * empty (count 0). */
 size_t pcm_trim_silence(struct pcm *p, int pad_start_ms, int pad_end_ms);
+/* Like pcm_trim_silence, but the result has exactly the pads: where the input had less
+ * silence (espeak-ng leaves only ~12 ms), digital silence is added. *shift is how far the
+ * speech moved towards the start, in samples: removed minus added at the start, so
+ * negative when silence was added (word times then move later). All-silent input becomes
+ * empty. 0, or -1 (ENOMEM; p unchanged). */
+int pcm_fit_silence(struct pcm *p, int pad_start_ms, int pad_end_ms, int64_t *shift);
 
 int buf_append(struct buf *b, const void *d, size_t n);    /* 0 or -1 */
 void buf_free(struct buf *b);
@@ -39,6 +45,10 @@ void buf_free(struct buf *b);
 int audio_encode_opus(const struct pcm *p, struct buf *out, char *err, size_t errlen);
 int audio_encode_wav(const struct pcm *p, struct buf *out, char *err, size_t errlen);
 int audio_encode_mp3(const struct pcm *p, struct buf *out, char *err, size_t errlen);
+/* audio_encode_opus with an explicit bitrate (bit/s) and complexity (0-10); for the bench
+ * and for callers that need another rate. */
+int audio_encode_opus_params(const struct pcm *p, int bitrate, int complexity, struct buf *out,
+                             char *err, size_t errlen);
 
 /* Duration in ms of an Ogg Opus stream from its last granule position minus pre-skip;
  * -1 if the bytes are not a valid Ogg Opus stream. Used to validate stored/uploaded audio. */

@@ -37,6 +37,13 @@ static opus_int32 serial_for(const struct pcm *p)
 
 int audio_encode_opus(const struct pcm *p, struct buf *out, char *err, size_t errlen)
 {
+    return audio_encode_opus_params(p, AUDIO_OPUS_BITRATE, AUDIO_OPUS_COMPLEXITY, out, err,
+                                    errlen);
+}
+
+int audio_encode_opus_params(const struct pcm *p, int bitrate, int complexity, struct buf *out,
+                             char *err, size_t errlen)
+{
     if (!p || p->count == 0) {
         snprintf(err, errlen, "no audio to encode");
         return -1;
@@ -68,8 +75,8 @@ int audio_encode_opus(const struct pcm *p, struct buf *out, char *err, size_t er
      * several percent of a typical block, and nobody edits our tags. */
     if ((e = ope_encoder_ctl(enc, OPE_SET_COMMENT_PADDING(0))) != OPE_OK ||
         (e = ope_encoder_ctl(enc, OPE_SET_SERIALNO(serial_for(p)))) != OPE_OK ||
-        (e = ope_encoder_ctl(enc, OPUS_SET_BITRATE(AUDIO_OPUS_BITRATE))) != OPE_OK ||
-        (e = ope_encoder_ctl(enc, OPUS_SET_COMPLEXITY(AUDIO_OPUS_COMPLEXITY))) != OPE_OK ||
+        (e = ope_encoder_ctl(enc, OPUS_SET_BITRATE(bitrate))) != OPE_OK ||
+        (e = ope_encoder_ctl(enc, OPUS_SET_COMPLEXITY(complexity))) != OPE_OK ||
         (e = ope_encoder_ctl(enc, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE))) != OPE_OK)
         goto out;
     what = "encode";

@@ -97,10 +97,9 @@ static int loud(int16_t s)
     return s > TRIM_THRESHOLD || s < -TRIM_THRESHOLD;
 }
 
-size_t pcm_trim_silence(struct pcm *p, int pad_start_ms, int pad_end_ms)
+/* Finds the first and last loud sample (inclusive). Returns 0 when there is no speech. */
+static int speech_bounds(const struct pcm *p, size_t *first, size_t *last)
 {
-    if (!p || p->count == 0)
-        return 0;
     size_t n = p->count;
     int rate = p->rate > 0 ? p->rate : 1;
     size_t w = (size_t)rate * TRIM_WINDOW_MS / 1000;
@@ -123,14 +122,13 @@ size_t pcm_trim_silence(struct pcm *p, int pad_start_ms, int pad_end_ms)
         if (i + w < n)
             cnt += (size_t)loud(p->samples[i + w]);
     }
-    if (start == n) {
-        /* Nothing to say: everything is "removed from the start". */
-        p->count = 0;
-        return n;
-    }
+    if (start == n)
+        return 0;
 
-    /* Backward: count of loud samples in (i - w, i]. */
-    size_t end = start;   /* last loud sample, inclusive */
+    /* Backward: count of loud samples in (i - w, i]. The window ending at the last loud
+     * sample of [start, start + w) holds all of that window's loud samples, so this
+     * always stops at or after `start`. */
+    size_t end = start;
     cnt = 0;
     for (size_t i = 0; i < w; i++)
         cnt += (size_t)loud(p->samples[n - 1 - i]);
@@ -143,15 +141,73 @@ size_t pcm_trim_silence(struct pcm *p, int pad_start_ms, int pad_end_ms)
         if (i >= w)
             cnt += (size_t)loud(p->samples[i - w]);
     }
+    *first = start;
+    *last = end;
+    return 1;
+}
 
-    size_t pad_s = pad_start_ms > 0 ? (size_t)pad_start_ms * (size_t)rate / 1000 : 0;
-    size_t pad_e = pad_end_ms > 0 ? (size_t)pad_end_ms * (size_t)rate / 1000 : 0;
-    /* The pads are at most what the input had: we never invent silence, because the caller
-     * shifts word timings by the (unsigned) number of samples removed. */
+static size_t ms_to_samples(int ms, int rate)
+{
+    return ms > 0 && rate > 0 ? (size_t)ms * (size_t)rate / 1000 : 0;
+}
+
+size_t pcm_trim_silence(struct pcm *p, int pad_start_ms, int pad_end_ms)
+{
+    if (!p || p->count == 0)
+        return 0;
+    size_t n = p->count, start, end;
+    if (!speech_bounds(p, &start, &end)) {
+        /* Nothing to say: everything is "removed from the start". */
+        p->count = 0;
+        return n;
+    }
+    size_t pad_s = ms_to_samples(pad_start_ms, p->rate);
+    size_t pad_e = ms_to_samples(pad_end_ms, p->rate);
+    /* The pads are at most what the input had: this function never invents silence,
+     * because its caller shifts word timings by the (unsigned) number removed. For exact
+     * pads, see pcm_fit_silence. */
     size_t from = start > pad_s ? start - pad_s : 0;
     size_t to = end + 1 + (pad_e < n - end - 1 ? pad_e : n - end - 1);
     if (from > 0)
         memmove(p->samples, p->samples + from, (to - from) * sizeof *p->samples);
     p->count = to - from;
     return from;
+}
+
+int pcm_fit_silence(struct pcm *p, int pad_start_ms, int pad_end_ms, int64_t *shift)
+{
+    *shift = 0;
+    if (!p || p->count == 0)
+        return 0;
+    size_t n = p->count, start, end;
+    if (!speech_bounds(p, &start, &end)) {
+        p->count = 0;
+        *shift = (int64_t)n;
+        return 0;
+    }
+    size_t pad_s = ms_to_samples(pad_start_ms, p->rate);
+    size_t pad_e = ms_to_samples(pad_end_ms, p->rate);
+    size_t speech = end + 1 - start;
+    if (pad_s > SIZE_MAX - speech || pad_s + speech > SIZE_MAX - pad_e)
+        return -1;
+    size_t total = pad_s + speech + pad_e;
+    /* Keep the original samples around the speech where there are enough (quiet room
+     * tone, the tail of a decaying vowel) and fill only the missing part with zeros. */
+    size_t keep_s = start < pad_s ? start : pad_s;
+    size_t keep_e = n - end - 1 < pad_e ? n - end - 1 : pad_e;
+    size_t add_s = pad_s - keep_s;
+    if (total > p->cap) {
+        void *data = p->samples;
+        if (grow(&data, &p->cap, total, sizeof *p->samples) < 0)
+            return -1;
+        p->samples = data;
+    }
+    memmove(p->samples + add_s, p->samples + (start - keep_s),
+            (keep_s + speech + keep_e) * sizeof *p->samples);
+    memset(p->samples, 0, add_s * sizeof *p->samples);
+    size_t tail = add_s + keep_s + speech + keep_e;
+    memset(p->samples + tail, 0, (total - tail) * sizeof *p->samples);
+    p->count = total;
+    *shift = (int64_t)start - (int64_t)pad_s;
+    return 0;
 }

@@ -297,7 +297,7 @@ static void replay_events(struct replay *r)
                 if (r->npieces)
                     replay_reach(r, a);
                 size_t e = v->b;
-                if (r->next <= r->npieces && r->bound[r->next] < e)
+                if (r->npieces && r->next <= r->npieces && r->bound[r->next] < e)
                     e = r->bound[r->next];
                 if (v->type == EV_BREAK)
                     sbuf_adds(&b->html, "<br>");
@@ -355,7 +355,7 @@ static void run_end(struct builder *b)
     struct replay r = { b, bound, (size_t)np, 0, b->nblocks };
     replay_events(&r);
     if (wrap)
-        sbuf_adds(&b->html, "</p>");
+        sbuf_adds(&b->html, "</p>\n");
 
     for (int i = 0; i < np; i++)
         add_block(b, t + lead + pieces[i].off, pieces[i].len);
@@ -402,12 +402,14 @@ void builder_block_close(struct builder *b)
     if (f->mute)
         b->muted--;
     b->nframes--;
+    if (f->tag && !b->muted)
+        sbuf_addc(&b->html, '\n');   /* readable source; never inside <pre> */
 }
 
 void builder_hr(struct builder *b)
 {
     run_end(b);
-    sbuf_adds(&b->html, "<hr>");
+    sbuf_adds(&b->html, b->muted ? "<hr>" : "<hr>\n");
 }
 
 /* ---- inline content --------------------------------------------------------------- */

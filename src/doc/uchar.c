@@ -2,6 +2,7 @@
  * Pure, any thread. The tables were generated from Unicode 14 data (Python's
  * unicodedata); see the comment above each table for exactly what it holds. */
 #include "doc/uchar.h"
+#include <stddef.h>
 
 struct cp_range { uint32_t lo, hi; };
 struct cp_stride { uint32_t lo, hi, step; };

@@ -59,8 +59,10 @@ const struct voice_info *model_find_voice(const struct model *m, const char *voi
 #define ENGINE_DEFAULT_MODEL "espeak"
 #define ENGINE_DEFAULT_VOICE "en-us"
 
-/* Full pipeline used by workers and `recite say`: synthesize, trim silence (shifting word
- * timings), leaving PCM ready to encode. */
+/* Full pipeline used by workers and `recite say`: synthesize, then cut or pad the silence
+ * at both ends to exactly AUDIO_PAD_START_MS / AUDIO_PAD_END_MS (pcm_fit_silence),
+ * shifting word timings to match, leaving PCM ready to encode. `out` is overwritten; on
+ * failure it is left empty. Empty PCM (nothing to say) is success. */
 int engine_render(const struct model *m, struct engine *e, const char *voice,
                   const char *text, struct synth_result *out, char *err, size_t errlen);
 #endif

@@ -108,9 +108,9 @@ void synth_result_free(struct synth_result *r)
     r->word_count = 0;
 }
 
-/* After trimming, word times move back by the trimmed lead-in; they are clamped to the
- * audio, and a word that now lies wholly outside it (spoken in what was cut, which is
- * silence) is dropped. */
+/* After fitting the silence, word times move by the change at the start (earlier when
+ * lead-in was cut, later when a pad was added); they are clamped to the audio, and a word
+ * now wholly outside it (it was "spoken" in what was cut, which is silence) is dropped. */
 static void shift_words(struct synth_result *r, int64_t shift_ms)
 {
     int64_t dur = pcm_duration_ms(&r->pcm);
@@ -143,8 +143,18 @@ int engine_render(const struct model *m, struct engine *e, const char *voice,
         synth_result_free(out);
         return -1;
     }
+    /* Exact pads, whatever the engine left: every block then joins the next with the
+     * same pause (AUDIO_PAD_END_MS + AUDIO_PAD_START_MS), whichever engine made it. */
+    int64_t shift;
+    if (pcm_fit_silence(&out->pcm, AUDIO_PAD_START_MS, AUDIO_PAD_END_MS, &shift) < 0) {
+        synth_result_free(out);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     int rate = out->pcm.rate > 0 ? out->pcm.rate : 1;
-    size_t removed = pcm_trim_silence(&out->pcm, AUDIO_PAD_START_MS, AUDIO_PAD_END_MS);
-    shift_words(out, (int64_t)removed * 1000 / rate);
+    /* Round to the nearest ms, symmetrically for negative shifts. */
+    int64_t shift_ms = shift >= 0 ? (shift * 1000 + rate / 2) / rate
+                                  : -((-shift * 1000 + rate / 2) / rate);
+    shift_words(out, shift_ms);
     return 0;
 }

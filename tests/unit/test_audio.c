@@ -136,6 +136,62 @@ static void test_trim(void)
     CHECK_INT(pcm_trim_silence(NULL, 40, 120), 0);
 }
 
+static void test_fit(void)
+{
+    const int rate = 22050;
+    const size_t pad_s = (size_t)AUDIO_PAD_START_MS * rate / 1000;
+    const size_t pad_e = (size_t)AUDIO_PAD_END_MS * rate / 1000;
+    int64_t shift;
+
+    /* Too little silence (like espeak-ng): padded with zeros to exactly the pads. */
+    struct pcm p = { .rate = rate };
+    add_silence(&p, 100, 7);
+    add_square(&p, 5000, 10000);
+    add_silence(&p, 50, 7);
+    CHECK_INT(pcm_fit_silence(&p, AUDIO_PAD_START_MS, AUDIO_PAD_END_MS, &shift), 0);
+    CHECK_INT(shift, 100 - (int64_t)pad_s);             /* negative: speech moved later */
+    CHECK_INT(p.count, pad_s + 5000 + pad_e);
+    CHECK_INT(p.samples[0], 0);
+    CHECK_INT(p.samples[pad_s - 101], 0);
+    CHECK_INT(p.samples[pad_s - 100], -7);               /* original room tone kept */
+    CHECK_INT(p.samples[pad_s], -10000);
+    CHECK_INT(p.samples[pad_s + 4999], 10000);
+    CHECK_INT(abs(p.samples[pad_s + 5000]), 7);
+    CHECK_INT(p.samples[pad_s + 5050], 0);
+    CHECK_INT(p.samples[p.count - 1], 0);
+    /* Fitting again is a no-op. */
+    CHECK_INT(pcm_fit_silence(&p, AUDIO_PAD_START_MS, AUDIO_PAD_END_MS, &shift), 0);
+    CHECK_INT(shift, 0);
+    CHECK_INT(p.count, pad_s + 5000 + pad_e);
+    pcm_free(&p);
+
+    /* Too much silence: same as trimming. */
+    p = (struct pcm){ .rate = rate };
+    add_silence(&p, 22050, 100);
+    add_square(&p, 11025, 10000);
+    add_silence(&p, 22050, 100);
+    CHECK_INT(pcm_fit_silence(&p, AUDIO_PAD_START_MS, AUDIO_PAD_END_MS, &shift), 0);
+    CHECK_INT(shift, 22050 - (int64_t)pad_s);
+    CHECK_INT(p.count, pad_s + 11025 + pad_e);
+    CHECK_INT(p.samples[pad_s], -10000);
+    pcm_free(&p);
+
+    /* No silence at all, and all silence. */
+    p = (struct pcm){ .rate = rate };
+    add_square(&p, 3000, 10000);
+    CHECK_INT(pcm_fit_silence(&p, AUDIO_PAD_START_MS, AUDIO_PAD_END_MS, &shift), 0);
+    CHECK_INT(shift, -(int64_t)pad_s);
+    CHECK_INT(p.count, pad_s + 3000 + pad_e);
+    pcm_free(&p);
+    p = (struct pcm){ .rate = rate };
+    add_silence(&p, 3000, 20);
+    CHECK_INT(pcm_fit_silence(&p, AUDIO_PAD_START_MS, AUDIO_PAD_END_MS, &shift), 0);
+    CHECK_INT(p.count, 0);
+    CHECK_INT(pcm_fit_silence(&p, AUDIO_PAD_START_MS, AUDIO_PAD_END_MS, &shift), 0);
+    CHECK_INT(shift, 0);
+    pcm_free(&p);
+}
+
 /* Ogg CRC, to build well-formed but hostile pages for the probe. */
 static uint32_t ogg_crc(const unsigned char *d, size_t n)
 {
@@ -413,6 +469,7 @@ int main(void)
 {
     test_buffers();
     test_trim();
+    test_fit();
     test_opus();
     test_probe();
     test_wav();

@@ -1,0 +1,338 @@
+/* html — the HTML front-end: "main text only" from a web page. Pure.
+ *
+ * libxml2 parses (leniently, no network) into a tree; we pick the first <article>, else
+ * <main>, else <body>, and walk it iteratively (no recursion: the tree depth is the
+ * attacker's choice), turning a small allow-list of elements into builder events.
+ * Nothing of the input's markup is copied: every tag in the output is one we name here,
+ * and the only attributes are a checked href and an ol start number. Navigation,
+ * scripts, forms and the like are skipped whole; unknown elements are transparent. */
+#include "doc/front.h"
+#include "doc/builder.h"
+#include "doc/sbuf.h"
+#include "doc/url.h"
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum act {
+    ACT_INLINE_PASS,   /* unknown/inline wrapper: children only */
+    ACT_BLOCK_PASS,    /* div, section, ...: children only, but a block boundary */
+    ACT_SKIP,          /* not main text: neither shown nor spoken */
+    ACT_SPEAK,         /* p, h1-h6 */
+    ACT_CONTAINER,     /* ul, ol, li, blockquote; table parts inside a data table */
+    ACT_MUTE,          /* pre, data table */
+    ACT_INLINE,        /* em, strong, del, code, a */
+    ACT_BR,
+    ACT_HR,
+};
+
+struct elem { const char *name; enum act act; const char *tag; };
+
+/* Sorted by name for bsearch. `tag` is what we emit (NULL: the element's own name). */
+static const struct elem elems[] = {
+    { "a", ACT_INLINE, "a" }, { "address", ACT_BLOCK_PASS, NULL },
+    { "article", ACT_BLOCK_PASS, NULL }, { "aside", ACT_SKIP, NULL },
+    { "audio", ACT_SKIP, NULL }, { "b", ACT_INLINE, "strong" },
+    { "blockquote", ACT_CONTAINER, "blockquote" }, { "body", ACT_BLOCK_PASS, NULL },
+    { "br", ACT_BR, NULL }, { "button", ACT_SKIP, NULL }, { "canvas", ACT_SKIP, NULL },
+    { "caption", ACT_SKIP, NULL }, { "center", ACT_BLOCK_PASS, NULL },
+    { "code", ACT_INLINE, "code" }, { "datalist", ACT_SKIP, NULL },
+    { "dd", ACT_BLOCK_PASS, NULL }, { "del", ACT_INLINE, "del" },
+    { "details", ACT_BLOCK_PASS, NULL }, { "dialog", ACT_SKIP, NULL },
+    { "div", ACT_BLOCK_PASS, NULL }, { "dl", ACT_BLOCK_PASS, NULL },
+    { "dt", ACT_BLOCK_PASS, NULL }, { "em", ACT_INLINE, "em" },
+    { "embed", ACT_SKIP, NULL }, { "fieldset", ACT_BLOCK_PASS, NULL },
+    { "figcaption", ACT_BLOCK_PASS, NULL }, { "figure", ACT_BLOCK_PASS, NULL },
+    { "footer", ACT_SKIP, NULL }, { "form", ACT_SKIP, NULL }, { "frameset", ACT_SKIP, NULL },
+    { "h1", ACT_SPEAK, "h1" }, { "h2", ACT_SPEAK, "h2" }, { "h3", ACT_SPEAK, "h3" },
+    { "h4", ACT_SPEAK, "h4" }, { "h5", ACT_SPEAK, "h5" }, { "h6", ACT_SPEAK, "h6" },
+    { "head", ACT_SKIP, NULL }, { "header", ACT_SKIP, NULL },
+    { "hgroup", ACT_BLOCK_PASS, NULL }, { "hr", ACT_HR, NULL }, { "html", ACT_BLOCK_PASS, NULL },
+    { "i", ACT_INLINE, "em" }, { "iframe", ACT_SKIP, NULL }, { "img", ACT_SKIP, NULL },
+    { "input", ACT_SKIP, NULL }, { "kbd", ACT_INLINE, "code" },
+    { "legend", ACT_BLOCK_PASS, NULL }, { "li", ACT_CONTAINER, "li" },
+    { "main", ACT_BLOCK_PASS, NULL }, { "map", ACT_SKIP, NULL }, { "math", ACT_SKIP, NULL },
+    { "menu", ACT_SKIP, NULL }, { "nav", ACT_SKIP, NULL }, { "noscript", ACT_SKIP, NULL },
+    { "object", ACT_SKIP, NULL }, { "ol", ACT_CONTAINER, "ol" }, { "option", ACT_SKIP, NULL },
+    { "p", ACT_SPEAK, "p" }, { "picture", ACT_SKIP, NULL }, { "pre", ACT_MUTE, "pre" },
+    { "rp", ACT_SKIP, NULL }, { "rt", ACT_SKIP, NULL }, { "s", ACT_INLINE, "del" },
+    { "samp", ACT_INLINE, "code" }, { "script", ACT_SKIP, NULL },
+    { "section", ACT_BLOCK_PASS, NULL }, { "select", ACT_SKIP, NULL },
+    { "strike", ACT_INLINE, "del" }, { "strong", ACT_INLINE, "strong" },
+    { "style", ACT_SKIP, NULL }, { "summary", ACT_BLOCK_PASS, NULL }, { "svg", ACT_SKIP, NULL },
+    { "table", ACT_MUTE, "table" }, { "tbody", ACT_CONTAINER, "tbody" },
+    { "td", ACT_CONTAINER, "td" }, { "template", ACT_SKIP, NULL },
+    { "textarea", ACT_SKIP, NULL }, { "tfoot", ACT_CONTAINER, "tbody" },
+    { "th", ACT_CONTAINER, "th" }, { "thead", ACT_CONTAINER, "thead" },
+    { "title", ACT_SKIP, NULL }, { "tr", ACT_CONTAINER, "tr" }, { "tt", ACT_INLINE, "code" },
+    { "ul", ACT_CONTAINER, "ul" }, { "var", ACT_INLINE, "em" }, { "video", ACT_SKIP, NULL },
+};
+
+static int elem_cmp(const void *key, const void *e) { return strcmp(key, ((const struct elem *)e)->name); }
+
+static const struct elem *elem_find(const xmlNode *n)
+{
+    return bsearch(n->name, elems, sizeof elems / sizeof elems[0], sizeof elems[0], elem_cmp);
+}
+
+static bool is_named(const xmlNode *n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, name) == 0;
+}
+
+/* Next node in document order below `top`, descending into children if `down`. */
+static xmlNode *next_node(xmlNode *n, xmlNode *top, bool down)
+{
+    if (down && n->children)
+        return n->children;
+    while (n && n != top) {
+        if (n->next)
+            return n->next;
+        n = n->parent;
+    }
+    return NULL;
+}
+
+static xmlNode *find_first(xmlNode *top, const char *name)
+{
+    for (xmlNode *n = top; n; n = next_node(n, top, true))
+        if (is_named(n, name))
+            return n;
+    return NULL;
+}
+
+/* Old sites lay out the whole page with tables; a table whose cells hold paragraphs,
+ * headings, lists, line breaks or other tables is layout, and its text is read. The scan
+ * is bounded so nested tables cannot make it quadratic (undecided means layout). */
+static bool is_layout_table(xmlNode *table)
+{
+    static const char *const blocky[] = { "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
+                                          "blockquote", "pre", "div", "table", "br", NULL };
+    int budget = 10000;
+    for (xmlNode *n = table->children ? table->children : NULL; n; n = next_node(n, table, true)) {
+        if (--budget == 0)
+            return true;
+        if (n->type != XML_ELEMENT_NODE || !n->name)
+            continue;
+        for (const char *const *t = blocky; *t; t++)
+            if (strcmp((const char *)n->name, *t) == 0)
+                return true;
+    }
+    return false;
+}
+
+struct walker {
+    struct builder *b;
+    bool root_is_article;
+    enum act *acts;        /* action taken for each open ancestor, to undo on the way up */
+    bool *layout;          /* per open ancestor: is the innermost table around it layout */
+    size_t depth, cap;
+    bool oom;
+};
+
+static bool is_table_part(const char *tag)
+{
+    static const char *const parts[] = { "thead", "tbody", "tr", "td", "th", NULL };
+    for (const char *const *t = parts; *t; t++)
+        if (strcmp(tag, *t) == 0)
+            return true;
+    return false;
+}
+
+/* Decides what an element does and emits its opening; returns the action. *layout is
+ * set when the innermost table around the element's content is a layout table. */
+static enum act walker_open(struct walker *w, xmlNode *n, bool *layout)
+{
+    bool in_layout = w->depth ? w->layout[w->depth - 1] : false;
+    *layout = in_layout;
+    const struct elem *e = elem_find(n);
+    if (!e)
+        return ACT_INLINE_PASS;
+    enum act act = e->act;
+    const char *tag = e->tag;
+    if (is_named(n, "header") && w->root_is_article)
+        act = ACT_BLOCK_PASS;   /* an article's own header holds its title */
+    if (is_named(n, "table")) {
+        *layout = is_layout_table(n);
+        if (*layout)
+            act = ACT_BLOCK_PASS;
+    } else if (in_layout && act == ACT_CONTAINER && is_table_part(tag)) {
+        act = ACT_BLOCK_PASS;   /* rows and cells of a layout table */
+    }
+    switch (act) {
+    case ACT_SPEAK: builder_block_open(w->b, tag, NULL, BUILDER_SPEAK); break;
+    case ACT_MUTE: builder_block_open(w->b, tag, NULL, BUILDER_MUTE); break;
+    case ACT_BLOCK_PASS: builder_block_open(w->b, NULL, NULL, BUILDER_CONTAINER); break;
+    case ACT_CONTAINER: {
+        char attrs[32] = "";
+        if (strcmp(tag, "ol") == 0) {
+            xmlChar *start = xmlGetProp(n, (const xmlChar *)"start");
+            if (start) {
+                char *end;
+                long v = strtol((const char *)start, &end, 10);
+                if (end != (char *)start && *end == '\0' && v >= 0 && v < 1000000000 && v != 1)
+                    snprintf(attrs, sizeof attrs, "start=\"%ld\"", v);
+                xmlFree(start);
+            }
+        }
+        builder_block_open(w->b, tag, attrs, BUILDER_CONTAINER);
+        break;
+    }
+    case ACT_INLINE:
+        if (strcmp(tag, "a") == 0) {
+            xmlChar *href = xmlGetProp(n, (const xmlChar *)"href");
+            struct sbuf attrs = { 0 };
+            if (href) {
+                const char *s = (const char *)href;
+                size_t len = strlen(s);
+                while (len && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f'))
+                    s++, len--;   /* attribute values may be padded; browsers trim them */
+                while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n'
+                               || s[len - 1] == '\r' || s[len - 1] == '\f'))
+                    len--;
+                if (url_is_safe(s, len)) {
+                    sbuf_adds(&attrs, "href=\"");
+                    sbuf_add_escaped(&attrs, s, len);
+                    sbuf_addc(&attrs, '"');
+                }
+                xmlFree(href);
+            }
+            if (attrs.oom)
+                w->oom = true;
+            if (!attrs.p) {   /* no usable target: the link text stays, plain */
+                sbuf_free(&attrs);
+                return ACT_INLINE_PASS;
+            }
+            builder_inline_open(w->b, tag, attrs.p);
+            sbuf_free(&attrs);
+        } else {
+            builder_inline_open(w->b, tag, NULL);
+        }
+        break;
+    case ACT_BR: builder_break(w->b); break;
+    case ACT_HR: builder_hr(w->b); break;
+    default: break;
+    }
+    return act;
+}
+
+static void walker_close(struct walker *w, xmlNode *n, enum act act)
+{
+    switch (act) {
+    case ACT_SPEAK:
+    case ACT_MUTE:
+    case ACT_BLOCK_PASS:
+    case ACT_CONTAINER:
+        builder_block_close(w->b);
+        break;
+    case ACT_INLINE: {
+        const struct elem *e = elem_find(n);
+        if (e && e->tag)
+            builder_inline_close(w->b, e->tag);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static bool walker_push(struct walker *w, enum act act, bool layout)
+{
+    if (w->depth == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        enum act *a = realloc(w->acts, cap * sizeof *a);
+        if (a)
+            w->acts = a;
+        bool *l = a ? realloc(w->layout, cap * sizeof *l) : NULL;
+        if (l)
+            w->layout = l;
+        if (!a || !l) {
+            w->oom = true;
+            return false;
+        }
+        w->cap = cap;
+    }
+    w->acts[w->depth] = act;
+    w->layout[w->depth] = layout;
+    w->depth++;
+    return true;
+}
+
+/* Walks the subtree below root in document order, keeping an explicit stack of the
+ * actions of open elements instead of recursing. */
+static void walker_run(struct walker *w, xmlNode *root)
+{
+    xmlNode *n = root->children;
+    while (n && !w->oom) {
+        bool descend = false;
+        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+            if (n->content)
+                builder_text(w->b, (const char *)n->content, strlen((const char *)n->content));
+        } else if (n->type == XML_ELEMENT_NODE && n->name) {
+            bool layout;
+            enum act act = walker_open(w, n, &layout);
+            if (act != ACT_SKIP && n->children) {
+                if (!walker_push(w, act, layout))
+                    break;
+                descend = true;
+            } else {
+                walker_close(w, n, act);
+            }
+        }
+        if (descend) {
+            n = n->children;
+            continue;
+        }
+        /* climb: close every ancestor we leave */
+        while (n != root && !n->next) {
+            n = n->parent;
+            if (!n || n == root)
+                break;
+            w->depth--;
+            walker_close(w, n, w->acts[w->depth]);
+        }
+        if (!n || n == root)
+            break;
+        n = n->next;
+    }
+}
+
+int html_render(struct builder *b, const char *s, size_t len, char *err, size_t errlen)
+{
+    if (len == 0)
+        return 0;
+    if (len > INT_MAX) {
+        snprintf(err, errlen, "document too large");
+        return -1;
+    }
+    htmlDocPtr doc = htmlReadMemory(s, (int)len, NULL, "UTF-8",
+                                    HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                    HTML_PARSE_NONET | HTML_PARSE_RECOVER);
+    if (!doc)
+        return 0;   /* nothing parseable (e.g. only white space): an empty document */
+    xmlNode *top = xmlDocGetRootElement(doc);
+    xmlNode *root = NULL;
+    struct walker w = { .b = b };
+    if (top) {
+        root = find_first(top, "article");
+        w.root_is_article = root != NULL;
+        if (!root)
+            root = find_first(top, "main");
+        if (!root)
+            root = find_first(top, "body");
+        if (!root)
+            root = top;
+        walker_run(&w, root);
+    }
+    free(w.acts);
+    free(w.layout);
+    xmlFreeDoc(doc);
+    if (w.oom) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,37 @@
+// Journey: the server restarts in the middle of playback. Playback goes on from the buffer,
+// the page reconnects by itself, and reading continues past what was buffered.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newPage, createDoc, paragraphs, playerState, waitFor } from './harness.mjs';
+
+let server, browser;
+before(async () => { server = await startServer(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await server?.cleanup(); });
+
+test('server restart mid-playback: keeps playing and recovers', async () => {
+  const doc = await createDoc(server, { content: paragraphs(80), title: 'Restart journey' });
+  const page = await newPage(browser, server);
+  let sockets = 0;
+  page.on('websocket', () => { sockets++; });
+  await page.goto(`${server.url}/#/doc/${doc.id}`);
+  await page.getByRole('button', { name: 'Play', exact: true }).click();
+  await waitFor(async () => (await playerState(page)).currentTime > 0.3, { message: 'first sound' });
+  await waitFor(async () => (await playerState(page)).states.filter((s) => s === 'cached').length >= 8, { message: 'buffer' });
+
+  const before = await playerState(page);
+  await server.restart({ downMs: 1500 });
+  const during = await playerState(page);
+  assert.equal(during.paused, false, 'still playing while the server was away');
+  assert.ok(during.textIdx > before.textIdx || during.currentTime > before.currentTime, 'audio advanced during the outage');
+  assert.equal(await page.locator('.player-banner:not([hidden])').count(), 0, 'no error banner for a short outage');
+
+  await waitFor(() => page.evaluate(() => window.recite.ws.state === 'open'), { timeout: 20000, message: 'reconnected' });
+  assert.ok(sockets >= 2, 'a new WebSocket was opened');
+
+  // reading continues where nothing was synthesized before the restart
+  const target = page.locator('.doc-text [data-block-idx="60"]');
+  await target.scrollIntoViewIfNeeded();
+  await target.click();
+  await waitFor(async () => { const s = await playerState(page); return s.textIdx === 60 && !s.paused && s.currentTime > 0.2; }, { timeout: 20000, message: 'playing block 60 after the restart' });
+  assert.equal(await page.locator('.status', { hasText: 'Reconnecting' }).count(), 0);
+});

@@ -1,0 +1,221 @@
+/* Unit tests of the in-process job queue: dedup, eviction (window and voice), fair and
+ * nearest-first ordering, retries, visibility timeout, stale completions. */
+#include "check.h"
+#include "jobs/queue.h"
+#include <stdlib.h>
+
+static int notified;
+static void on_notify(void *arg) { (void)arg; notified++; }
+
+static struct requester req(uint64_t conn, const char *doc, int idx, int cursor)
+{
+    struct requester r = { .conn_id = conn, .idx = idx, .cursor = cursor };
+    snprintf(r.doc_id, sizeof r.doc_id, "%s", doc);
+    return r;
+}
+
+static void hash_of(int n, char out[65])
+{
+    snprintf(out, 65, "%064d", n);
+}
+
+static int submit(struct queue *q, int n, const char *voice, uint64_t conn, const char *doc,
+                  int idx, int cursor)
+{
+    char h[65];
+    hash_of(n, h);
+    struct requester r = req(conn, doc, idx, cursor);
+    enum submit_state st;
+    CHECK_INT(q->ops->submit(q, h, "espeak", voice, "text", &r, &st), 0);
+    return st;
+}
+
+static int take_idx(struct queue *q, struct job_ticket *t)
+{
+    CHECK_INT(q->ops->take(q, t), 0);
+    return atoi(t->hash);
+}
+
+static void finish_ok(struct queue *q, struct job_ticket *t)
+{
+    struct job_result res = { .type = JOB_EV_CACHED, .duration_ms = 100 };
+    q->ops->finish(q, t, &res);
+    job_ticket_free(t);
+}
+
+static int count_events(struct queue *q, enum job_event_type type, int *nreqs)
+{
+    int n = 0;
+    struct job_event *ev = q->ops->drain(q);
+    for (struct job_event *e = ev; e; e = e->next)
+        if (e->type == type) {
+            n++;
+            if (nreqs)
+                *nreqs += e->nreqs;
+        }
+    job_event_free(ev);
+    return n;
+}
+
+static void test_dedup(void)
+{
+    struct queue *q = memqueue_create(30000, 3, on_notify, NULL);
+    CHECK_INT(submit(q, 1, "en-us", 1, "docA", 0, 0), SUBMIT_QUEUED);
+    CHECK_INT(submit(q, 1, "en-us", 2, "docB", 5, 5), SUBMIT_QUEUED);   /* joins */
+    CHECK_INT(submit(q, 1, "en-us", 1, "docA", 0, 0), SUBMIT_QUEUED);   /* same requester again */
+    int queued, running;
+    q->ops->stats(q, &queued, &running);
+    CHECK_INT(queued, 1);
+    struct job_ticket t;
+    CHECK_INT(take_idx(q, &t), 1);
+    CHECK_INT(submit(q, 1, "en-us", 3, "docC", 0, 0), SUBMIT_PROCESSING);
+    finish_ok(q, &t);
+    int nreqs = 0;
+    CHECK_INT(count_events(q, JOB_EV_CACHED, &nreqs), 1);
+    CHECK_INT(nreqs, 3);    /* three requesters, one job */
+    q->ops->stats(q, &queued, &running);
+    CHECK_INT(queued + running, 0);
+    q->ops->destroy(q);
+}
+
+static void test_window_eviction(void)
+{
+    struct queue *q = memqueue_create(30000, 3, on_notify, NULL);
+    for (int i = 0; i < 40; i++)
+        submit(q, i, "en-us", 1, "doc", i, 0);
+    submit(q, 5, "en-us", 2, "doc", 5, 0);   /* another reader shares block 5 */
+    struct job_ticket t;
+    CHECK_INT(take_idx(q, &t), 0);            /* running: never evicted */
+    struct evicted *ev = NULL;
+    int nev = 0;
+    int n = q->ops->evict_window(q, 1, "doc", 30, 22, 46, &ev, &nev);
+    CHECK_INT(n, 21);                         /* 1..21 queued, outside the window */
+    CHECK_INT(nev, 21);
+    for (int i = 0; i < nev; i++)
+        CHECK(ev[i].idx >= 1 && ev[i].idx <= 21);
+    free(ev);
+    int queued, running;
+    q->ops->stats(q, &queued, &running);
+    CHECK_INT(running, 1);
+    CHECK_INT(queued, 18 + 1);                /* 22..39 plus block 5 (still wanted by conn 2) */
+    finish_ok(q, &t);
+    q->ops->destroy(q);
+}
+
+static void test_voice_eviction(void)
+{
+    struct queue *q = memqueue_create(30000, 3, on_notify, NULL);
+    for (int i = 0; i < 8; i++)
+        submit(q, i, "en-us", 1, "doc", i, 0);
+    struct evicted *ev = NULL;
+    int nev = 0;
+    CHECK_INT(q->ops->evict_other_voices(q, 1, "doc", "espeak", "en-us", &ev, &nev), 0);
+    CHECK_INT(q->ops->evict_other_voices(q, 1, "doc", "espeak", "de", &ev, &nev), 8);
+    CHECK_STR(ev[0].voice, "en-us");
+    free(ev);
+    int queued, running;
+    q->ops->stats(q, &queued, &running);
+    CHECK_INT(queued, 0);
+    q->ops->destroy(q);
+}
+
+static void test_order_fair_and_nearest(void)
+{
+    struct queue *q = memqueue_create(30000, 3, on_notify, NULL);
+    /* reader 1 prefetches 20 blocks around cursor 10; reader 2 asks for one block later */
+    for (int i = 0; i < 20; i++)
+        submit(q, i, "en-us", 1, "a", i, 10);
+    submit(q, 100, "en-us", 2, "b", 0, 0);
+    struct job_ticket t;
+    int first = take_idx(q, &t);
+    finish_ok(q, &t);
+    int second = take_idx(q, &t);
+    finish_ok(q, &t);
+    /* round robin: one job of each reader before anything else */
+    CHECK((first == 10 && second == 100) || (first == 100 && second == 10));
+    /* then nearest to cursor 10, ahead first: 11, 9, 12, 8 */
+    CHECK_INT(take_idx(q, &t), 11);
+    finish_ok(q, &t);
+    CHECK_INT(take_idx(q, &t), 9);
+    finish_ok(q, &t);
+    CHECK_INT(take_idx(q, &t), 12);
+    finish_ok(q, &t);
+    job_event_free(q->ops->drain(q));
+    q->ops->destroy(q);
+}
+
+static void test_retry_and_timeout(void)
+{
+    struct queue *q = memqueue_create(1000, 3, on_notify, NULL);
+    job_event_free(q->ops->drain(q));
+    submit(q, 7, "en-us", 1, "doc", 0, 0);
+    struct job_ticket t;
+    /* engine error twice → retried; third failure → error event */
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT(take_idx(q, &t), 7);
+        CHECK_INT(t.tries, i + 1);
+        struct job_result res = { .type = JOB_EV_ERROR };
+        snprintf(res.error, sizeof res.error, "boom");
+        q->ops->finish(q, &t, &res);
+        job_ticket_free(&t);
+    }
+    int n = count_events(q, JOB_EV_ERROR, NULL);
+    CHECK_INT(n, 1);
+
+    /* visibility timeout: taken back, retried; a late original completion still counts once */
+    submit(q, 8, "en-us", 1, "doc", 1, 0);
+    struct job_ticket first, second;
+    CHECK_INT(take_idx(q, &first), 8);
+    q->ops->reap(q, queue_now_ms() + 1500);
+    CHECK_INT(take_idx(q, &second), 8);
+    CHECK(second.attempt != first.attempt);
+    finish_ok(q, &first);
+    finish_ok(q, &second);      /* stale: job already done, dropped */
+    CHECK_INT(count_events(q, JOB_EV_CACHED, NULL), 1);
+
+    /* three timeouts → recoverable error */
+    submit(q, 9, "en-us", 1, "doc", 2, 0);
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT(take_idx(q, &t), 9);
+        job_ticket_free(&t);
+        q->ops->reap(q, queue_now_ms() + 1500 * (i + 1));
+    }
+    struct job_event *ev = q->ops->drain(q);
+    int errors = 0;
+    for (struct job_event *e = ev; e; e = e->next)
+        if (e->type == JOB_EV_ERROR) {
+            errors++;
+            CHECK(e->recoverable);
+            CHECK_INT(e->nreqs, 1);
+        }
+    job_event_free(ev);
+    CHECK_INT(errors, 1);
+    q->ops->destroy(q);
+}
+
+static void test_conn_gone(void)
+{
+    struct queue *q = memqueue_create(30000, 3, on_notify, NULL);
+    submit(q, 1, "en-us", 1, "doc", 0, 0);
+    submit(q, 2, "en-us", 1, "doc", 1, 0);
+    submit(q, 2, "en-us", 2, "doc", 1, 0);
+    q->ops->conn_gone(q, 1);
+    int queued, running;
+    q->ops->stats(q, &queued, &running);
+    CHECK_INT(queued, 1);      /* block 1 is still wanted by conn 2 */
+    q->ops->shutdown(q);
+    struct job_ticket t;
+    CHECK_INT(q->ops->take(q, &t), -1);
+    q->ops->destroy(q);
+}
+
+int main(void)
+{
+    test_dedup();
+    test_window_eviction();
+    test_voice_eviction();
+    test_order_fair_and_nearest();
+    test_retry_and_timeout();
+    test_conn_gone();
+    CHECK_DONE();
+}

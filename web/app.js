@@ -1,0 +1,85 @@
+// app.js — wiring: one audio output, one WebSocket client and one engine for the page,
+// the theme toggle, and hash routing (#/, #/new, #/doc/<id>) so the server only serves
+// "/" and static files.
+import { createEngine, clampSpeed } from './engine.js';
+import { createWsClient } from './ws-client.js';
+import { createAudioOutput } from './audio-output.js';
+import { authHeaders, wsUrl } from './api.js';
+import { store, svg, ICONS } from './views/dom.js';
+import { savedVoice } from './views/voice-picker.js';
+import { renderLibrary } from './views/library.js';
+import { renderNewDocument } from './views/new-document.js';
+import { renderReader } from './views/reader.js';
+
+const audioEl = document.querySelector('audio');
+const audio = createAudioOutput({ element: audioEl, headers: authHeaders });
+const ws = createWsClient({ url: wsUrl() });
+const engine = createEngine({ socket: ws, audio, ...savedVoice() });
+ws.on('message', (m) => engine.onMessage(m));
+ws.on('state', (s) => engine.onConnection(s));
+window.addEventListener('online', () => ws.retry());
+
+// --- player settings remembered across pages and visits ------------------------------
+engine.setSpeed(clampSpeed(store('recite.speed') || 1));
+const vol = Number(store('recite.volume'));
+if (store('recite.volume') !== null && Number.isFinite(vol)) engine.setVolume(vol);
+engine.setMuted(store('recite.muted') === '1');
+{
+  let last = {};
+  engine.subscribe((s) => {
+    if (s.speed !== last.speed) store('recite.speed', String(s.speed));
+    if (s.volume !== last.volume) store('recite.volume', String(s.volume));
+    if (s.muted !== last.muted) store('recite.muted', s.muted ? '1' : '0');
+    last = s;
+  });
+}
+
+// --- theme -----------------------------------------------------------------------------
+const dark = window.matchMedia('(prefers-color-scheme: dark)');
+const themeButton = document.getElementById('theme-toggle');
+function applyTheme() {
+  const chosen = store('recite.theme');
+  const theme = chosen === 'light' || chosen === 'dark' ? chosen : dark.matches ? 'dark' : 'light';
+  document.documentElement.dataset.theme = theme;
+  const next = theme === 'dark' ? 'light' : 'dark';
+  themeButton.setAttribute('aria-label', `Switch to ${next} theme`);
+  themeButton.title = `Switch to ${next} theme`;
+  themeButton.replaceChildren(svg(theme === 'dark' ? ICONS.sun : ICONS.moon, { size: 20 }));
+}
+themeButton.addEventListener('click', () => {
+  store('recite.theme', document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark');
+  applyTheme();
+});
+dark.addEventListener('change', applyTheme);
+applyTheme();
+
+// --- routing -----------------------------------------------------------------------------
+const view = document.getElementById('view');
+let cleanup = null;
+
+export function navigate(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+function route() {
+  if (cleanup) {
+    try { cleanup(); } catch (err) { console.error(err); }
+    cleanup = null;
+  }
+  const hash = location.hash || '#/';
+  const doc = hash.match(/^#\/doc\/([^/?#]+)/);
+  document.querySelectorAll('[data-nav]').forEach((a) => {
+    a.toggleAttribute('aria-current', a.getAttribute('href') === hash);
+  });
+  window.scrollTo(0, 0);
+  if (doc) cleanup = renderReader(view, { id: decodeURIComponent(doc[1]), engine, audio, ws });
+  else if (hash.startsWith('#/new')) cleanup = renderNewDocument(view, { navigate });
+  else cleanup = renderLibrary(view, { navigate });
+}
+
+window.addEventListener('hashchange', route);
+route();
+
+// For debugging and for the measurement script.
+window.recite = { engine, ws, audio };

@@ -1,0 +1,184 @@
+// document-text.js — the rendered document on the reading page: inserts the server's html
+// (every spoken piece is an element with data-block-idx), marks the current one with
+// aria-current, keeps it in view unless the reader scrolled away ("Back to reading"), and
+// highlights the current word with the CSS Custom Highlight API when timings exist.
+import { h } from './dom.js';
+
+const HIGHLIGHT = 'recite-word';
+
+function escapeHtml(s) {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+}
+
+// Fallback when the server sent no html: one paragraph per block.
+function plainHtml(blocks) {
+  return blocks.map((b) => `<p><span data-block-idx="${b.idx}">${escapeHtml(b.text || '')}</span></p>`).join('');
+}
+
+// The k-th occurrence (counted in the block text up to `offset`) of the word, found in the
+// displayed text, which may differ from the spoken text (markup, entities, whitespace).
+export function mapOffset(spoken, shown, offset, length) {
+  if (spoken === shown) return { start: offset, end: offset + length };
+  const w = spoken.slice(offset, offset + length);
+  if (!w.trim()) return null;
+  let k = 0;
+  for (let i = spoken.indexOf(w); i !== -1 && i < offset; i = spoken.indexOf(w, i + 1)) k++;
+  let pos = -1;
+  for (let j = 0, from = 0; j <= k; j++) {
+    pos = shown.indexOf(w, from);
+    if (pos === -1) break;
+    from = pos + 1;
+  }
+  if (pos === -1) return null;
+  return { start: pos, end: pos + w.length };
+}
+
+export function createDocumentText({ html, blocks, onBlockClick, barHeight = () => 0 }) {
+  const article = h('article', { class: 'doc-text', lang: 'und' });
+  article.removeAttribute('lang');
+  article.innerHTML = html && /data-block-idx/.test(html) ? html : plainHtml(blocks);
+
+  const byIdx = new Map();
+  for (const el of article.querySelectorAll('[data-block-idx]')) {
+    const i = Number(el.getAttribute('data-block-idx'));
+    if (!byIdx.has(i)) byIdx.set(i, []);
+    byIdx.get(i).push(el);
+    el.classList.add('block');
+  }
+  for (const a of article.querySelectorAll('a[href]')) { a.target = '_blank'; a.rel = 'noopener noreferrer'; }
+
+  const pill = h('button', { class: 'back-to-reading', type: 'button', hidden: true, onclick: () => backToReading() },
+    'Back to reading');
+
+  let current = -1;
+  let follow = true;
+  let programmaticUntil = 0;
+  let wordKey = '';
+  const highlight = typeof Highlight === 'function' && globalThis.CSS && CSS.highlights ? new Highlight() : null;
+  if (highlight) CSS.highlights.set(HIGHLIGHT, highlight);
+  const textCache = new Map();
+
+  article.addEventListener('click', (e) => {
+    if (e.target.closest('a[href]')) return;
+    const sel = window.getSelection();
+    if (sel && !sel.isCollapsed && article.contains(sel.anchorNode)) return;
+    const el = e.target.closest('[data-block-idx]');
+    if (!el || !article.contains(el)) return;
+    follow = true;
+    onBlockClick(Number(el.getAttribute('data-block-idx')));
+  });
+
+  function viewportBounds() {
+    return { top: 64, bottom: window.innerHeight - barHeight() - 16 };
+  }
+  function isVisible(el) {
+    const r = el.getBoundingClientRect();
+    const { top, bottom } = viewportBounds();
+    return r.bottom > top && r.top < bottom;
+  }
+  function comfortablyVisible(el) {
+    const r = el.getBoundingClientRect();
+    const { top, bottom } = viewportBounds();
+    return r.top >= top && r.bottom <= bottom - (bottom - top) * 0.15;
+  }
+
+  function scrollToCurrent(behavior) {
+    const el = byIdx.get(current)?.[0];
+    if (!el) return;
+    programmaticUntil = performance.now() + (behavior === 'smooth' ? 1200 : 150);
+    const r = el.getBoundingClientRect();
+    const { top, bottom } = viewportBounds();
+    const target = window.scrollY + r.top - top - Math.max(0, (bottom - top - r.height) * 0.3);
+    const reduce = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    window.scrollTo({ top: Math.max(0, target), behavior: reduce ? 'auto' : behavior });
+  }
+
+  function backToReading() {
+    follow = true;
+    pill.hidden = true;
+    scrollToCurrent('smooth');
+  }
+
+  function onScroll() {
+    if (performance.now() < programmaticUntil) return;
+    const el = byIdx.get(current)?.[0];
+    if (!el) return;
+    if (isVisible(el)) { follow = true; pill.hidden = true; } else { follow = false; pill.hidden = false; }
+  }
+  window.addEventListener('scroll', onScroll, { passive: true });
+  const onScrollEnd = () => { programmaticUntil = Math.min(programmaticUntil, performance.now() + 50); };
+  window.addEventListener('scrollend', onScrollEnd);
+
+  function blockText(idx) {
+    let c = textCache.get(idx);
+    if (c) return c;
+    const nodes = [];
+    let text = '';
+    for (const el of byIdx.get(idx) || []) {
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        nodes.push({ node: n, start: text.length });
+        text += n.data;
+      }
+    }
+    c = { nodes, text };
+    textCache.set(idx, c);
+    return c;
+  }
+
+  function rangeFor(idx, start, end) {
+    const { nodes } = blockText(idx);
+    const range = document.createRange();
+    let set = 0;
+    for (const { node, start: s } of nodes) {
+      const e = s + node.data.length;
+      if (!(set & 1) && start >= s && start <= e) { range.setStart(node, start - s); set |= 1; }
+      if ((set & 1) && end >= s && end <= e) { range.setEnd(node, end - s); set |= 2; break; }
+    }
+    return set === 3 ? range : null;
+  }
+
+  function setWord(word) {
+    if (!highlight) return;
+    const key = word ? `${word.idx}:${word.offset}:${word.length}` : '';
+    if (key === wordKey) return;
+    wordKey = key;
+    highlight.clear();
+    if (!word) return;
+    const spoken = blocks[word.idx]?.text || '';
+    const { text } = blockText(word.idx);
+    const m = mapOffset(spoken, text, word.offset, word.length);
+    if (!m) return;
+    const r = rangeFor(word.idx, m.start, m.end);
+    if (r) highlight.add(r);
+  }
+
+  function setCurrent(idx, { instant = false } = {}) {
+    if (idx === current) return;
+    for (const el of byIdx.get(current) || []) el.removeAttribute('aria-current');
+    current = idx;
+    const els = byIdx.get(idx) || [];
+    for (const el of els) el.setAttribute('aria-current', 'true');
+    if (!els.length) return;
+    if (follow) {
+      if (instant) scrollToCurrent('auto');
+      else if (!comfortablyVisible(els[0])) scrollToCurrent('smooth');
+    } else {
+      pill.hidden = isVisible(els[0]);
+    }
+  }
+
+  return {
+    article,
+    pill,
+    update(s, opts) {
+      setCurrent(s.cursor, opts);
+      setWord(s.playState === 'playing' || s.playState === 'paused' ? s.word : null);
+    },
+    destroy() {
+      window.removeEventListener('scroll', onScroll);
+      window.removeEventListener('scrollend', onScrollEnd);
+      if (highlight) { highlight.clear(); CSS.highlights.delete(HIGHLIGHT); }
+    },
+  };
+}

@@ -1,0 +1,167 @@
+// reader.js — the reading page (#/doc/<id>): loads the document, wires the rendered text,
+// progress bar, controls and voice picker to the engine, remembers the position (localStorage
+// at once, PATCH /position debounced), binds keyboard shortcuts and the Media Session.
+import { h } from './dom.js';
+import * as api from '../api.js';
+import { store } from './dom.js';
+import { createDocumentText } from './document-text.js';
+import { createProgressBar } from './progress.js';
+import { createControls } from './controls.js';
+import { createVoicePicker } from './voice-picker.js';
+import { toggleHelp, helpOpen } from './help.js';
+import { bindMediaSession } from '../media-session.js';
+
+const SAVE_DELAY_MS = 1500;
+const posKey = (id) => `recite.pos.${id}`;
+
+function isTextEntry(el) {
+  if (!el) return false;
+  if (el.isContentEditable) return true;
+  const tag = el.tagName;
+  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
+  if (tag === 'INPUT') return !['button', 'checkbox', 'radio', 'submit', 'reset'].includes(el.type);
+  return false;
+}
+
+export function renderReader(root, { id, engine, audio, ws }) {
+  let alive = true;
+  const cleanups = [];
+  root.replaceChildren(h('section', { class: 'page reader loading' }, h('p', { class: 'muted' }, 'Opening the document…')));
+  document.body.classList.add('reading');
+  ws.connect();
+
+  api.getDocument(id).then((doc) => {
+    if (alive) mount(doc);
+  }, (err) => {
+    if (!alive) return;
+    root.replaceChildren(h('section', { class: 'page' },
+      h('h1', {}, err.status === 404 ? 'Document not found' : 'Could not open the document'),
+      h('p', { class: 'muted' }, err.status === 404 ? 'It may have been deleted.' : err.message),
+      h('a', { class: 'button', href: '#/' }, 'Back to the library')));
+  });
+
+  function mount(doc) {
+    const blocks = Array.isArray(doc.blocks) ? doc.blocks : [];
+    const count = blocks.length;
+    const saved = Number(store(posKey(doc.id)));
+    const start = Number.isInteger(saved) && saved >= 0 && store(posKey(doc.id)) !== null
+      ? saved : Math.max(0, Number(doc.last_block_idx) || 0);
+
+    const progress = createProgressBar({ count, onSeek: (i) => engine.seek(i) });
+    const voicePicker = createVoicePicker({
+      onChange: (model, voice) => engine.setVoice(model, voice),
+      onPreview: (url) => {
+        engine.releaseOutput();
+        audio.play(url, { token: -2 }).catch(() => {});
+      },
+    });
+    const controls = createControls({
+      engine, voicePicker, progress, onHelp: toggleHelp, onRetry: () => ws.retry(),
+    });
+    const text = createDocumentText({
+      html: doc.html, blocks, onBlockClick: (i) => engine.playFrom(i), barHeight: () => controls.el.offsetHeight,
+    });
+    const title = doc.title || 'Untitled';
+    root.replaceChildren(
+      h('section', { class: 'page reader' },
+        h('header', { class: 'reader-head' },
+          h('a', { class: 'back muted', href: '#/' }, '← Library'),
+          h('h1', { class: 'doc-title' }, title),
+          h('p', { class: 'muted small' }, `${count} block${count === 1 ? '' : 's'}`)),
+        text.article),
+      text.pill,
+      controls.el);
+    cleanups.push(() => text.destroy());
+    const ro = new ResizeObserver(() => {
+      document.documentElement.style.setProperty('--player-h', `${controls.el.offsetHeight}px`);
+    });
+    ro.observe(controls.el);
+    cleanups.push(() => ro.disconnect());
+
+    engine.load({ id: doc.id, title, blocks }, { cursor: Math.min(start, Math.max(0, count - 1)) });
+    const { model, voice } = voicePicker.value;
+    engine.setVoice(model, voice);
+
+    // --- position memory ------------------------------------------------------------
+    let lastCursor = engine.getSnapshot().cursor;  // before subscribe(): it calls back at once
+    let lastSaved = lastCursor;
+    let saveTimer = null;
+    function savePosition(cursor) {
+      if (cursor === lastCursor) return;
+      lastCursor = cursor;
+      store(posKey(doc.id), String(cursor));
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(flushPosition, SAVE_DELAY_MS);
+    }
+    function flushPosition(keepalive = false) {
+      clearTimeout(saveTimer);
+      if (lastCursor === lastSaved) return;
+      lastSaved = lastCursor;
+      api.savePosition(doc.id, lastCursor, { keepalive }).catch(() => {});
+    }
+    // --- render on animation frames -------------------------------------------------
+    let latest = null;
+    let scheduled = false;
+    let first = true;
+    const render = () => {
+      if (!scheduled || !alive) return;
+      scheduled = false;
+      const s = latest;
+      controls.update(s);
+      text.update(s, { instant: first });
+      first = false;
+      document.title = `${s.playState === 'playing' ? '▶ ' : ''}${title} — recite`;
+    };
+    cleanups.push(engine.subscribe((s) => {
+      latest = s;
+      if (scheduled) return;
+      scheduled = true;
+      requestAnimationFrame(render);
+      setTimeout(render, 100);  // background tabs get no animation frames
+      savePosition(s.cursor);
+    }));
+
+    const onHide = () => flushPosition(true);
+    window.addEventListener('pagehide', onHide);
+    cleanups.push(() => { window.removeEventListener('pagehide', onHide); flushPosition(true); });
+
+    // --- keyboard -------------------------------------------------------------------
+    const onKey = (e) => {
+      if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (isTextEntry(e.target)) return;
+      if (helpOpen() && e.key !== '?') return;
+      let handled = true;
+      switch (e.key) {
+        case ' ': case 'Spacebar': engine.toggle(); break;
+        case 'j': case 'ArrowDown': case 'ArrowRight': engine.next(); break;
+        case 'k': case 'ArrowUp': case 'ArrowLeft': engine.prev(); break;
+        case '+': case '=': engine.faster(); break;
+        case '-': case '_': engine.slower(); break;
+        case 'm': case 'M': engine.toggleMute(); break;
+        case '?': toggleHelp(); break;
+        default: handled = false;
+      }
+      if (handled) e.preventDefault();
+    };
+    // Space on a focused button would also "click" it on keyup: swallow that.
+    const onKeyUp = (e) => {
+      if (e.key === ' ' && !isTextEntry(e.target) && e.target.closest?.('button')) e.preventDefault();
+    };
+    document.addEventListener('keydown', onKey);
+    document.addEventListener('keyup', onKeyUp, true);
+    cleanups.push(() => {
+      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('keyup', onKeyUp, true);
+    });
+
+    cleanups.push(bindMediaSession(engine));
+  }
+
+  return () => {
+    alive = false;
+    for (const fn of cleanups.reverse()) { try { fn(); } catch { /* keep going */ } }
+    engine.unload();
+    document.body.classList.remove('reading');
+    document.title = 'recite';
+  };
+}

@@ -1,0 +1,104 @@
+// voice-picker.js — model/voice <select> from GET /v1/models, grouped by language
+// (<optgroup>), default espeak / en-us, the choice remembered in localStorage; plus a
+// preview button that stays hidden when the server has no preview for the voice (404).
+import { h, svg, ICONS, store } from './dom.js';
+import * as api from '../api.js';
+
+export const DEFAULT_VOICE = Object.freeze({ model: 'espeak', voice: 'en-us' });
+const KEY = 'recite.voice';
+const SEP = '\u241f';
+
+export function savedVoice() {
+  try {
+    const v = JSON.parse(store(KEY) || 'null');
+    if (v && typeof v.model === 'string' && typeof v.voice === 'string') return v;
+  } catch { /* ignore */ }
+  return { ...DEFAULT_VOICE };
+}
+
+let modelsPromise = null;
+function models() {
+  if (!modelsPromise) {
+    modelsPromise = api.listModels().catch((err) => { modelsPromise = null; throw err; });
+  }
+  return modelsPromise;
+}
+
+function languageName(lang) {
+  if (!lang) return 'Other';
+  const tag = String(lang).replace(/_/g, '-');
+  try {
+    const parts = tag.split('-');
+    const canon = parts.map((p, i) => (i === 0 ? p.toLowerCase() : p.length === 2 ? p.toUpperCase() : p)).join('-');
+    const name = new Intl.DisplayNames(['en'], { type: 'language' }).of(canon);
+    if (name && name.toLowerCase() !== canon.toLowerCase()) return name;
+  } catch { /* not a BCP 47 tag */ }
+  return tag;
+}
+
+export function createVoicePicker({ onChange, onPreview }) {
+  let current = savedVoice();
+  const select = h('select', { class: 'voice-select', 'aria-label': 'Voice', title: 'Voice' });
+  const preview = h('button', {
+    class: 'icon-button preview', type: 'button', hidden: true, 'aria-label': 'Preview voice', title: 'Preview this voice',
+    onclick: () => onPreview?.(api.previewUrl(current.model, current.voice)),
+  }, svg(ICONS.speaker, { size: 18 }));
+  const el = h('div', { class: 'voice-picker' }, select, preview);
+
+  const fallback = () => {
+    select.replaceChildren(h('option', { value: `${current.model}${SEP}${current.voice}` }, `${current.voice} (${current.model})`));
+  };
+  fallback();
+
+  select.addEventListener('change', () => {
+    const [model, voice] = select.value.split(SEP);
+    current = { model, voice };
+    store(KEY, JSON.stringify(current));
+    probePreview();
+    onChange(model, voice);
+  });
+
+  let probeSeq = 0;
+  async function probePreview() {
+    const seq = ++probeSeq;
+    preview.hidden = true;
+    try {
+      const res = await fetch(api.previewUrl(current.model, current.voice), { method: 'GET', headers: api.authHeaders() });
+      if (seq === probeSeq) preview.hidden = !res.ok;
+      res.body?.cancel?.();
+    } catch { /* leave hidden */ }
+  }
+
+  models().then((list) => {
+    if (!Array.isArray(list) || !list.length) return;
+    const multi = list.length > 1;
+    const groups = new Map();
+    const known = new Set();
+    for (const m of list) {
+      for (const v of m.voices || []) {
+        const g = languageName(v.lang);
+        if (!groups.has(g)) groups.set(g, []);
+        const label = v.name && v.name !== v.slug ? `${v.name}` : v.slug;
+        groups.get(g).push({ value: `${m.slug}${SEP}${v.slug}`, label: multi ? `${label} — ${m.name || m.slug}` : label });
+        known.add(`${m.slug}${SEP}${v.slug}`);
+      }
+    }
+    const names = [...groups.keys()].sort((a, b) => a.localeCompare(b));
+    select.replaceChildren(...names.map((g) => h('optgroup', { label: g },
+      ...groups.get(g).sort((a, b) => a.label.localeCompare(b.label)).map((o) => h('option', { value: o.value }, o.label)))));
+    let want = `${current.model}${SEP}${current.voice}`;
+    if (!known.has(want)) {
+      const def = `${DEFAULT_VOICE.model}${SEP}${DEFAULT_VOICE.voice}`;
+      want = known.has(def) ? def : select.options[0]?.value;
+      if (want) {
+        const [model, voice] = want.split(SEP);
+        current = { model, voice };
+        onChange(model, voice);
+      }
+    }
+    select.value = want;
+    probePreview();
+  }, () => { /* keep the fallback option */ });
+
+  return { el, get value() { return { ...current }; } };
+}
