@@ -11,6 +11,10 @@ ifeq ($(SANITIZE),1)
 BUILD   := build-san
 CFLAGS  += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+# Sanitizer settings reach every test, including the server processes the Node tests start.
+export ASAN_OPTIONS := detect_leaks=1
+export LSAN_OPTIONS := suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 else
 BUILD   := build
 endif

@@ -200,11 +200,12 @@ int main(int argc, char **argv)
     printf("espeak-ng synthesis   %7.2f ms/sentence   real-time factor %.0fx\n",
            t_synth * per, audio_s * rounds / t_synth);
     printf("pcm_fit_silence       %7.3f ms/sentence\n", t_fit * per);
-    printf("\nOpus %d kbit/s      time/sentence   vs synthesis   bytes (20 sentences)   "
+    printf("\nOpus %d kbit/s   time/sentence  real time  vs synthesis  bytes (20 sentences)  "
            "seg. SNR (48k in)\n", AUDIO_OPUS_BITRATE / 1000);
     for (int c = 0; c < NCX; c++)
-        printf("  complexity %2d      %7.2f ms        %5.0f%%         %8zu (%+.1f%%)       "
-               "%5.2f dB\n", cx[c], t_opus[c] * per, 100 * t_opus[c] / t_synth, bytes[c],
+        printf("  complexity %2d   %7.2f ms      %4.0fx     %5.0f%%       %7zu (%+.1f%%)     "
+               "%5.2f dB\n", cx[c], t_opus[c] * per, audio_s * rounds / t_opus[c],
+               100 * t_opus[c] / t_synth, bytes[c],
                100.0 * ((double)bytes[c] - (double)bytes[NCX - 1]) / (double)bytes[NCX - 1],
                snr[c]);
     printf("\nMP3 (lame -V5)        %7.2f ms/sentence   %zu bytes\n", t_mp3 * per, mp3_bytes);

@@ -27,11 +27,12 @@ test('shortcuts, help overlay, speed, mute, remembered position', async () => {
 
   await page.keyboard.press('+');
   await page.keyboard.press('+');
-  assert.equal(await page.getByRole('combobox', { name: 'Speed' }).inputValue(), '1.5');
+  const speed = () => page.getByRole('combobox', { name: 'Speed' }).inputValue();
+  await waitFor(async () => (await speed()) === '1.5', { message: 'speed 1.5' });
   assert.equal(await page.evaluate(() => document.querySelector('audio').playbackRate), 1.5);
   assert.equal(await page.evaluate(() => document.querySelector('audio').preservesPitch), true);
   await page.keyboard.press('-');
-  assert.equal(await page.getByRole('combobox', { name: 'Speed' }).inputValue(), '1.25');
+  await waitFor(async () => (await speed()) === '1.25', { message: 'speed 1.25' });
   await page.keyboard.press('m');
   assert.equal(await page.evaluate(() => document.querySelector('audio').muted), true);
   await page.getByRole('button', { name: 'Unmute' }).waitFor();
@@ -50,7 +51,7 @@ test('shortcuts, help overlay, speed, mute, remembered position', async () => {
   }, { message: 'position saved on the server' });
   await page.reload();
   await waitFor(async () => (await playerState(page)).textIdx === 2, { message: 'position restored' });
-  assert.equal(await page.getByRole('combobox', { name: 'Speed' }).inputValue(), '1.25', 'speed remembered');
+  await waitFor(async () => (await speed()) === '1.25', { message: 'speed remembered' });
 
   // a fresh browser (no localStorage) gets it from the server
   const other = await newPage(browser, server);

@@ -16,9 +16,9 @@ test('paste markdown, open it, see it in the library, delete it', async () => {
   await page.getByText('Nothing here yet.').waitFor();
   await page.getByRole('link', { name: 'New document' }).first().click();
   await page.waitForURL(/#\/new$/);
-  await page.getByLabel('Title').fill('Pasted journey');
+  await page.getByLabel('Title', { exact: true }).fill('Pasted journey');
   await page.getByLabel('Format').selectOption('markdown');
-  await page.getByLabel('Text').fill('# A heading\n\nFirst paragraph with **bold** text. Second sentence.\n\n- one item\n- two items\n\n```\ncode is not spoken\n```\n');
+  await page.getByLabel('Text', { exact: true }).fill('# A heading\n\nFirst paragraph with **bold** text. Second sentence.\n\n- one item\n- two items\n\n```\ncode is not spoken\n```\n');
   await page.getByRole('button', { name: 'Create and open' }).click();
   await page.waitForURL(/#\/doc\/[^/]+$/);
   await page.locator('.doc-text [data-block-idx]').first().waitFor();

@@ -92,7 +92,14 @@ itest('SIGTERM during synthesis exits 0 within a few seconds and keeps finished 
   const long = await s.createDoc(longDoc(40), 'markdown');
   const c = await h.ws(s);
   c.send(synth(long.id, range(0, 32)));
-  await c.waitFor((m) => m.status === 'cached', 20_000, 0, 'a first cached block');
+  // signal while a worker is visibly in the middle of a block
+  const inFlight = () => {
+    const h2 = c.history(long.id);
+    return [...h2].filter(([, l]) => l.at(-1).status === 'processing').map(([i]) => i);
+  };
+  await c.waitUntil(() => c.statuses(long.id).some((m) => m.status === 'cached') && inFlight().length > 0,
+    20_000, 'a cached block and one being synthesized');
+  const started = inFlight();
   const t0 = Date.now();
   const exit = await s.stop('SIGTERM', 10_000);
   const took = Date.now() - t0;
@@ -106,11 +113,10 @@ itest('SIGTERM during synthesis exits 0 within a few seconds and keeps finished 
   assert.equal(await integrityCheck(join(s.dataDir, 'recite.db')), 'ok');
 
   // blocks a worker had started when the signal came were finished and stored
-  const started = new Set(c.statuses(long.id).filter((m) => m.status === 'processing').map((m) => m.block_idx));
   const s2 = await h.start({ workers: 1, dataDir: s.dataDir });
   const c2 = await h.ws(s2);
-  c2.send(synth(long.id, [...started]));
-  const hist = await c2.waitFinal(long.id, [...started]);
+  c2.send(synth(long.id, started));
+  const hist = await c2.waitFinal(long.id, started);
   for (const idx of started)
     assert.equal(hist.get(idx)[0].status, 'cached', `block ${idx} was running at SIGTERM: finished, not lost`);
 });

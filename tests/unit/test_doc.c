@@ -108,13 +108,14 @@ static char *span_text(const char *h, int idx)
             p = strchr(p, '>') + 1;
         } else if (*p == '&') {
             static const struct { const char *e; char c; } ents[] = {
-                { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' } };
+                { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' },
+                { "&#61;", '=' } };
             size_t i;
-            for (i = 0; i < 4; i++)
+            for (i = 0; i < 5; i++)
                 if (strncmp(p, ents[i].e, strlen(ents[i].e)) == 0)
                     break;
-            *o++ = i < 4 ? ents[i].c : '&';
-            p += i < 4 ? strlen(ents[i].e) : 1;
+            *o++ = i < 5 ? ents[i].c : '&';
+            p += i < 5 ? strlen(ents[i].e) : 1;
         } else {
             *o++ = *p++;
         }
@@ -200,7 +201,7 @@ static void test_markdown_structure(void)
     CHECK(strstr(d->html, "<h1><span data-block-idx=\"0\">Title <em>here</em></span></h1>"));
     CHECK(strstr(d->html, "<h2>"));
     CHECK(strstr(d->html, "<code>inline code</code>"));
-    CHECK(strstr(d->html, "<a href=\"https://example.com/a?b=1&amp;c=2\">link</a>"));
+    CHECK(strstr(d->html, "<a href=\"https://example.com/a?b&#61;1&amp;c&#61;2\">link</a>"));
     CHECK(strstr(d->html, "<br>"));
     /* a tight item's text ends where its nested list begins */
     CHECK(strstr(d->html, "<li><span data-block-idx=\"4\">two</span>\n<ul>")
@@ -293,6 +294,22 @@ static void test_markdown_split_inline(void)
     doc_destroy(d);
 }
 
+static void test_markdown_autolinks(void)
+{
+    struct doc *d = build("See www.example.com, <https://a.example> and me@example.com.\n\n"
+                          "Text about <span data-block-idx=\"7\"> and data-block-idx=\"8\".\n",
+                          DOC_MARKDOWN, NULL);
+    if (!d)
+        return;
+    CHECK(strstr(d->html, "<a href=\"http://www.example.com\">www.example.com</a>"));
+    CHECK(strstr(d->html, "<a href=\"https://a.example\">https://a.example</a>"));
+    CHECK(strstr(d->html, "<a href=\"mailto:me@example.com\">me@example.com</a>"));
+    CHECK_STR(block(d, 0), "See www.example.com, https://a.example and me@example.com.");
+    /* text can never forge a block marker: check_doc counted exactly block_count */
+    CHECK_STR(block(d, 1), "Text about  and data-block-idx=\"8\".");
+    doc_destroy(d);
+}
+
 static void test_markdown_empty_blocks(void)
 {
     struct doc *d = build("#\n\n&nbsp;\n\n-\n- \n\n**  **\n\n> \n", DOC_MARKDOWN, NULL);
@@ -347,7 +364,7 @@ static void test_html_main_text(void)
         CHECK(!strstr(d->html, *n));
     }
     CHECK(strstr(d->html, "<strong>bold</strong> <em>it</em>"));
-    CHECK(strstr(d->html, "<a href=\"https://ok.example/?a=1&amp;b=2\">good</a>"));
+    CHECK(strstr(d->html, "<a href=\"https://ok.example/?a&#61;1&amp;b&#61;2\">good</a>"));
     CHECK(strstr(d->html, "<pre>  code\n  kept</pre>"));
     CHECK(strstr(d->html, "<td>cell</td>"));
     doc_destroy(d);
@@ -550,6 +567,7 @@ int main(void)
     test_markdown_raw_html();
     test_markdown_entities();
     test_markdown_split_inline();
+    test_markdown_autolinks();
     test_markdown_empty_blocks();
     test_html_main_text();
     test_html_fallbacks();
