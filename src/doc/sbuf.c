@@ -85,8 +85,6 @@ void sbuf_add_escaped(struct sbuf *b, const char *s, size_t n)
         case '<': rep = "&lt;"; break;
         case '>': rep = "&gt;"; break;
         case '"': rep = "&quot;"; break;
-        /* so that the text `data-block-idx="` can only ever be one of our spans */
-        case '=': rep = "&#61;"; break;
         default: continue;
         }
         sbuf_add(b, s + run, i - run);

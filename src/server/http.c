@@ -61,12 +61,10 @@ int http_reply(struct http_req *r, int status, const char *ctype, unsigned char 
     if (lws_finalize_write_http_header(r->wsi, start, &p, end))
         goto fail;
     h->answered = 1;
-    if (h->expect_body && !h->body_done)
-        h->close_after = 1;   /* answered before the body was read: don't reuse the socket */
     if (!len || !body) {
         free(body);
-        if (h->close_after)
-            return -1;
+        if (h->expect_body && !h->body_done)
+            return 0;   /* answered early (413): the body is drained, then the transaction ends */
         return lws_http_transaction_completed(r->wsi) ? -1 : 0;
     }
     free(h->resp);
@@ -201,7 +199,6 @@ static int begin_request(struct app *app, struct lws *wsi, struct session *s, co
     if (h->method < 0)
         return http_reply_error(&r, 405, "unsupported method");
     if (h->content_length > limit) {
-        h->close_after = 1;
         return http_reply_error(&r, 413, "request body is larger than %d MiB", app->cfg->max_body_mb);
     }
     if (!h->expect_body)
@@ -226,13 +223,16 @@ static int begin_request(struct app *app, struct lws *wsi, struct session *s, co
 static int on_body(struct app *app, struct lws *wsi, struct session *s, const void *in, size_t len)
 {
     struct http_state *h = &s->http;
-    if (h->answered)
-        return 0;
     size_t limit = (size_t)app->cfg->max_body_mb << 20;
+    if (h->answered) {
+        /* Answered early (413): read and drop the rest so the client sees the answer
+         * instead of a reset, but only up to a bound — then close. */
+        h->discarded += len;
+        return h->discarded > 2 * limit ? -1 : 0;
+    }
     if (h->body.len + h->upload.len + len > limit) {
         struct http_req r;
         fill_req(&r, app, wsi, s);
-        h->close_after = 1;
         return http_reply_error(&r, 413, "request body is larger than %d MiB", app->cfg->max_body_mb);
     }
     if (h->spa) {
@@ -268,8 +268,8 @@ static int on_writeable(struct lws *wsi, struct session *s)
     }
     free(h->resp);
     h->resp = NULL;
-    if (h->close_after)
-        return -1;
+    if (h->expect_body && !h->body_done)
+        return 0;   /* answered early: BODY_COMPLETION ends the transaction */
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -283,8 +283,8 @@ int http_callback(struct app *app, struct lws *wsi, int reason, struct session *
         return on_body(app, wsi, s, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         s->http.body_done = 1;
-        if (s->http.answered)
-            return 0;   /* already answered (413 or a multipart error) */
+        if (s->http.answered)   /* answered early (413, multipart error) */
+            return s->http.resp ? 0 : (lws_http_transaction_completed(wsi) ? -1 : 0);
         return finish_body(app, wsi, s);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return on_writeable(wsi, s);

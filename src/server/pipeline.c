@@ -124,6 +124,20 @@ static const char *get_str(const cJSON *o, const char *name)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* An optional string field: absent or null gives the default; another type is an error. */
+static int opt_str(const cJSON *o, const char *name, const char *def, const char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!v || cJSON_IsNull(v)) {
+        *out = def;
+        return 0;
+    }
+    if (!cJSON_IsString(v))
+        return -1;
+    *out = v->valuestring;
+    return 0;
+}
+
 /* Checks document_id and that the document exists; sends the error otherwise. */
 static const char *get_document(struct app *app, uint64_t conn, const cJSON *msg, int *count)
 {
@@ -222,10 +236,13 @@ static void on_synthesize(struct app *app, uint64_t conn, const cJSON *msg)
         send_error(app, conn, doc_id, "`cursor` must be an integer");
         return;
     }
-    const char *model = get_str(msg, F_MODEL), *voice = get_str(msg, F_VOICE);
-    const char *mode = get_str(msg, F_SYNTHESIS_MODE);
-    if (!model) model = ENGINE_DEFAULT_MODEL;
-    if (!voice) voice = ENGINE_DEFAULT_VOICE;
+    const char *model, *voice, *mode;
+    if (opt_str(msg, F_MODEL, ENGINE_DEFAULT_MODEL, &model) ||
+        opt_str(msg, F_VOICE, ENGINE_DEFAULT_VOICE, &voice) ||
+        opt_str(msg, F_SYNTHESIS_MODE, "server", &mode)) {
+        send_error(app, conn, doc_id, "`model`, `voice` and `synthesis_mode` must be strings");
+        return;
+    }
     const struct model *m = engines_find(model);
     if (!m) {
         send_error(app, conn, doc_id, "unknown model \"%.40s\"", model);
@@ -235,7 +252,7 @@ static void on_synthesize(struct app *app, uint64_t conn, const cJSON *msg)
         send_error(app, conn, doc_id, "unknown voice \"%.60s\" for model %s", voice, model);
         return;
     }
-    if (mode && strcmp(mode, "server")) {
+    if (strcmp(mode, "server")) {
         send_error(app, conn, doc_id, "synthesis_mode \"%.20s\" is not supported by this server; use \"server\"", mode);
         return;
     }

@@ -23,7 +23,7 @@ struct http_state {
     int expect_body;
     int body_done;
     int answered;               /* a response was already started */
-    int close_after;            /* close once the response is written (body left unread) */
+    size_t discarded;           /* body bytes read and dropped after an early answer */
     struct buf body;
     struct lws_spa *spa;        /* multipart/form-data parser */
     struct buf upload;          /* the uploaded `file` part */

@@ -19,7 +19,7 @@ test('375 px viewport', async () => {
     assert.ok(width <= 375, `${hash}: page is ${width}px wide`);
   }
   await page.locator('.doc-text [data-block-idx]').first().waitFor();
-  for (const name of ['Play', 'Previous block', 'Next block', 'Mute', 'Keyboard shortcuts']) {
+  for (const name of ['Play', 'Previous block', 'Next block', 'Mute']) {
     const b = page.getByRole('button', { name, exact: true });
     const box = await b.boundingBox();
     assert.ok(box && box.x >= 0 && box.x + box.width <= 375 && box.y + box.height <= 740, `${name} visible: ${JSON.stringify(box)}`);

@@ -31,7 +31,7 @@ export function createControls({ engine, voicePicker, progress, onHelp, onRetry 
   const mutedIcon = svg(ICONS.muted, { size: 20 });
   const mute = h('button', { class: 'icon-button mute', type: 'button', 'aria-label': 'Mute', 'aria-pressed': 'false', title: 'Mute (m)', onclick: () => engine.toggleMute() }, muteIcon);
   const volume = h('input', { class: 'volume', type: 'range', min: '0', max: '1', step: '0.05', value: '1', 'aria-label': 'Volume', oninput: () => engine.setVolume(Number(volume.value)) });
-  const help = h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Keyboard shortcuts', title: 'Keyboard shortcuts (?)', onclick: onHelp }, svg(ICONS.help, { size: 20 }));
+  const help = h('button', { class: 'icon-button help-button', type: 'button', 'aria-label': 'Keyboard shortcuts', title: 'Keyboard shortcuts (?)', onclick: onHelp }, svg(ICONS.help, { size: 20 }));
 
   const bannerText = h('span', { class: 'banner-text' });
   const retry = h('button', { class: 'button small', type: 'button', onclick: () => onRetry() }, 'Retry');
