@@ -1,7 +1,7 @@
 # recite — one build system. `make` builds build/recite; `make test` runs every test.
 # `make test SANITIZE=1` builds into build-san/ with ASan+UBSan and runs the same suite.
 CC      ?= cc
-PKGS    := libwebsockets espeak-ng libopusenc opus md4c libcjson sqlite3 libxml-2.0 libcrypto
+PKGS    := libwebsockets espeak-ng libopusenc opus md4c libcjson sqlite3 libxml-2.0 libcrypto hiredis
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc -D_GNU_SOURCE \
            $(shell pkg-config --cflags $(PKGS))
@@ -64,3 +64,59 @@ clean:
 
 .PHONY: all unit integration e2e test run clean
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d
+
+# ---- Fuzzing and ThreadSanitizer (docs/RELIABILITY.md) ---------------------------------
+# `make fuzz` builds each fuzz/fuzz_*.c with clang -fsanitize=fuzzer,address,undefined
+# against the sources (objects in build-fuzz/, not the gcc archive) and runs it for
+# FUZZ_SECONDS on its seeds (fuzz/corpus/), the saved crash inputs
+# (tests/fuzz-regressions/) and what earlier runs found (build-fuzz/corpus/). A crash
+# stops the run; its input is in build-fuzz/artifacts/.
+# `make fuzz-regressions` replays the seeds and saved crash inputs through the same
+# targets built with $(CC) (under ASan+UBSan with SANITIZE=1); `make unit` runs it.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := build-fuzz
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc -D_GNU_SOURCE \
+                $(shell pkg-config --cflags $(PKGS)) -fno-omit-frame-pointer \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_NAMES   := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_OBJ     := $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o)
+
+$(FUZZ_DIR)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/librecite.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_common.h $(FUZZ_DIR)/librecite.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_DIR)/librecite.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
+
+fuzz: fuzz-build
+	@set -e; mkdir -p $(FUZZ_DIR)/artifacts; for t in $(FUZZ_NAMES); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t; echo "== $$t: $(FUZZ_SECONDS) s"; \
+	  dict=; if [ -f fuzz/$$t.dict ]; then dict=-dict=fuzz/$$t.dict; fi; \
+	  if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+	    $(FUZZ_DIR)/$$t $$dict -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 \
+	      -max_len=65536 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- \
+	      $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t tests/fuzz-regressions/$$t \
+	      > $(FUZZ_DIR)/$$t.log 2>&1; then \
+	    tail -n 60 $(FUZZ_DIR)/$$t.log; echo "$$t: CRASH, input in $(FUZZ_DIR)/artifacts/"; exit 1; fi; \
+	  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|INITED' $(FUZZ_DIR)/$$t.log; \
+	done
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/replay.c fuzz/fuzz_common.h $(BUILD)/librecite.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ fuzz/fuzz_$*.c fuzz/replay.c $(BUILD)/librecite.a $(LDFLAGS) $(LDLIBS)
+
+fuzz-regressions: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+	@set -e; for t in $(FUZZ_NAMES); do \
+	  $(BUILD)/fuzz/$$t fuzz/corpus/$$t tests/fuzz-regressions/$$t; done
+
+unit: fuzz-regressions
+
+.PHONY: fuzz fuzz-build fuzz-regressions
+-include $(FUZZ_OBJ:.o=.d)

@@ -5,6 +5,8 @@
 #include "audio/audio.h"
 #include "engines/engine.h"
 #include "jobs/queue.h"
+#include "jobs/redis_worker.h"
+#include "jobs/redisqueue.h"
 #include "jobs/workers.h"
 #include "server/app.h"
 #include "server/conns.h"
@@ -13,9 +15,11 @@
 #include "server/server.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "worker_main.h"
 #include <libgen.h>
 #include <libwebsockets.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +57,14 @@ static int cmd_serve(const struct config *cfg)
     struct app app;
     char err[256] = "";
     int rc = 1;
+    struct redis_url redis_url;          /* --- distributed mode (--redis) --- */
+    struct redis_workers *redis_workers = NULL;
     memset(&app, 0, sizeof app);
     app.cfg = cfg;
     find_web_dir(&app);
-    if (cfg->redis) {
-        fprintf(stderr, "recite serve: --redis (distributed mode) is not available in this build yet\n");
+    if (cfg->redis && redis_url_parse(cfg->redis, &redis_url, err, sizeof err)) {
+        fprintf(stderr, "recite serve: %s\n", err);
+        config_usage(stderr, CMD_SERVE);
         return 2;
     }
     if (engines_init(err, sizeof err) <= 0) {
@@ -70,13 +77,28 @@ static int cmd_serve(const struct config *cfg)
     }
     app.hot = hotcache_create((size_t)cfg->hot_cache_mb << 20);
     app.conns = conns_create();
-    app.queue = memqueue_create(cfg->visibility_timeout_s * 1000, 3, wake_loop, &app);
+    if (cfg->redis) {                    /* --- distributed mode: see jobs/redisqueue.c --- */
+        signal(SIGPIPE, SIG_IGN);        /* before the Redis threads write to a socket */
+        app.queue = redisqueue_create(&redis_url, cfg->data_dir, cfg->visibility_timeout_s * 1000,
+                                      3, &app.metrics, wake_loop, &app, err, sizeof err);
+        if (!app.queue)
+            log_error("distributed mode: %s", err);
+        else if (cfg->workers > 0 &&
+                 !(redis_workers = redis_workers_start(&redis_url, cfg->workers, err, sizeof err))) {
+            log_error("distributed mode: %s", err);
+            goto out;
+        }
+    } else {
+        app.queue = memqueue_create(cfg->visibility_timeout_s * 1000, 3, wake_loop, &app);
+    }
     if (!app.hot || !app.conns || !app.queue)
         goto out;
-    app.workers = workers_start(cfg->workers, app.queue, cfg->data_dir, &app.metrics);
+    if (!cfg->redis)
+        app.workers = workers_start(cfg->workers, app.queue, cfg->data_dir, &app.metrics);
     if (server_run(&app) == 0)
         rc = 0;
-    app.queue->ops->shutdown(app.queue);
+    redis_workers_stop(redis_workers, NULL, NULL);   /* their last results reach Redis... */
+    app.queue->ops->shutdown(app.queue);             /* ...and are stored before this returns */
     workers_stop(app.workers);       /* running jobs finish and are stored */
     pipeline_drain(&app);
     server_destroy_context(&app);
@@ -219,9 +241,8 @@ int main(int argc, char **argv)
     case CMD_SAY:
         rc = cmd_say(&cfg);
         break;
-    case CMD_WORKER:
-        fprintf(stderr, "recite worker: distributed mode (Redis) is not available in this build yet\n");
-        rc = 2;
+    case CMD_WORKER:                     /* distributed mode: see worker_main.c */
+        rc = worker_main(&cfg);
         break;
     default:
         fprintf(stderr, "recite export: not available in this build yet\n");

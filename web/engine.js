@@ -294,9 +294,12 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
 
   // ===== snapshots =====================================================================
 
+  // The "Reconnecting…" indicator: only once an outage has lasted, or when the buffer runs
+  // low during one. The very first connection is never called a reconnect.
   function showReconnecting() {
     if (conn !== 'connecting' && conn !== 'reconnecting') return false;
     if (downSince !== null && timers.now() - downSince >= RECONNECT_NOTICE_MS) return true;
+    if (conn === 'connecting') return false;
     if (playState === 'buffering') return true;
     if (playState === 'playing') return cachedAheadMs(LOW_BUFFER_MS) < LOW_BUFFER_MS;
     return false;

@@ -12,12 +12,20 @@
 #include <libxml/HTMLparser.h>
 #include <md4c.h>
 #include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+/* md4c 0.4.8 (Debian 12) reads a few bytes past the end of its input on some malformed
+ * documents (found by fuzzing; valgrind shows it inside md_parse). We parse a copy with
+ * this much padding after it, and clamp every text range it reports to the real end. */
+#define MD_PAD 64
+
 struct md_state {
     struct builder *b;
+    const char *begin, *end;  /* the input as given to md_parse */
     int img_depth;           /* > 0 inside an image: its text is the alt text */
     struct sbuf alt, src;    /* the outermost image being collected */
     bool in_html_block;
@@ -246,6 +254,9 @@ static bool is_br_tag(const char *s, size_t n)
 static int md_text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE n, void *user)
 {
     struct md_state *st = user;
+    uintptr_t p = (uintptr_t)s, b = (uintptr_t)st->begin, e = (uintptr_t)st->end;
+    if (p >= b && p <= e + MD_PAD && p + n > e)   /* see MD_PAD */
+        n = p < e ? (MD_SIZE)(e - p) : 0;
     if (st->in_html_block) {
         sbuf_add(&st->html_block, s, n);
         return 0;
@@ -296,8 +307,16 @@ int markdown_render(struct builder *b, const char *s, size_t len, char *err, siz
         .leave_span = md_leave_span,
         .text = md_text,
     };
-    struct md_state st = { .b = b };
-    int rc = md_parse(s, (MD_SIZE)len, &parser, &st);
+    char *copy = malloc(len + MD_PAD);
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(copy, s, len);
+    memset(copy + len, '\n', MD_PAD);   /* an over-read sees blank lines: the document's end */
+    struct md_state st = { .b = b, .begin = copy, .end = copy + len };
+    int rc = md_parse(copy, (MD_SIZE)len, &parser, &st);
+    free(copy);
     bool oom = st.alt.oom || st.src.oom || st.html_block.oom || st.scratch.oom;
     sbuf_free(&st.alt);
     sbuf_free(&st.src);

@@ -8,18 +8,17 @@
  * Ownership: the registry owns each model's voice array (allocated by the engine's
  * global_init, freed here). A synth_result belongs to whoever called engine_render.
  *
- * Adding an engine: write src/engines/NAME.c exporting `const struct engine_ops
- * NAME_engine_ops`, declare it below and add it to engine_table. The table is explicit
- * (no weak symbols or constructors) because the binary links src/ as a static archive,
- * which would silently drop an engine that nothing references. */
+ * Adding an engine: write src/engines/NAME.c defining `const struct engine_ops
+ * NAME_engine_ops`, declare it in engine_list.h and add it to engine_table. The table is
+ * explicit (no weak symbols or constructors) because the binary links src/ as a static
+ * archive, which would silently drop an engine that nothing references. */
 #include "engines/engine.h"
+#include "engines/engine_list.h"
 #include "util/log.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-extern const struct engine_ops espeak_engine_ops;
 
 /* Registration order is the order of `recite voices` and GET /v1/models; the default
  * model comes first. */

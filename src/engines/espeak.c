@@ -13,7 +13,7 @@
  * read-only until global_cleanup. The voice_info array handed to the registry belongs to
  * the registry (engines.c frees it). A synth_result is the caller's. */
 #include "engines/engine.h"
-#include "util/log.h"
+#include "engines/engine_list.h"
 #include <ctype.h>
 #include <espeak-ng/espeak_ng.h>
 #include <espeak-ng/speak_lib.h>

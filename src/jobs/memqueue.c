@@ -17,7 +17,9 @@
 #include <string.h>
 #include <time.h>
 
-enum { MJOB_QUEUED, MJOB_RUNNING };
+/* MJOB_HANDED: only in distributed mode (memqueue as redisqueue's core, see the end of this
+ * file): given to a remote queue, not yet claimed by a worker. Evictable like QUEUED. */
+enum { MJOB_QUEUED, MJOB_RUNNING, MJOB_HANDED };
 
 struct mjob {
     char hash[65];
@@ -45,6 +47,7 @@ struct memqueue {
     int shutting_down;
     queue_notify_fn notify;
     void *notify_arg;
+    struct memqueue_hooks hooks;   /* distributed mode only; zero in embedded mode */
 };
 
 int64_t queue_now_ms(void)
@@ -110,6 +113,20 @@ static void push_event(struct memqueue *mq, enum job_event_type type, struct mjo
     else
         mq->ev_head = ev;
     mq->ev_tail = ev;
+}
+
+/* Distributed mode: a handed-off job lost its last requester. 1: withdrawn from the remote
+ * queue (drop it), 0: a worker already has it (keep it). Called with the lock held. */
+static int withdraw(struct memqueue *mq, struct mjob *job)
+{
+    return !mq->hooks.withdraw || mq->hooks.withdraw(mq->hooks.arg, job->hash, job->attempt);
+}
+
+static void gave_up(struct memqueue *mq, struct mjob *job, const char *error)
+{
+    if (mq->hooks.gave_up)
+        mq->hooks.gave_up(mq->hooks.arg, job->hash, job->model, job->voice, job->attempt,
+                          job->tries, error);
 }
 
 static int mq_submit(struct queue *q, const char *hash, const char *model, const char *voice,
@@ -186,6 +203,18 @@ static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id
     while (job) {
         struct mjob *next = job->next;
         int voice_differs = model && (strcmp(job->model, model) || strcmp(job->voice, voice));
+        int evictable = job->state == MJOB_QUEUED;
+        if (job->state == MJOB_HANDED) {
+            /* Distributed mode: evictable unless a worker already claimed it, which only
+             * matters (and is only asked) when every requester would go. */
+            int ndrop = 0;
+            for (int i = 0; i < job->nreqs; i++) {
+                const struct requester *r = &job->reqs[i];
+                ndrop += r->conn_id == conn_id && !strcmp(r->doc_id, doc_id) &&
+                         (model ? voice_differs : (r->idx < lo || r->idx > hi));
+            }
+            evictable = ndrop > 0 && (ndrop < job->nreqs || withdraw(mq, job));
+        }
         for (int i = 0; i < job->nreqs;) {
             struct requester *r = &job->reqs[i];
             if (r->conn_id != conn_id || strcmp(r->doc_id, doc_id)) {
@@ -194,7 +223,7 @@ static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id
             }
             if (!model)
                 r->cursor = cursor;
-            int drop = job->state == MJOB_QUEUED &&
+            int drop = evictable &&
                        (model ? voice_differs : (r->idx < lo || r->idx > hi));
             if (!drop) {
                 i++;
@@ -204,8 +233,9 @@ static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id
                 added++;
             job->reqs[i] = job->reqs[--job->nreqs];
         }
-        if (job->state == MJOB_QUEUED && job->nreqs == 0)
-            unlink_job(mq, job);
+        if ((job->state == MJOB_QUEUED || (job->state == MJOB_HANDED && evictable)) &&
+            job->nreqs == 0)
+            unlink_job(mq, job);   /* a handed-off job here was withdrawn above */
         job = next;
     }
     pthread_mutex_unlock(&mq->lock);
@@ -232,12 +262,14 @@ static void mq_conn_gone(struct queue *q, uint64_t conn_id)
     struct mjob *job = mq->jobs;
     while (job) {
         struct mjob *next = job->next;
+        int had = job->nreqs;
         for (int i = 0; i < job->nreqs;)
             if (job->reqs[i].conn_id == conn_id)
                 job->reqs[i] = job->reqs[--job->nreqs];
             else
                 i++;
-        if (job->state == MJOB_QUEUED && job->nreqs == 0)
+        if (job->nreqs == 0 && (job->state == MJOB_QUEUED ||
+                                (job->state == MJOB_HANDED && had && withdraw(mq, job))))
             unlink_job(mq, job);
         job = next;
     }
@@ -327,6 +359,7 @@ static void mq_finish(struct queue *q, const struct job_ticket *t, struct job_re
             job_result_free(res);
             pthread_cond_signal(&mq->cond);
         } else {
+            gave_up(mq, job, res->error);
             push_event(mq, JOB_EV_ERROR, job, 1, res, 1);
             unlink_job(mq, job);
             notify = 1;
@@ -355,6 +388,7 @@ static void mq_reap(struct queue *q, int64_t now_ms)
             } else if (job->tries >= mq->max_tries) {
                 struct job_result res = { .type = JOB_EV_ERROR };
                 snprintf(res.error, sizeof res.error, "synthesis timed out %d times", job->tries);
+                gave_up(mq, job, res.error);
                 push_event(mq, JOB_EV_ERROR, job, 1, &res, 1);
                 unlink_job(mq, job);
                 notify = 1;
@@ -386,7 +420,7 @@ static void mq_stats(struct queue *q, int *queued, int *running)
     int nq = 0, nr = 0;
     pthread_mutex_lock(&mq->lock);
     for (struct mjob *j = mq->jobs; j; j = j->next)
-        j->state == MJOB_RUNNING ? nr++ : nq++;
+        j->state == MJOB_RUNNING ? nr++ : nq++;   /* handed off = still queued for a worker */
     pthread_mutex_unlock(&mq->lock);
     *queued = nq;
     *running = nr;
@@ -442,4 +476,152 @@ struct queue *memqueue_create(int visibility_timeout_ms, int max_tries, queue_no
     mq->notify = notify;
     mq->notify_arg = notify_arg;
     return &mq->base;
+}
+
+/* ---- Distributed mode: memqueue as the server-side core of redisqueue.c -----------------
+ * The core keeps what only the server can know (who wants which variant, cursors, fair
+ * order, tries); redisqueue's feeder hands jobs off one by one and reports what the remote
+ * workers did. A handed-off job is evictable until a worker claims it (the withdraw hook
+ * asks the remote side atomically); its visibility clock starts at the claim. */
+
+void memqueue_set_hooks(struct queue *q, const struct memqueue_hooks *hooks)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    pthread_mutex_lock(&mq->lock);
+    mq->hooks = *hooks;
+    pthread_mutex_unlock(&mq->lock);
+}
+
+int memqueue_hand_off(struct queue *q, int max_handed, struct job_ticket *t)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    int rc = 1;
+    pthread_mutex_lock(&mq->lock);
+    if (mq->shutting_down) {
+        rc = -1;
+        goto out;
+    }
+    int handed = 0;
+    for (struct mjob *j = mq->jobs; j; j = j->next)
+        handed += j->state == MJOB_HANDED;
+    struct mjob *job;
+    if (handed >= max_handed || !(job = pick(mq)))
+        goto out;
+    memset(t, 0, sizeof *t);
+    if (!(t->text = strdup(job->text)))
+        goto out;
+    job->state = MJOB_HANDED;
+    job->tries++;
+    job->attempt = ++mq->next_attempt;
+    job->taken_at = queue_now_ms();
+    memcpy(t->hash, job->hash, sizeof t->hash);
+    memcpy(t->model, job->model, sizeof t->model);
+    memcpy(t->voice, job->voice, sizeof t->voice);
+    t->attempt = job->attempt;
+    t->tries = job->tries;
+    rc = 0;
+out:
+    pthread_mutex_unlock(&mq->lock);
+    return rc;
+}
+
+int memqueue_claimed(struct queue *q, const char *hash, uint64_t attempt)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    int rc = 1;
+    pthread_mutex_lock(&mq->lock);
+    struct mjob *job = find_job(mq, hash);
+    if (job && job->attempt == attempt && job->state == MJOB_HANDED) {
+        job->state = MJOB_RUNNING;
+        job->taken_at = queue_now_ms();
+        push_event(mq, JOB_EV_PROCESSING, job, 0, NULL, 0);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&mq->lock);
+    if (rc == 0)
+        mq->notify(mq->notify_arg);
+    return rc;
+}
+
+int memqueue_requeue(struct queue *q, const char *hash, uint64_t attempt, int count_try,
+                     const char *why)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    int rc = 1, notify = 0;
+    pthread_mutex_lock(&mq->lock);
+    struct mjob *job = find_job(mq, hash);
+    if (!job || job->attempt != attempt || job->state == MJOB_QUEUED)
+        goto out;
+    rc = 0;
+    if (!count_try && job->tries > 0)
+        job->tries--;
+    if (job->nreqs == 0) {
+        unlink_job(mq, job);
+    } else if (count_try && job->tries >= mq->max_tries) {
+        struct job_result res = { .type = JOB_EV_ERROR };
+        snprintf(res.error, sizeof res.error, "%s (%d tries)", why ? why : "job lost", job->tries);
+        gave_up(mq, job, res.error);
+        push_event(mq, JOB_EV_ERROR, job, 1, &res, 1);
+        unlink_job(mq, job);
+        notify = 1;
+    } else {
+        job->state = MJOB_QUEUED;
+    }
+out:
+    pthread_mutex_unlock(&mq->lock);
+    if (notify)
+        mq->notify(mq->notify_arg);
+    return rc;
+}
+
+int memqueue_inflight(struct queue *q, struct queue_inflight **out)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    int n = 0, cap = 0;
+    *out = NULL;
+    pthread_mutex_lock(&mq->lock);
+    for (struct mjob *j = mq->jobs; j; j = j->next) {
+        if (j->state == MJOB_QUEUED)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            struct queue_inflight *m = realloc(*out, (size_t)cap * sizeof *m);
+            if (!m) {
+                n = -1;
+                break;
+            }
+            *out = m;
+        }
+        struct queue_inflight *e = &(*out)[n++];
+        memcpy(e->hash, j->hash, sizeof e->hash);
+        e->attempt = j->attempt;
+        e->running = j->state == MJOB_RUNNING;
+        e->since_ms = j->taken_at;
+    }
+    pthread_mutex_unlock(&mq->lock);
+    if (n < 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return n;
+}
+
+void memqueue_fail_all(struct queue *q, const char *error)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    int notify = 0;
+    pthread_mutex_lock(&mq->lock);
+    while (mq->jobs) {
+        struct mjob *job = mq->jobs;
+        if (job->nreqs) {
+            struct job_result res = { .type = JOB_EV_ERROR };
+            snprintf(res.error, sizeof res.error, "%s", error);
+            push_event(mq, JOB_EV_ERROR, job, 1, &res, 1);
+            notify = 1;
+        }
+        unlink_job(mq, job);
+    }
+    pthread_mutex_unlock(&mq->lock);
+    if (notify)
+        mq->notify(mq->notify_arg);
 }

@@ -1,6 +1,7 @@
 /* queue — the job queue interface. The service thread submits, evicts and drains events;
- * worker threads take and complete. Backends: in-process (memqueue.c); Redis comes later
- * behind the same operations. Every operation is thread-safe.
+ * worker threads take and complete. Backends: in-process (memqueue.c) and Redis
+ * (redisqueue.c, which wraps a memqueue core: see the end of this file). Every operation is
+ * thread-safe.
  *
  * Dedup contract: one job per variant hash. submit() of a hash that is queued or running
  * adds the requester to that job instead of queuing it twice.
@@ -61,4 +62,41 @@ struct queue *memqueue_create(int visibility_timeout_ms, int max_tries, queue_no
                               void *notify_arg);
 
 int64_t queue_now_ms(void);   /* monotonic clock used for visibility timeouts */
+
+/* ---- Distributed mode (redisqueue.c): memqueue as the server-side core ------------------
+ * The core keeps the requesters, cursors, fair order and tries; redisqueue hands jobs off
+ * to Redis one at a time and reports what remote workers did. A handed-off job counts as
+ * queued (and is evictable) until a worker claims it. Embedded mode uses none of this. */
+struct memqueue_hooks {
+    /* Called with the queue lock held when a handed-off job loses its last requester:
+     * return 1 if it was withdrawn from the remote queue (the job is dropped), 0 if a
+     * worker already claimed it (it stays and its result is still reported). */
+    int (*withdraw)(void *arg, const char *hash, uint64_t attempt);
+    /* Called with the queue lock held when a job fails for good (the ERROR event). */
+    void (*gave_up)(void *arg, const char *hash, const char *model, const char *voice,
+                    uint64_t attempt, int tries, const char *error);
+    void *arg;
+};
+void memqueue_set_hooks(struct queue *q, const struct memqueue_hooks *hooks);
+/* Never blocks: hands off the next job in fair nearest-first order (a new attempt, one more
+ * try, no event) if fewer than max_handed are handed off and unclaimed. 0: *t filled,
+ * 1: nothing to hand off, -1: shut down. */
+int memqueue_hand_off(struct queue *q, int max_handed, struct job_ticket *t);
+/* A worker claimed this attempt: handed off -> running, PROCESSING event, the visibility
+ * clock starts. 1 if the attempt is stale (nothing happens). */
+int memqueue_claimed(struct queue *q, const char *hash, uint64_t attempt);
+/* The remote queue lost this handed-off/running attempt: queue it again. count_try=0 gives
+ * the try back; with count_try, the last try fails the job with `why`. 1 if stale. */
+int memqueue_requeue(struct queue *q, const char *hash, uint64_t attempt, int count_try,
+                     const char *why);
+struct queue_inflight {
+    char hash[65];
+    uint64_t attempt;
+    int running;          /* 0: handed off, not claimed yet */
+    int64_t since_ms;     /* hand-off or claim time (queue_now_ms) */
+};
+/* Snapshot of every handed-off or running job (*out malloc'd); count or -1. */
+int memqueue_inflight(struct queue *q, struct queue_inflight **out);
+/* Fails every job with a recoverable error (e.g. Redis has been unreachable too long). */
+void memqueue_fail_all(struct queue *q, const char *error);
 #endif

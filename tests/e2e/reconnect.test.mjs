@@ -35,3 +35,18 @@ test('server restart mid-playback: keeps playing and recovers', async () => {
   await waitFor(async () => { const s = await playerState(page); return s.textIdx === 60 && !s.paused && s.currentTime > 0.2; }, { timeout: 20000, message: 'playing block 60 after the restart' });
   assert.equal(await page.locator('.status', { hasText: 'Reconnecting' }).count(), 0);
 });
+
+test('a longer outage shows "Reconnecting…", which clears once the server is back', async () => {
+  const doc = await createDoc(server, { content: paragraphs(30), title: 'Outage journey' });
+  const page = await newPage(browser, server);
+  await page.goto(`${server.url}/#/doc/${doc.id}`);
+  await page.getByRole('button', { name: 'Play', exact: true }).click();
+  await waitFor(async () => (await playerState(page)).currentTime > 0.2, { message: 'first sound' });
+  await server.stop();
+  const indicator = page.locator('.status', { hasText: 'Reconnecting…' });
+  await indicator.waitFor({ timeout: 10000 });
+  assert.equal(await page.locator('.player-banner:not([hidden])').count(), 0, 'an indicator, not an error');
+  await server.restart();
+  await waitFor(async () => (await indicator.count()) === 0, { timeout: 20000, message: 'indicator cleared' });
+  await waitFor(() => page.evaluate(() => window.recite.ws.state === 'open'), { message: 'open' });
+});

@@ -36,7 +36,7 @@ Years later, when the light was automated and the keepers were sent away, the lo
 const server = await startServer();
 const browser = await launchBrowser();
 async function shot(page, name) {
-  if (!page.context()._options?.hasTouch) await page.mouse.move(5, 400);
+  await page.mouse.move(5, 400);
   await page.waitForTimeout(400);
   await page.screenshot({ path: `${OUT}/${name}.png` });
   console.log(`${OUT}/${name}.png`);

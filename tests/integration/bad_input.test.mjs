@@ -80,7 +80,6 @@ itest('each invalid message gets an error, queues nothing, and the connection st
 });
 
 itest('a model or voice of the wrong JSON type is an error, not the default voice',
-  { todo: 'server falls back to espeak/en-us when "model" or "voice" is present but not a string' },
   async (t, h) => {
     const s = await h.start({ workers: 1 });
     const d = await s.createDoc('Read this in the voice I asked for.');

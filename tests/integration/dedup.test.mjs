@@ -2,7 +2,7 @@
 // text is synthesized once however many connections, blocks or documents ask for it, and
 // a variant in flight is never queued twice: later requesters are told when it finishes.
 import assert from 'node:assert/strict';
-import { itest, synth } from './harness.mjs';
+import { itest, synth, range, paragraphs } from './harness.mjs';
 
 // One long block keeps the single worker busy while the requests under test arrive, so they
 // find their job queued (not yet cached): the in-flight path is what gets exercised.
@@ -84,4 +84,22 @@ itest('a different voice is a different variant', async (t, h) => {
   assert.equal(de.at(-1).voice, 'de');
   assert.notEqual(de.at(-1).audio_url, en.audio_url);
   assert.equal((await s.metrics()).recite_syntheses_total, 2);
+});
+
+itest('many readers of the same blocks at once: one synthesis per block, one audio each', async (t, h) => {
+  const s = await h.start({ workers: 2 });
+  const d = await s.createDoc(paragraphs(6, 'crowd'));
+  const clients = [];
+  for (let i = 0; i < 10; i++) clients.push(await h.ws(s));
+  // everyone asks at once, in different orders and with different cursors
+  clients.forEach((c, i) => c.send(synth(d.id, i % 2 ? [5, 4, 3, 2, 1, 0] : range(0, 6), { cursor: i % 6 })));
+  const hists = await Promise.all(clients.map((c) => c.waitFinal(d.id, range(0, 6))));
+  for (const idx of range(0, 6)) {
+    const urls = new Set(hists.map((hh) => hh.get(idx).at(-1).audio_url));
+    assert.equal(urls.size, 1, `block ${idx}: everyone got the same audio`);
+    assert.ok(hists.every((hh) => hh.get(idx).at(-1).status === 'cached'));
+  }
+  const m = await s.metrics();
+  assert.equal(m.recite_syntheses_total, 6);
+  assert.equal(m.recite_jobs_queued + m.recite_jobs_running, 0);
 });

@@ -70,6 +70,38 @@ itest('creates documents from text, markdown and html, and reads them back block
   assert.equal(titled.title, 'My Own Title', 'a given title wins');
 });
 
+itest('a long paragraph is split into pieces that join back to the source', async (t, h) => {
+  const s = await h.start();
+  const sentences = Array.from({ length: 14 }, (_, i) => `Sentence number ${i} of this rather long paragraph ends here.`);
+  const longSentence = 'Then comes one sentence with no full stop for a very long while, which keeps going ' +
+    'past every sensible length; it lists harbours, lighthouses, keepers and their logbooks, ' +
+    'the tides and the weather and the ships that passed in the night, the lamps and the oil, ' +
+    'the gulls over the rocks and the seals on the sandbar, the long winter evenings by the stove, ' +
+    'and only after all of that does it finally come to its end.';
+  assert.ok(longSentence.length > 325);
+  const para = sentences.join(' ') + ' ' + longSentence;
+  const d = await s.createDoc(`# Title\n\n${para}\n\nShort tail.`, 'markdown');
+  const doc = await s.getDoc(d.id);
+  const pieces = doc.blocks.slice(1, -1).map((b) => b.text);
+  assert.equal(pieces.join(''), para, 'no text lost or duplicated, whitespace kept');
+  const sentenceParts = pieces.filter((p) => !longSentence.includes(p.trim()));
+  const longParts = pieces.filter((p) => longSentence.includes(p.trim()));
+  assert.equal(sentenceParts.length + longParts.length, pieces.length, `pieces: ${JSON.stringify(pieces)}`);
+  assert.ok(sentenceParts.length >= 3, 'the 14 short sentences are packed into a few pieces');
+  for (const p of sentenceParts) {
+    assert.ok(p.length <= 250, `packed up to 250 characters: ${p.length}`);
+    assert.match(p.trim(), /here\.$/, `split at a sentence end: "${p}"`);
+  }
+  assert.ok(sentenceParts.slice(0, -1).every((p) => p.length > 180), 'packed, not one sentence per piece');
+  assert.ok(longParts.length >= 2, 'the sentence over 325 characters is split too');
+  for (const p of longParts) {
+    assert.ok(p.trim().length >= 40 && p.trim().length <= 325, `piece of ${p.trim().length}: "${p}"`);
+  }
+  for (const p of longParts.slice(0, -1)) assert.match(p.trimEnd(), /[,;:—]$/, `split at a pause: "${p}"`);
+  assert.equal(doc.blocks.at(-1).text, 'Short tail.');
+  assert.deepEqual([...new Set(blockIdxs(doc.html))].length, doc.block_count);
+});
+
 itest('markdown raw HTML is never passed through unescaped', async (t, h) => {
   const s = await h.start();
   const d = await s.createDoc(
@@ -94,6 +126,32 @@ itest('multipart upload of a .md file is rendered as markdown', async (t, h) => 
   const doc = await s.getDoc(r.json.id);
   assert.deepEqual(doc.blocks.map((b) => b.text), ['Uploaded Notes', 'Some bold text.', 'More.']);
   assert.match(doc.html, /<strong>bold<\/strong>/);
+
+  // the format and title can be given as form fields; .html by extension is HTML
+  const named = new FormData();
+  named.append('title', 'Given Title');
+  named.append('format', 'markdown');
+  named.append('file', new Blob(['Plain *name* but markdown.']), 'notes.txt');
+  const rn = await s.post('/v1/documents', { body: named });
+  assert.equal(rn.status, 201, rn.text);
+  assert.equal(rn.json.title, 'Given Title');
+  assert.match((await s.getDoc(rn.json.id)).html, /<em>name<\/em>/);
+
+  const page = new FormData();
+  page.append('file', new Blob(['<html><body><main><p>From a web page.</p><script>x()</script></main></body></html>'], { type: 'text/html' }), 'page.html');
+  const rp = await s.post('/v1/documents', { body: page });
+  assert.equal(rp.status, 201, rp.text);
+  assert.deepEqual((await s.getDoc(rp.json.id)).blocks.map((b) => b.text), ['From a web page.']);
+
+  // a bigger file arrives whole (it is delivered to the server in many pieces)
+  const many = Array.from({ length: 3000 }, (_, i) => `Paragraph ${i} of the big upload.`).join('\n\n');
+  const bigForm = new FormData();
+  bigForm.append('file', new Blob([many]), 'big.md');
+  const rb = await s.post('/v1/documents', { body: bigForm });
+  assert.equal(rb.status, 201, rb.text);
+  assert.equal(rb.json.block_count, 3000);
+  const bigDoc = await s.getDoc(rb.json.id);
+  assert.equal(bigDoc.blocks[2999].text, 'Paragraph 2999 of the big upload.');
 
   const bad = new FormData();
   bad.append('file', new Blob([Buffer.from([0x48, 0x69, 0x20, 0xff, 0xfe, 0x21])]), 'bad.txt');
@@ -172,6 +230,18 @@ itest('bad document bodies are 400 with a JSON error', async (t, h) => {
   assert.deepEqual((await s.get('/v1/documents')).json, [], 'nothing was stored');
 });
 
+itest('an unknown format is named in the error message',
+  { todo: 'use-after-free: api_documents.c frees the JSON (cJSON_Delete) before formatting format_name into the 400 error' },
+  async (t, h) => {
+  const s = await h.start();
+  for (const format of ['pdf', 'docx', 'portable-document-format']) {
+    const r = await s.post('/v1/documents', { json: { content: 'Hello.', format } });
+    assertError(r, 400);
+    assert.doesNotThrow(() => new TextDecoder('utf-8', { fatal: true }).decode(r.body), 'the error is UTF-8');
+    assert.ok(r.json.error.includes(format), `the error names "${format}": ${JSON.stringify(r.json.error)}`);
+  }
+});
+
 /**
  * Sends a request head and then `chunks` over a raw socket, and waits for the response
  * without writing anything more: the server has read everything sent, so its answer is not
@@ -246,7 +316,6 @@ itest('a body over 10 MiB is refused with 413 and the server keeps serving', asy
 });
 
 itest('a fetch() client uploading over 10 MiB sees the 413, not a broken connection',
-  { todo: 'server closes the socket right after the 413 headers without draining the body; fetch gets EPIPE' },
   async (t, h) => {
     const s = await h.start();
     const payload = bigJson();

@@ -61,6 +61,20 @@ itest('every block goes queued -> processing -> cached, naming model and voice',
   assert.equal(c.statuses().length, 12);
 });
 
+itest('word timings are UTF-16 offsets into the block text, whatever the script', async (t, h) => {
+  const s = await h.start();
+  const d = await s.createDoc('Déjà vu: naïve café owners smile. 😀 Emoji then words follow.');
+  const text = (await s.getDoc(d.id)).blocks[0].text;
+  const c = await h.ws(s);
+  c.send(synth(d.id, [0]));
+  const st = (await c.waitFinal(d.id, [0])).get(0).at(-1);
+  assert.equal(st.status, 'cached');
+  const words = st.word_timings.map((w) => text.slice(w.offset, w.offset + w.length));
+  for (const w of ['naïve', 'café', 'owners', 'Emoji', 'follow'])
+    assert.ok(words.includes(w), `"${w}" among the timed words ${JSON.stringify(words)}`);
+  for (const w of words) assert.match(w, /^[\p{L}\p{Extended_Pictographic}]/u, `timed word "${w}"`);
+});
+
 itest('audio is served as Ogg Opus mono with its exact duration and cache headers', async (t, h) => {
   const s = await h.start();
   const dir = await h.tmp();
@@ -177,6 +191,22 @@ itest('out-of-range indices are skipped, in range ones still synthesized', async
   }
   assert.equal(hist.get(0).at(-1).status, 'cached');
   assert.equal((await s.metrics()).recite_syntheses_total, 1);
+});
+
+itest('a block that yields no audio is skipped, not an error', async (t, h) => {
+  const s = await h.start();
+  const d = await s.createDoc('Real words first.\n\n...\n\n()', 'markdown');
+  assert.equal(d.block_count, 3);
+  const c = await h.ws(s);
+  c.send(synth(d.id, [0, 1, 2]));
+  const hist = await c.waitFinal(d.id, [0, 1, 2]);
+  assert.equal(hist.get(0).at(-1).status, 'cached');
+  for (const idx of [1, 2]) {
+    const last = hist.get(idx).at(-1);
+    assert.equal(last.status, 'skipped', `block ${idx} (${JSON.stringify(last)})`);
+    assert.equal(last.audio_url, undefined);
+  }
+  assert.equal((await s.metrics()).recite_jobs_failed_total, 0);
 });
 
 itest('a document of many blocks is read completely in order of the cursor', async (t, h) => {

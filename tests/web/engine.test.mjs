@@ -384,6 +384,22 @@ test('connection loss: keeps playing; Reconnecting shows only when it lasts or t
   assert.equal(snap().error, null);
 });
 
+test('the first connection is not announced as a reconnect unless it takes long', () => {
+  const socket = fakeSocket();
+  const timers = fakeTimers();
+  const engine = createEngine({ socket, audio: fakeAudio(), timers });
+  engine.load(makeDoc(10));
+  engine.onConnection('connecting');
+  engine.play();
+  assert.equal(engine.getSnapshot().connection.reconnecting, false);
+  timers.advance(RECONNECT_NOTICE_MS);
+  assert.equal(engine.getSnapshot().connection.reconnecting, true);
+  assert.equal(engine.getSnapshot().connection.status, 'connecting');
+  engine.onConnection('open');
+  assert.equal(engine.getSnapshot().connection.reconnecting, false);
+  assert.equal(socket.synth().length, 1, 'the request made while connecting went to the socket once');
+});
+
 test('speed is clamped to 0.5-3.0 and reaches the audio output', () => {
   const { engine, audio, snap } = setup();
   engine.setSpeed(5);

@@ -25,7 +25,7 @@ export function createControls({ engine, voicePicker, progress, onHelp, onRetry 
   const time = h('div', { class: 'time', 'aria-label': 'Elapsed and total time' }, elapsed, h('span', { class: 'sep' }, ' / '), total);
   const status = h('div', { class: 'status', role: 'status', 'aria-live': 'polite' });
 
-  const speed = h('select', { class: 'speed', 'aria-label': 'Speed', title: 'Speed (+ / −)', onchange: () => engine.setSpeed(Number(speed.value)) },
+  const speed = h('select', { class: 'speed', 'aria-label': 'Speed', title: 'Speed (+ / −)', onchange: () => { engine.setSpeed(Number(speed.value)); speed.blur(); } },
     ...SPEEDS.map((s) => h('option', { value: String(s) }, fmtSpeed(s))));
   const muteIcon = svg(ICONS.volume, { size: 20 });
   const mutedIcon = svg(ICONS.muted, { size: 20 });
@@ -66,7 +66,7 @@ export function createControls({ engine, voicePicker, progress, onHelp, onRetry 
     let text = '';
     let cls = '';
     if (s.blockCount === 0) text = 'Nothing to read aloud in this document.';
-    else if (s.connection.reconnecting) { text = 'Reconnecting…'; cls = 'warn'; }
+    else if (s.connection.reconnecting) { text = s.connection.status === 'connecting' ? 'Connecting…' : 'Reconnecting…'; cls = 'warn'; }
     else if (s.playState === 'buffering') text = `Preparing audio… ${s.buffer.have}/${s.buffer.need}`;
     else if (s.finished) text = 'Finished';
     else if (s.playState === 'paused') text = 'Paused';

@@ -38,6 +38,7 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
   article.removeAttribute('lang');
   article.innerHTML = html && /data-block-idx/.test(html) ? html : plainHtml(blocks);
 
+  article.classList.toggle('long', blocks.length > 200);
   const byIdx = new Map();
   for (const el of article.querySelectorAll('[data-block-idx]')) {
     const i = Number(el.getAttribute('data-block-idx'));
@@ -52,6 +53,7 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
 
   let current = -1;
   let follow = true;
+  let active = false;          // playback started: only then offer "Back to reading"
   let programmaticUntil = 0;
   let wordKey = '';
   const highlight = typeof Highlight === 'function' && globalThis.CSS && CSS.highlights ? new Highlight() : null;
@@ -82,15 +84,21 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
     return r.top >= top && r.bottom <= bottom - (bottom - top) * 0.15;
   }
 
-  function scrollToCurrent(behavior) {
+  function scrollToCurrent(behavior, correcting = false) {
     const el = byIdx.get(current)?.[0];
     if (!el) return;
-    programmaticUntil = performance.now() + (behavior === 'smooth' ? 1200 : 150);
     const r = el.getBoundingClientRect();
     const { top, bottom } = viewportBounds();
-    const target = window.scrollY + r.top - top - Math.max(0, (bottom - top - r.height) * 0.3);
+    const delta = r.top - top - Math.max(0, (bottom - top - r.height) * 0.3);
     const reduce = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
-    window.scrollTo({ top: Math.max(0, target), behavior: reduce ? 'auto' : behavior });
+    // far jumps are instant (and positions of far content are only estimates: check again)
+    const far = Math.abs(delta) > window.innerHeight * 2;
+    const how = reduce || far ? 'auto' : behavior;
+    programmaticUntil = performance.now() + (how === 'smooth' ? 1200 : 200);
+    window.scrollTo({ top: Math.max(0, window.scrollY + delta), behavior: how });
+    if (how !== 'smooth' && !correcting) {
+      requestAnimationFrame(() => { if (!comfortablyVisible(el)) scrollToCurrent('auto', true); });
+    }
   }
 
   function backToReading() {
@@ -103,7 +111,7 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
     if (performance.now() < programmaticUntil) return;
     const el = byIdx.get(current)?.[0];
     if (!el) return;
-    if (isVisible(el)) { follow = true; pill.hidden = true; } else { follow = false; pill.hidden = false; }
+    if (isVisible(el)) { follow = true; pill.hidden = true; } else { follow = false; pill.hidden = !active; }
   }
   window.addEventListener('scroll', onScroll, { passive: true });
   const onScrollEnd = () => { programmaticUntil = Math.min(programmaticUntil, performance.now() + 50); };
@@ -164,7 +172,7 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
       if (instant) scrollToCurrent('auto');
       else if (!comfortablyVisible(els[0])) scrollToCurrent('smooth');
     } else {
-      pill.hidden = isVisible(els[0]);
+      pill.hidden = !active || isVisible(els[0]);
     }
   }
 
@@ -172,6 +180,9 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
     article,
     pill,
     update(s, opts) {
+      const wasActive = active;
+      active = s.playState !== 'stopped' || active;
+      if (active && !wasActive && !follow) pill.hidden = false;
       setCurrent(s.cursor, opts);
       setWord(s.playState === 'playing' || s.playState === 'paused' ? s.word : null);
     },

@@ -56,6 +56,7 @@ export function createVoicePicker({ onChange, onPreview }) {
     store(KEY, JSON.stringify(current));
     probePreview();
     onChange(model, voice);
+    select.blur();  // give the keyboard shortcuts back
   });
 
   let probeSeq = 0;
