@@ -1,7 +1,8 @@
-/* main — command dispatch; for `serve`, start-up in dependency order (engines, store,
+/* main — command dispatch (one-shot commands live in cli*.c); for `serve`, start-up in dependency order (engines, store,
  * queue, workers, server) and teardown in reverse: stop accepting, let running jobs
  * finish, store their results, close the database, exit 0. */
 #include "config.h"
+#include "cli.h"
 #include "audio/audio.h"
 #include "engines/engine.h"
 #include "jobs/queue.h"
@@ -114,114 +115,6 @@ out:
     return rc;
 }
 
-static int cmd_voices(void)
-{
-    char err[256] = "";
-    if (engines_init(err, sizeof err) <= 0) {
-        fprintf(stderr, "recite voices: no speech engine available: %s\n", err);
-        return 1;
-    }
-    for (int i = 0; i < engines_count(); i++) {
-        const struct model *m = engines_get(i);
-        for (int v = 0; v < m->voice_count; v++)
-            printf("%s\t%s\t%s\t%s\n", m->ops->slug, m->voices[v].slug, m->voices[v].lang,
-                   m->voices[v].name);
-    }
-    engines_cleanup();
-    return 0;
-}
-
-static char *read_all(FILE *f)
-{
-    struct buf b = { 0 };
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (buf_append(&b, chunk, n))
-            break;
-    buf_append(&b, "", 1);
-    return (char *)b.data;
-}
-
-static int cmd_say(const struct config *cfg)
-{
-    char err[256] = "";
-    int rc = 1;
-    if (!cfg->output) {
-        fprintf(stderr, "recite say: -o FILE is required\n");
-        config_usage(stderr, CMD_SAY);
-        return 2;
-    }
-    const char *ext = strrchr(cfg->output, '.');
-    int (*encode)(const struct pcm *, struct buf *, char *, size_t) =
-        !ext ? NULL : !strcmp(ext, ".ogg") || !strcmp(ext, ".opus") ? audio_encode_opus
-                    : !strcmp(ext, ".wav") ? audio_encode_wav
-                    : !strcmp(ext, ".mp3") ? audio_encode_mp3 : NULL;
-    if (!encode) {
-        fprintf(stderr, "recite say: the output file must end in .ogg, .wav or .mp3\n");
-        return 2;
-    }
-    char *text = NULL;
-    if (cfg->nargs) {
-        struct buf b = { 0 };
-        for (int i = 0; i < cfg->nargs; i++) {
-            if (i)
-                buf_append(&b, " ", 1);
-            buf_append(&b, cfg->args[i], strlen(cfg->args[i]));
-        }
-        buf_append(&b, "", 1);
-        text = (char *)b.data;
-    } else {
-        text = read_all(stdin);
-    }
-    if (!text || !text[strspn(text, " \t\r\n")]) {
-        fprintf(stderr, "recite say: no text given (pass it as an argument or on stdin)\n");
-        free(text);
-        return 2;
-    }
-    if (engines_init(err, sizeof err) <= 0) {
-        fprintf(stderr, "recite say: no speech engine available: %s\n", err);
-        free(text);
-        return 1;
-    }
-    const struct model *m = engines_find(cfg->model);
-    struct engine *e = NULL;
-    struct synth_result sr = { 0 };
-    struct buf out = { 0 };
-    if (!m) {
-        fprintf(stderr, "recite say: unknown model '%s' (see `recite voices`)\n", cfg->model);
-        rc = 2;
-        goto out;
-    }
-    if (!model_find_voice(m, cfg->voice)) {
-        fprintf(stderr, "recite say: unknown voice '%s' for model %s (see `recite voices`)\n",
-                cfg->voice, cfg->model);
-        rc = 2;
-        goto out;
-    }
-    if (!(e = m->ops->create(err, sizeof err)) ||
-        engine_render(m, e, cfg->voice, text, &sr, err, sizeof err) ||
-        encode(&sr.pcm, &out, err, sizeof err)) {
-        fprintf(stderr, "recite say: %s\n", err[0] ? err : "synthesis failed");
-        goto out;
-    }
-    FILE *f = fopen(cfg->output, "wb");
-    if (!f || fwrite(out.data, 1, out.len, f) != out.len || fclose(f)) {
-        fprintf(stderr, "recite say: cannot write %s\n", cfg->output);
-        goto out;
-    }
-    fprintf(stderr, "%s: %.2f s of audio\n", cfg->output, (double)pcm_duration_ms(&sr.pcm) / 1000.0);
-    rc = 0;
-out:
-    if (e)
-        m->ops->destroy(e);
-    synth_result_free(&sr);
-    buf_free(&out);
-    free(text);
-    engines_cleanup();
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -236,16 +129,18 @@ int main(int argc, char **argv)
         rc = cmd_serve(&cfg);
         break;
     case CMD_VOICES:
-        rc = cmd_voices();
+        rc = cli_voices();
         break;
     case CMD_SAY:
-        rc = cmd_say(&cfg);
+        rc = cli_say(&cfg);
         break;
     case CMD_WORKER:                     /* distributed mode: see worker_main.c */
         rc = worker_main(&cfg);
         break;
+    case CMD_EXPORT:
+        rc = cli_export(&cfg);
+        break;
     default:
-        fprintf(stderr, "recite export: not available in this build yet\n");
         rc = 2;
         break;
     }

@@ -97,13 +97,15 @@ static redisReply *eval(struct rconn *c, const char *script, int nkeys, int narg
     return rconn_argv(c, 3 + nargs, argv, lens);
 }
 
+#define EVAL(c, script, nkeys, a) eval((c), (script), (nkeys), (int)(sizeof(a) / sizeof((a)[0])), (a))
+
 static void heartbeat(struct slot *s)
 {
     int64_t now = queue_now_ms();
     if (now - s->last_beat_ms < HEARTBEAT_MS)
         return;
     const char *a[] = { RK_WORKERS, s->id };
-    redisReply *r = eval(s->c, RS_HEARTBEAT, 1, 1, a);
+    redisReply *r = EVAL(s->c, RS_HEARTBEAT, 1, a);
     if (r) {
         freeReplyObject(r);
         s->last_beat_ms = now;
@@ -134,7 +136,7 @@ static int claim(struct rwq *q, struct slot *s, const redisReply *entry, struct 
     }
     snprintf(key, sizeof key, RK_JOB_PREFIX "%s", hash);
     const char *a[] = { key, RK_EVENTS, RK_WORKERS, attempt, s->id, hash };
-    redisReply *r = eval(s->c, RS_CLAIM, 3, 3, a);
+    redisReply *r = EVAL(s->c, RS_CLAIM, 3, a);
     int rc = -1;
     if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
         const redisReply *const *f = (const redisReply *const *)r->element;

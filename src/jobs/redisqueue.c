@@ -147,6 +147,8 @@ static redisReply *eval(struct rconn *c, const char *script, int nkeys, int narg
     return rconn_argv(c, 3 + nargs, argv, lens);
 }
 
+#define EVAL(c, script, nkeys, a) eval((c), (script), (nkeys), (int)(sizeof(a) / sizeof((a)[0])), (a))
+
 static int reply_int(redisReply *r, long long *out)
 {
     if (!r)
@@ -177,7 +179,7 @@ static int hook_withdraw(void *arg, const char *hash, uint64_t attempt)
     snprintf(att, sizeof att, "%llu", (unsigned long long)p.attempt);
     const char *a[] = { key, RK_JOBS, hash, att, rq->done_ttl };
     pthread_mutex_lock(&rq->sync_lock);
-    redisReply *r = eval(rq->sync, RS_WITHDRAW, 2, 5, a);
+    redisReply *r = EVAL(rq->sync, RS_WITHDRAW, 2, a);
     pthread_mutex_unlock(&rq->sync_lock);
     long long v = 1;
     if (reply_int(r, &v))
@@ -211,7 +213,7 @@ static int run_one(struct redisqueue *rq, struct rconn *c, const struct pending 
     redisReply *r;
     if (p->kind == PEND_WITHDRAW) {
         const char *a[] = { key, RK_JOBS, p->hash, att, rq->done_ttl };
-        r = eval(c, RS_WITHDRAW, 2, 5, a);
+        r = EVAL(c, RS_WITHDRAW, 2, a);
     } else {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "hash", p->hash);
@@ -226,7 +228,7 @@ static int run_one(struct redisqueue *rq, struct rconn *c, const struct pending 
         if (!json)
             return 0;
         const char *a[] = { key, RK_DEAD, json, JOB_TTL_S, DEAD_CAP };
-        r = eval(c, RS_DEAD, 2, 3, a);
+        r = EVAL(c, RS_DEAD, 2, a);
         free(json);
         log_warn("job %.12s (%s/%s) failed after %d tries: %s; moved to " RK_DEAD, p->hash,
                  p->model, p->voice, p->tries, p->error);
@@ -272,7 +274,7 @@ static int check_job(struct rconn *c, struct redisqueue *rq, const struct queue_
     job_key(key, j->hash);
     snprintf(att, sizeof att, "%llu", (unsigned long long)remote_attempt(rq, j->attempt));
     const char *a[] = { key, RK_JOBS, j->hash, att };
-    redisReply *r = eval(c, RS_CHECK, 2, 2, a);
+    redisReply *r = EVAL(c, RS_CHECK, 2, a);
     if (!r)
         return -1;
     long long v = 0;
@@ -314,7 +316,7 @@ static int on_connect(struct redisqueue *rq, struct rconn *c, int first)
 static void tick(struct redisqueue *rq, struct rconn *c)
 {
     const char *a[] = { RK_WORKERS, WORKER_MAX_AGE_S };
-    redisReply *r = eval(c, RS_LIVE_WORKERS, 1, 2, a);
+    redisReply *r = EVAL(c, RS_LIVE_WORKERS, 1, a);
     long long live;
     if (!reply_int(r, &live))
         atomic_store(&rq->live_workers, (int)live);
@@ -352,7 +354,7 @@ static void feed(struct redisqueue *rq, struct rconn *c)
         snprintf(att, sizeof att, "%llu", (unsigned long long)remote_attempt(rq, t.attempt));
         snprintf(tries, sizeof tries, "%d", t.tries);
         const char *a[] = { key, RK_JOBS, t.hash, att, tries, t.model, t.voice, t.text, JOB_TTL_S };
-        redisReply *r = eval(c, RS_PUSH, 2, 7, a);
+        redisReply *r = EVAL(c, RS_PUSH, 2, a);
         long long v = 0;
         if (!r) {
             memqueue_requeue(rq->core, t.hash, t.attempt, 0, NULL);   /* not our worker's fault */
@@ -487,7 +489,7 @@ static void handle_result(struct redisqueue *rq, struct store *st, struct rconn 
         char key[80];
         job_key(key, m->hash);
         const char *a[] = { key, rq->done_ttl };
-        redisReply *r = eval(c, RS_COMPLETE, 1, 1, a);
+        redisReply *r = EVAL(c, RS_COMPLETE, 1, a);
         if (r)
             freeReplyObject(r);
     } else {

@@ -6,6 +6,7 @@
 #include "store/store.h"
 #include "util/ids.h"
 #include <libwebsockets.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -140,7 +141,9 @@ static int set_position(struct http_req *r, const char *id)
         return http_reply_error(r, 500, "could not read the document");
     cJSON *json = cJSON_ParseWithLength((const char *)r->body, r->body_len);
     cJSON *idx = json ? cJSON_GetObjectItemCaseSensitive(json, "block_idx") : NULL;
-    if (!cJSON_IsNumber(idx) || idx->valuedouble != (double)(int)idx->valuedouble) {
+    /* range first: casting an out-of-range double to int is undefined (found by fuzzing) */
+    if (!cJSON_IsNumber(idx) || !(idx->valuedouble >= INT_MIN && idx->valuedouble <= INT_MAX) ||
+        idx->valuedouble != (double)(int)idx->valuedouble) {
         cJSON_Delete(json);
         return http_reply_error(r, 400, "body must be {\"block_idx\": integer}");
     }

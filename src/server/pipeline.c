@@ -108,14 +108,20 @@ static void send_evicted(struct app *app, struct evicted *ev, int n)
     free(ev);
 }
 
-static int get_int(const cJSON *o, const char *name, int *out)
+/* An integral JSON number in int range. The range is checked before the cast: casting
+ * an out-of-range double (1e400 parses as inf) is undefined behaviour (found by fuzzing). */
+static int json_int(const cJSON *v, int *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-        v->valuedouble < INT_MIN || v->valuedouble > INT_MAX)
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= INT_MIN && v->valuedouble <= INT_MAX) ||
+        v->valuedouble != (double)(int)v->valuedouble)
         return -1;
     *out = (int)v->valuedouble;
     return 0;
+}
+
+static int get_int(const cJSON *o, const char *name, int *out)
+{
+    return json_int(cJSON_GetObjectItemCaseSensitive(o, name), out);
 }
 
 static const char *get_str(const cJSON *o, const char *name)
@@ -220,13 +226,10 @@ static void on_synthesize(struct app *app, uint64_t conn, const cJSON *msg)
     }
     int idx[WS_MAX_INDICES];
     for (int i = 0; i < n; i++) {
-        const cJSON *v = cJSON_GetArrayItem(indices, i);
-        if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-            v->valuedouble < INT_MIN || v->valuedouble > INT_MAX) {
+        if (json_int(cJSON_GetArrayItem(indices, i), &idx[i])) {
             send_error(app, conn, doc_id, "`block_indices` must be an array of integers");
             return;
         }
-        idx[i] = (int)v->valuedouble;
     }
     int cursor;
     const cJSON *cv = cJSON_GetObjectItemCaseSensitive(msg, F_CURSOR);

@@ -6,6 +6,23 @@ import { h } from './dom.js';
 
 const HIGHLIGHT = 'recite-word';
 
+const LONG_DOCUMENT = 200;   // blocks; longer documents are laid out lazily, in chunks
+const CHUNK = 40;            // top-level elements per chunk
+
+// Group the top-level elements into <div class="chunk"> with content-visibility: auto, so
+// the browser lays out only the chunks near the screen (a 10,000-block document opens fast).
+function chunk(article) {
+  const nodes = [...article.childNodes];
+  const frag = document.createDocumentFragment();
+  for (let i = 0; i < nodes.length; i += CHUNK) {
+    const div = document.createElement('div');
+    div.className = 'chunk';
+    div.append(...nodes.slice(i, i + CHUNK));
+    frag.append(div);
+  }
+  article.replaceChildren(frag);
+}
+
 function escapeHtml(s) {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 }
@@ -38,7 +55,7 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
   article.removeAttribute('lang');
   article.innerHTML = html && /data-block-idx/.test(html) ? html : plainHtml(blocks);
 
-  article.classList.toggle('long', blocks.length > 200);
+  if (blocks.length > LONG_DOCUMENT) chunk(article);
   const byIdx = new Map();
   for (const el of article.querySelectorAll('[data-block-idx]')) {
     const i = Number(el.getAttribute('data-block-idx'));
