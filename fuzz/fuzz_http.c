@@ -159,6 +159,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int eof = 0;
     /* write everything (the server may answer and close early: that is fine), read as we go */
     while (!eof) {
+        if (off == size && !deadline) {
+            shutdown(fd, SHUT_WR);
+            deadline = now_ms() + HANG_MS;
+        }
         struct pollfd p = { .fd = fd, .events = POLLIN | (off < size ? POLLOUT : 0) };
         int wait = deadline ? (int)(deadline - now_ms()) : HANG_MS;
         if (wait < 0 || poll(&p, 1, wait) == 0) {
@@ -173,10 +177,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 off += (size_t)n;
             else if (n < 0 && errno != EAGAIN && errno != EINTR)
                 off = size;   /* the server closed on us: stop writing, read the rest */
-            if (off == size) {
-                shutdown(fd, SHUT_WR);
-                deadline = now_ms() + HANG_MS;
-            }
         }
         if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
             char buf[65536];
@@ -191,10 +191,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
                 eof = 1;
             }
-        }
-        if (off == size && !deadline) {
-            shutdown(fd, SHUT_WR);
-            deadline = now_ms() + HANG_MS;
         }
     }
     close(fd);

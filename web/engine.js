@@ -191,6 +191,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       if (ms > 0 && durations.get(u) !== ms) { durations.set(u, ms); durDirty = true; commit(); }
     }, (err) => {
       if (fetched.get(u) !== idx || urls[idx] !== u) return;  // stale: voice switch, seek, release
+      if (loaded && loaded.idx === idx && loaded.token === playToken) return;  // play() reports it
       loadFailed(idx, err);
       commit();
     });
@@ -201,7 +202,8 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   function loadFailed(idx, err) {
     const u = urls[idx];
     if (u) { fetched.delete(u); audio.release(u); }
-    const count = (failures.get(idx) || 0) + 1;
+    // failures while the server is unreachable do not count: the block is asked for again
+    const count = (failures.get(idx) || 0) + (conn === 'open' ? 1 : 0);
     failures.set(idx, count);
     urls[idx] = null;
     const current = idx === cursor && (playState === 'playing' || playState === 'buffering');

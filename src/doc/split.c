@@ -65,10 +65,10 @@ static bool is_opener(uint32_t c)
 }
 
 /* Pause points; the ASCII ones only count when followed by a space ("1,000" is no pause). */
-static bool is_pause(uint32_t c, bool ascii_needs_space_ok)
+static bool is_pause(uint32_t c, bool space_follows)
 {
     if (c == ',' || c == ';' || c == ':')
-        return ascii_needs_space_ok;
+        return space_follows;
     return c == 0x2014 || c == 0xFF0C || c == 0xFF1B || c == 0xFF1A || c == 0x3001;
 }
 

@@ -318,7 +318,7 @@ static int mq_take(struct queue *q, struct job_ticket *t)
 {
     struct memqueue *mq = (struct memqueue *)q;
     pthread_mutex_lock(&mq->lock);
-    struct mjob *job;
+    struct mjob *job = NULL;
     while (!mq->shutting_down && !(job = pick(mq)))
         pthread_cond_wait(&mq->cond, &mq->lock);
     if (mq->shutting_down) {

@@ -194,3 +194,21 @@ redisReply *rconn_cmd(struct rconn *c, const char *arg0, ...)
     va_end(ap);
     return rconn_argv(c, n, argv, lens);
 }
+
+redisReply *rconn_eval(struct rconn *c, const char *script, int nkeys, int nargs, const char **a)
+{
+    const char *argv[19];
+    size_t lens[19];
+    char nk[12];
+    if (nargs > 16)
+        return NULL;
+    snprintf(nk, sizeof nk, "%d", nkeys);
+    argv[0] = "EVAL";
+    argv[1] = script;
+    argv[2] = nk;
+    for (int i = 0; i < nargs; i++)
+        argv[3 + i] = a[i];
+    for (int i = 0; i < 3 + nargs; i++)
+        lens[i] = strlen(argv[i]);
+    return rconn_argv(c, 3 + nargs, argv, lens);
+}

@@ -30,6 +30,10 @@ void rconn_drop(struct rconn *c, const char *why);
  * freeReplyObject; it may be a REDIS_REPLY_ERROR), or NULL when not connected or on an I/O
  * error (the connection is dropped and the backoff starts). */
 redisReply *rconn_argv(struct rconn *c, int argc, const char **argv, const size_t *lens);
+/* EVAL script with nkeys keys; a holds the keys then the arguments (nargs in all, <= 16). */
+redisReply *rconn_eval(struct rconn *c, const char *script, int nkeys, int nargs, const char **a);
+#define RCONN_EVAL(c, script, nkeys, a) \
+    rconn_eval((c), (script), (nkeys), (int)(sizeof(a) / sizeof((a)[0])), (a))
 /* Convenience: NULL-terminated list of C strings. */
 redisReply *rconn_cmd(struct rconn *c, const char *arg0, ...) __attribute__((sentinel));
 #endif

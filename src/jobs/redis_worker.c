@@ -81,23 +81,6 @@ static struct slot *my_slot(struct rwq *q)
     return s;
 }
 
-static redisReply *eval(struct rconn *c, const char *script, int nkeys, int nargs, const char **a)
-{
-    const char *argv[12];
-    size_t lens[12];
-    char nk[8];
-    snprintf(nk, sizeof nk, "%d", nkeys);
-    argv[0] = "EVAL";
-    argv[1] = script;
-    argv[2] = nk;
-    for (int i = 0; i < nargs && i < 9; i++)
-        argv[3 + i] = a[i];
-    for (int i = 0; i < 3 + nargs; i++)
-        lens[i] = strlen(argv[i]);
-    return rconn_argv(c, 3 + nargs, argv, lens);
-}
-
-#define EVAL(c, script, nkeys, a) eval((c), (script), (nkeys), (int)(sizeof(a) / sizeof((a)[0])), (a))
 
 static void heartbeat(struct slot *s)
 {
@@ -105,7 +88,7 @@ static void heartbeat(struct slot *s)
     if (now - s->last_beat_ms < HEARTBEAT_MS)
         return;
     const char *a[] = { RK_WORKERS, s->id };
-    redisReply *r = EVAL(s->c, RS_HEARTBEAT, 1, a);
+    redisReply *r = RCONN_EVAL(s->c, RS_HEARTBEAT, 1, a);
     if (r) {
         freeReplyObject(r);
         s->last_beat_ms = now;
@@ -136,7 +119,7 @@ static int claim(struct rwq *q, struct slot *s, const redisReply *entry, struct 
     }
     snprintf(key, sizeof key, RK_JOB_PREFIX "%s", hash);
     const char *a[] = { key, RK_EVENTS, RK_WORKERS, attempt, s->id, hash };
-    redisReply *r = EVAL(s->c, RS_CLAIM, 3, a);
+    redisReply *r = RCONN_EVAL(s->c, RS_CLAIM, 3, a);
     int rc = -1;
     if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 4) {
         const redisReply *const *f = (const redisReply *const *)r->element;

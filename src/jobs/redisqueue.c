@@ -130,24 +130,6 @@ static void add_pending(struct redisqueue *rq, const struct pending *p)
     pthread_mutex_unlock(&rq->lock);
 }
 
-/* An EVAL with string arguments; NULL on I/O errors (logged by the connection). */
-static redisReply *eval(struct rconn *c, const char *script, int nkeys, int nargs, const char **a)
-{
-    const char *argv[16];
-    size_t lens[16];
-    char nk[8];
-    snprintf(nk, sizeof nk, "%d", nkeys);
-    argv[0] = "EVAL";
-    argv[1] = script;
-    argv[2] = nk;
-    for (int i = 0; i < nargs && i < 13; i++)
-        argv[3 + i] = a[i];
-    for (int i = 0; i < 3 + nargs; i++)
-        lens[i] = strlen(argv[i]);
-    return rconn_argv(c, 3 + nargs, argv, lens);
-}
-
-#define EVAL(c, script, nkeys, a) eval((c), (script), (nkeys), (int)(sizeof(a) / sizeof((a)[0])), (a))
 
 static int reply_int(redisReply *r, long long *out)
 {
@@ -179,7 +161,7 @@ static int hook_withdraw(void *arg, const char *hash, uint64_t attempt)
     snprintf(att, sizeof att, "%llu", (unsigned long long)p.attempt);
     const char *a[] = { key, RK_JOBS, hash, att, rq->done_ttl };
     pthread_mutex_lock(&rq->sync_lock);
-    redisReply *r = EVAL(rq->sync, RS_WITHDRAW, 2, a);
+    redisReply *r = RCONN_EVAL(rq->sync, RS_WITHDRAW, 2, a);
     pthread_mutex_unlock(&rq->sync_lock);
     long long v = 1;
     if (reply_int(r, &v))
@@ -213,7 +195,7 @@ static int run_one(struct redisqueue *rq, struct rconn *c, const struct pending 
     redisReply *r;
     if (p->kind == PEND_WITHDRAW) {
         const char *a[] = { key, RK_JOBS, p->hash, att, rq->done_ttl };
-        r = EVAL(c, RS_WITHDRAW, 2, a);
+        r = RCONN_EVAL(c, RS_WITHDRAW, 2, a);
     } else {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "hash", p->hash);
@@ -228,7 +210,7 @@ static int run_one(struct redisqueue *rq, struct rconn *c, const struct pending 
         if (!json)
             return 0;
         const char *a[] = { key, RK_DEAD, json, JOB_TTL_S, DEAD_CAP };
-        r = EVAL(c, RS_DEAD, 2, a);
+        r = RCONN_EVAL(c, RS_DEAD, 2, a);
         free(json);
         log_warn("job %.12s (%s/%s) failed after %d tries: %s; moved to " RK_DEAD, p->hash,
                  p->model, p->voice, p->tries, p->error);
@@ -274,7 +256,7 @@ static int check_job(struct rconn *c, struct redisqueue *rq, const struct queue_
     job_key(key, j->hash);
     snprintf(att, sizeof att, "%llu", (unsigned long long)remote_attempt(rq, j->attempt));
     const char *a[] = { key, RK_JOBS, j->hash, att };
-    redisReply *r = EVAL(c, RS_CHECK, 2, a);
+    redisReply *r = RCONN_EVAL(c, RS_CHECK, 2, a);
     if (!r)
         return -1;
     long long v = 0;
@@ -316,7 +298,7 @@ static int on_connect(struct redisqueue *rq, struct rconn *c, int first)
 static void tick(struct redisqueue *rq, struct rconn *c)
 {
     const char *a[] = { RK_WORKERS, WORKER_MAX_AGE_S };
-    redisReply *r = EVAL(c, RS_LIVE_WORKERS, 1, a);
+    redisReply *r = RCONN_EVAL(c, RS_LIVE_WORKERS, 1, a);
     long long live;
     if (!reply_int(r, &live))
         atomic_store(&rq->live_workers, (int)live);
@@ -354,7 +336,7 @@ static void feed(struct redisqueue *rq, struct rconn *c)
         snprintf(att, sizeof att, "%llu", (unsigned long long)remote_attempt(rq, t.attempt));
         snprintf(tries, sizeof tries, "%d", t.tries);
         const char *a[] = { key, RK_JOBS, t.hash, att, tries, t.model, t.voice, t.text, JOB_TTL_S };
-        redisReply *r = EVAL(c, RS_PUSH, 2, a);
+        redisReply *r = RCONN_EVAL(c, RS_PUSH, 2, a);
         long long v = 0;
         if (!r) {
             memqueue_requeue(rq->core, t.hash, t.attempt, 0, NULL);   /* not our worker's fault */
@@ -489,7 +471,7 @@ static void handle_result(struct redisqueue *rq, struct store *st, struct rconn 
         char key[80];
         job_key(key, m->hash);
         const char *a[] = { key, rq->done_ttl };
-        redisReply *r = EVAL(c, RS_COMPLETE, 1, a);
+        redisReply *r = RCONN_EVAL(c, RS_COMPLETE, 1, a);
         if (r)
             freeReplyObject(r);
     } else {

@@ -55,8 +55,10 @@ static int create_document(struct http_req *r)
         title = cJSON_IsString(t) ? t->valuestring : NULL;
     }
     if (format_name && doc_format_parse(format_name, &fmt) != 0) {
+        /* format_name points into json: answer before freeing it (found by fuzzing) */
+        int rc = http_reply_error(r, 400, "unknown format \"%.40s\": use text, markdown or html", format_name);
         cJSON_Delete(json);
-        return http_reply_error(r, 400, "unknown format \"%.40s\": use text, markdown or html", format_name);
+        return rc;
     }
     size_t i = 0;
     while (i < content_len && strchr(" \t\r\n", content[i]))

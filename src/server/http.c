@@ -278,10 +278,13 @@ int http_callback(struct app *app, struct lws *wsi, int reason, struct session *
 {
     switch (reason) {
     case LWS_CALLBACK_HTTP:
+        log_warn("DBG http %s", (char*)in);
         return begin_request(app, wsi, s, in);
+    case LWS_CALLBACK_HTTP_WRITEABLE + 1000:
     case LWS_CALLBACK_HTTP_BODY:
         return on_body(app, wsi, s, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        { static int n; if (++n < 5 || n % 1000000 == 0) log_warn("DBG body completion #%d answered=%d resp=%p", n, s->http.answered, (void*)s->http.resp); }
         s->http.body_done = 1;
         if (s->http.answered)   /* answered early (413, multipart error) */
             return s->http.resp ? 0 : (lws_http_transaction_completed(wsi) ? -1 : 0);

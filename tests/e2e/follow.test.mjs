@@ -27,7 +27,7 @@ test('keeps the current block in view; Back to reading after scrolling away', as
 
   await page.getByRole('button', { name: 'Play', exact: true }).click();
   await page.getByRole('button', { name: 'Pause', exact: true }).waitFor();
-  const pill = page.getByRole('button', { name: 'Back to reading' });
+  const pill = page.getByRole('button', { name: 'Back to reading', exact: true });
   assert.equal(await pill.isVisible(), false);
 
   await page.mouse.move(500, 300);

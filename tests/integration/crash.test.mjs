@@ -46,7 +46,7 @@ itest('kill -9 during synthesis loses no acknowledged document or audio', async 
   const created = [a, b, long];
 
   const c = await h.ws(s);
-  c.send(synth(long.id, range(0, 32)));
+  c.send(synth(long.id, range(0, 16)));
   await c.waitUntil(() => c.statuses(long.id).filter((m) => m.status === 'cached').length >= 4,
     20_000, 'a few cached blocks');
   const last = await s.createDoc('Created just before the crash.', 'text');
@@ -54,7 +54,7 @@ itest('kill -9 during synthesis loses no acknowledged document or audio', async 
   const exit = await s.stop('SIGKILL');
   assert.equal(exit.signal, 'SIGKILL');
   const cached = new Map(c.statuses(long.id).filter((m) => m.status === 'cached').map((m) => [m.block_idx, m]));
-  assert.ok(cached.size >= 4 && cached.size < 32, `killed mid-synthesis (${cached.size} of 32 cached)`);
+  assert.ok(cached.size >= 4 && cached.size < 16, `killed mid-synthesis (${cached.size} of 16 cached)`);
 
   assert.equal(await integrityOfCopy(h, s.dataDir), 'ok', 'the database as the crash left it');
 
@@ -73,8 +73,8 @@ itest('kill -9 during synthesis loses no acknowledged document or audio', async 
 
   // reading goes on: what was cached is cached at once, the rest is synthesized now
   const c2 = await h.ws(s2);
-  c2.send(synth(long.id, range(0, 32)));
-  const hist = await c2.waitFinal(long.id, range(0, 32), { timeoutMs: 60_000 });
+  c2.send(synth(long.id, range(0, 16)));
+  const hist = await c2.waitFinal(long.id, range(0, 16), { timeoutMs: 60_000 });
   for (const [idx, list2] of hist) {
     assert.equal(list2.at(-1).status, 'cached', `block ${idx}`);
     if (cached.has(idx)) {

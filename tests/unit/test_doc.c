@@ -108,14 +108,13 @@ static char *span_text(const char *h, int idx)
             p = strchr(p, '>') + 1;
         } else if (*p == '&') {
             static const struct { const char *e; char c; } ents[] = {
-                { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' },
-                { "&#61;", '=' } };
+                { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' } };
             size_t i;
-            for (i = 0; i < 5; i++)
+            for (i = 0; i < 4; i++)
                 if (strncmp(p, ents[i].e, strlen(ents[i].e)) == 0)
                     break;
-            *o++ = i < 5 ? ents[i].c : '&';
-            p += i < 5 ? strlen(ents[i].e) : 1;
+            *o++ = i < 4 ? ents[i].c : '&';
+            p += i < 4 ? strlen(ents[i].e) : 1;
         } else {
             *o++ = *p++;
         }
@@ -131,7 +130,8 @@ static void check_doc(const struct doc *d)
         return;
     CHECK(html_ok(d->html));
     CHECK(d->title && *d->title);
-    CHECK_INT(count_str(d->html, "data-block-idx="), d->block_count);
+    /* counted as a tag: text may mention data-block-idx, but it cannot open a <span> */
+    CHECK_INT(count_str(d->html, "<span data-block-idx=\""), d->block_count);
     for (int i = 0; i < d->block_count; i++) {
         CHECK_INT(d->blocks[i].idx, i);
         CHECK(d->blocks[i].text && *d->blocks[i].text);
@@ -201,7 +201,7 @@ static void test_markdown_structure(void)
     CHECK(strstr(d->html, "<h1><span data-block-idx=\"0\">Title <em>here</em></span></h1>"));
     CHECK(strstr(d->html, "<h2>"));
     CHECK(strstr(d->html, "<code>inline code</code>"));
-    CHECK(strstr(d->html, "<a href=\"https://example.com/a?b&#61;1&amp;c&#61;2\">link</a>"));
+    CHECK(strstr(d->html, "<a href=\"https://example.com/a?b=1&amp;c=2\">link</a>"));
     CHECK(strstr(d->html, "<br>"));
     /* a tight item's text ends where its nested list begins */
     CHECK(strstr(d->html, "<li><span data-block-idx=\"4\">two</span>\n<ul>")
@@ -305,7 +305,7 @@ static void test_markdown_autolinks(void)
     CHECK(strstr(d->html, "<a href=\"https://a.example\">https://a.example</a>"));
     CHECK(strstr(d->html, "<a href=\"mailto:me@example.com\">me@example.com</a>"));
     CHECK_STR(block(d, 0), "See www.example.com, https://a.example and me@example.com.");
-    /* text can never forge a block marker: check_doc counted exactly block_count */
+    /* text can never forge a block marker: check_doc counted exactly block_count spans */
     CHECK_STR(block(d, 1), "Text about  and data-block-idx=\"8\".");
     doc_destroy(d);
 }
@@ -364,7 +364,7 @@ static void test_html_main_text(void)
         CHECK(!strstr(d->html, *n));
     }
     CHECK(strstr(d->html, "<strong>bold</strong> <em>it</em>"));
-    CHECK(strstr(d->html, "<a href=\"https://ok.example/?a&#61;1&amp;b&#61;2\">good</a>"));
+    CHECK(strstr(d->html, "<a href=\"https://ok.example/?a=1&amp;b=2\">good</a>"));
     CHECK(strstr(d->html, "<pre>  code\n  kept</pre>"));
     CHECK(strstr(d->html, "<td>cell</td>"));
     doc_destroy(d);

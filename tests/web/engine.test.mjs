@@ -362,6 +362,22 @@ test('a failed load is retried through the server, then passed over', async () =
   assert.equal(audio.lastPlay().url, '/v1/audio/en-us-1');
 });
 
+test('a failed download of the playing block counts as one failure, not two', async () => {
+  const socket = fakeSocket();
+  const audio = fakeAudio({ auto: false });
+  audio.fetchResult = () => Promise.reject(new Error('network'));
+  audio.play = (url, { token }) => { audio.plays.push({ url, token }); return audio.fetch(url); };
+  const engine = createEngine({ socket, audio, timers: fakeTimers() });
+  engine.load(makeDoc(4));
+  engine.onConnection('open');
+  engine.play();
+  for (let i = 0; i < 4; i++) engine.onMessage(status(i, 'cached'));
+  await flush();
+  assert.equal(engine.getSnapshot().blockStates[0], 'queued', 'asked again, not given up');
+  assert.equal(engine.getSnapshot().playState, 'buffering');
+  assert.equal(socket.requested().filter((i) => i === 0).length, 2);
+});
+
 test('connection loss: keeps playing; Reconnecting shows only when it lasts or the buffer is low', async () => {
   const { engine, audio, snap, timers, cache } = setup();
   engine.play();

@@ -66,7 +66,7 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
   for (const a of article.querySelectorAll('a[href]')) { a.target = '_blank'; a.rel = 'noopener noreferrer'; }
 
   const pill = h('button', { class: 'back-to-reading', type: 'button', hidden: true, onclick: () => backToReading() },
-    'Back to reading');
+    h('span', { class: 'arrow', 'aria-hidden': 'true' }, '↓'), 'Back to reading');
 
   let current = -1;
   let follow = true;
@@ -118,6 +118,13 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
     }
   }
 
+  // The pill points to where the current block is.
+  function showPill(el) {
+    if (!active) { pill.hidden = true; return; }
+    pill.firstChild.textContent = el.getBoundingClientRect().top < viewportBounds().top ? '↑' : '↓';
+    pill.hidden = false;
+  }
+
   function backToReading() {
     follow = true;
     pill.hidden = true;
@@ -128,7 +135,7 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
     if (performance.now() < programmaticUntil) return;
     const el = byIdx.get(current)?.[0];
     if (!el) return;
-    if (isVisible(el)) { follow = true; pill.hidden = true; } else { follow = false; pill.hidden = !active; }
+    if (isVisible(el)) { follow = true; pill.hidden = true; } else { follow = false; showPill(el); }
   }
   window.addEventListener('scroll', onScroll, { passive: true });
   const onScrollEnd = () => { programmaticUntil = Math.min(programmaticUntil, performance.now() + 50); };
@@ -189,7 +196,7 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
       if (instant) scrollToCurrent('auto');
       else if (!comfortablyVisible(els[0])) scrollToCurrent('smooth');
     } else {
-      pill.hidden = !active || isVisible(els[0]);
+      if (isVisible(els[0])) pill.hidden = true; else showPill(els[0]);
     }
   }
 
@@ -199,7 +206,7 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
     update(s, opts) {
       const wasActive = active;
       active = s.playState !== 'stopped' || active;
-      if (active && !wasActive && !follow) pill.hidden = false;
+      if (active && !wasActive && !follow && byIdx.get(s.cursor)) showPill(byIdx.get(s.cursor)[0]);
       setCurrent(s.cursor, opts);
       setWord(s.playState === 'playing' || s.playState === 'paused' ? s.word : null);
     },

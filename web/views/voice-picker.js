@@ -24,16 +24,18 @@ function models() {
   return modelsPromise;
 }
 
-function languageName(lang) {
-  if (!lang) return 'Other';
-  const tag = String(lang).replace(/_/g, '-');
-  try {
-    const parts = tag.split('-');
-    const canon = parts.map((p, i) => (i === 0 ? p.toLowerCase() : p.length === 2 ? p.toUpperCase() : p)).join('-');
-    const name = new Intl.DisplayNames(['en'], { type: 'language' }).of(canon);
-    if (name && name.toLowerCase() !== canon.toLowerCase()) return name;
-  } catch { /* not a BCP 47 tag */ }
-  return tag;
+// Group label: the base language ("English" for en-us, en-gb-scotland, ...); a code the
+// browser cannot name falls back to the voice's own name without its parenthesis.
+function languageGroup(lang, voiceName) {
+  const base = String(lang || '').split(/[-_]/)[0].toLowerCase();
+  if (base) {
+    try {
+      const name = new Intl.DisplayNames(['en'], { type: 'language' }).of(base);
+      if (name && name.toLowerCase() !== base) return name;
+    } catch { /* not a language code */ }
+  }
+  const plain = String(voiceName || '').replace(/\s*\(.*\)\s*$/, '').trim();
+  return plain || base || 'Other';
 }
 
 export function createVoicePicker({ onChange, onPreview }) {
@@ -77,7 +79,7 @@ export function createVoicePicker({ onChange, onPreview }) {
     const known = new Set();
     for (const m of list) {
       for (const v of m.voices || []) {
-        const g = languageName(v.lang);
+        const g = languageGroup(v.lang, v.name);
         if (!groups.has(g)) groups.set(g, []);
         const label = v.name && v.name !== v.slug ? `${v.name}` : v.slug;
         groups.get(g).push({ value: `${m.slug}${SEP}${v.slug}`, label: multi ? `${label} — ${m.name || m.slug}` : label });
