@@ -1,8 +1,7 @@
 /* audio_bench — how the time of one block splits between espeak-ng synthesis and Opus
- * encoding, and what Opus complexity buys. Single-threaded, times are thread CPU time.
- * Built by hand from the
- * repository root: the command and the measured numbers are in docs/notes-audio.md.
- * Usage: audio_bench [rounds] (default 5).
+ * encoding, and what Opus complexity buys. Single-threaded; times are thread CPU time.
+ * Built by hand from the repository root: the command and the measured numbers are in
+ * docs/notes-audio.md. Usage: audio_bench [rounds] (default 5).
  *
  * For each of 20 typical English sentences: espeak-ng synthesis (ops->synthesize, which is
  * what runs under the global lock), silence fitting, then Opus at several complexities,

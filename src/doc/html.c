@@ -112,7 +112,7 @@ static bool is_layout_table(xmlNode *table)
     static const char *const blocky[] = { "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
                                           "blockquote", "pre", "div", "table", "br", NULL };
     int budget = 10000;
-    for (xmlNode *n = table->children ? table->children : NULL; n; n = next_node(n, table, true)) {
+    for (xmlNode *n = table->children; n; n = next_node(n, table, true)) {
         if (--budget == 0)
             return true;
         if (n->type != XML_ELEMENT_NODE || !n->name)

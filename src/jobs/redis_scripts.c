@@ -4,11 +4,11 @@
 #include "jobs/redis_scripts.h"
 
 const char RS_PUSH[] =
-    "local st = redis.call('HMGET', KEYS[1], 'state', 'attempt')\n"
-    "if st[1] == 'done' then return 0 end\n"
+    "local st = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'run')\n"
+    "if st[1] == 'done' and st[3] == ARGV[8] then return 0 end\n"
     "if st[1] == 'evicted' and st[2] == ARGV[2] then return 0 end\n"
     "redis.call('HSET', KEYS[1], 'state', 'queued', 'attempt', ARGV[2], 'tries', ARGV[3],\n"
-    "           'model', ARGV[4], 'voice', ARGV[5], 'text', ARGV[6])\n"
+    "           'model', ARGV[4], 'voice', ARGV[5], 'text', ARGV[6], 'run', ARGV[8])\n"
     "redis.call('HDEL', KEYS[1], 'worker', 'claimed_at')\n"
     "redis.call('EXPIRE', KEYS[1], ARGV[7])\n"
     "redis.call('RPUSH', KEYS[2], ARGV[1] .. ':' .. ARGV[2])\n"
@@ -24,24 +24,24 @@ const char RS_CLAIM[] =
     "return {st[3], st[4], st[5], st[6]}\n";
 
 const char RS_WITHDRAW[] =
-    "local st = redis.call('HMGET', KEYS[1], 'state', 'attempt')\n"
-    "if st[1] == 'done' then return 0 end\n"
+    "local st = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'run')\n"
+    "if st[1] == 'done' and st[3] == ARGV[4] then return 0 end\n"
     "if st[1] == 'processing' and st[2] == ARGV[2] then return 0 end\n"
     "if st[1] == 'queued' and st[2] == ARGV[2] then\n"
     "  redis.call('LREM', KEYS[2], 1, ARGV[1] .. ':' .. ARGV[2])\n"
     "end\n"
-    "redis.call('HSET', KEYS[1], 'state', 'evicted', 'attempt', ARGV[2])\n"
+    "redis.call('HSET', KEYS[1], 'state', 'evicted', 'attempt', ARGV[2], 'run', ARGV[4])\n"
     "redis.call('EXPIRE', KEYS[1], ARGV[3])\n"
     "return 1\n";
 
 const char RS_COMPLETE[] =
-    "redis.call('HSET', KEYS[1], 'state', 'done')\n"
+    "redis.call('HSET', KEYS[1], 'state', 'done', 'run', ARGV[2])\n"
     "redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
     "return 1\n";
 
 const char RS_CHECK[] =
-    "local st = redis.call('HMGET', KEYS[1], 'state', 'attempt')\n"
-    "if st[1] == 'done' then return 3 end\n"
+    "local st = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'run')\n"
+    "if st[1] == 'done' and st[3] == ARGV[3] then return 3 end\n"
     "if st[2] ~= ARGV[2] then return 0 end\n"
     "if st[1] == 'processing' then return 2 end\n"
     "if st[1] == 'queued' and redis.call('LPOS', KEYS[2], ARGV[1] .. ':' .. ARGV[2]) then\n"

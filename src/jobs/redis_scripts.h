@@ -4,7 +4,7 @@
  *
  *   recite:jobs          list   "<hash>:<attempt>" waiting for a worker (RPUSH / BLPOP)
  *   recite:job:<hash>    hash   state queued|processing|done|evicted|dead, attempt, tries,
- *                               model, voice, text, worker, claimed_at
+ *                               model, voice, text, run (server process), worker, claimed_at
  *   recite:events        list   the server's inbox: P1/R1 messages (redis_wire.h)
  *   recite:dead          list   dead-letter entries (JSON), newest first, capped
  *   recite:workers       zset   worker id -> last seen (Redis clock, seconds)
@@ -20,20 +20,22 @@
 #define RK_WORKERS "recite:workers"
 #define RK_WORKER_JOBS "recite:worker_jobs"
 
-/* Server: KEYS job, jobs; ARGV hash, attempt, tries, model, voice, text, ttl_s.
- * Queues the attempt unless the job is done or this attempt was withdrawn. 1 or 0. */
+/* `run` (ARGV) identifies one server process: a job marked done by an earlier server (whose
+ * data directory may be gone) must not stop this one from queuing it. */
+/* Server: KEYS job, jobs; ARGV hash, attempt, tries, model, voice, text, ttl_s, run.
+ * Queues the attempt unless this run finished the job meanwhile or withdrew this attempt. */
 extern const char RS_PUSH[];
 /* Worker: KEYS job, events, workers; ARGV attempt, worker, hash. Claims a queued attempt and
  * writes the P1 notice; returns {model, voice, text, tries} or nil if stale/evicted/done. */
 extern const char RS_CLAIM[];
-/* Server: KEYS job, jobs; ARGV hash, attempt, ttl_s. Withdraws an unclaimed attempt (the
- * state becomes evicted, a tombstone even if the push has not arrived yet): 1; 0 if a worker
- * has it or it is done. */
+/* Server: KEYS job, jobs; ARGV hash, attempt, ttl_s, run. Withdraws an unclaimed attempt
+ * (the state becomes evicted, a tombstone even if the push has not arrived yet): 1; 0 if a
+ * worker has it or this run finished it. */
 extern const char RS_WITHDRAW[];
-/* Server: KEYS job; ARGV ttl_s. The job is done: later claims of any attempt fail. */
+/* Server: KEYS job; ARGV ttl_s, run. The job is done: later claims of any attempt fail. */
 extern const char RS_COMPLETE[];
-/* Server: KEYS job, jobs; ARGV hash, attempt. 0 lost, 1 waiting in the list, 2 claimed by
- * a worker, 3 done. */
+/* Server: KEYS job, jobs; ARGV hash, attempt, run. 0 lost, 1 waiting in the list, 2 claimed
+ * by a worker, 3 done by this run. */
 extern const char RS_CHECK[];
 /* Server: KEYS job, dead; ARGV entry (JSON), ttl_s, cap. */
 extern const char RS_DEAD[];

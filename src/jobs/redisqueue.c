@@ -67,6 +67,7 @@ struct redisqueue {
     int visibility_ms;
     char done_ttl[16];          /* seconds a finished job's key keeps refusing claims */
     uint64_t attempt_base;
+    char run[24];               /* this server process in Redis (attempt_base in decimal) */
 
     pthread_mutex_t lock;       /* guards stopping, kick, pending */
     pthread_cond_t cond;        /* wakes the pump */
@@ -159,7 +160,7 @@ static int hook_withdraw(void *arg, const char *hash, uint64_t attempt)
     char key[80], att[24];
     job_key(key, hash);
     snprintf(att, sizeof att, "%llu", (unsigned long long)p.attempt);
-    const char *a[] = { key, RK_JOBS, hash, att, rq->done_ttl };
+    const char *a[] = { key, RK_JOBS, hash, att, rq->done_ttl, rq->run };
     pthread_mutex_lock(&rq->sync_lock);
     redisReply *r = RCONN_EVAL(rq->sync, RS_WITHDRAW, 2, a);
     pthread_mutex_unlock(&rq->sync_lock);
@@ -194,7 +195,7 @@ static int run_one(struct redisqueue *rq, struct rconn *c, const struct pending 
     snprintf(att, sizeof att, "%llu", (unsigned long long)p->attempt);
     redisReply *r;
     if (p->kind == PEND_WITHDRAW) {
-        const char *a[] = { key, RK_JOBS, p->hash, att, rq->done_ttl };
+        const char *a[] = { key, RK_JOBS, p->hash, att, rq->done_ttl, rq->run };
         r = RCONN_EVAL(c, RS_WITHDRAW, 2, a);
     } else {
         cJSON *o = cJSON_CreateObject();
@@ -255,7 +256,7 @@ static int check_job(struct rconn *c, struct redisqueue *rq, const struct queue_
     char key[80], att[24];
     job_key(key, j->hash);
     snprintf(att, sizeof att, "%llu", (unsigned long long)remote_attempt(rq, j->attempt));
-    const char *a[] = { key, RK_JOBS, j->hash, att };
+    const char *a[] = { key, RK_JOBS, j->hash, att, rq->run };
     redisReply *r = RCONN_EVAL(c, RS_CHECK, 2, a);
     if (!r)
         return -1;
@@ -335,7 +336,8 @@ static void feed(struct redisqueue *rq, struct rconn *c)
         job_key(key, t.hash);
         snprintf(att, sizeof att, "%llu", (unsigned long long)remote_attempt(rq, t.attempt));
         snprintf(tries, sizeof tries, "%d", t.tries);
-        const char *a[] = { key, RK_JOBS, t.hash, att, tries, t.model, t.voice, t.text, JOB_TTL_S };
+        const char *a[] = { key, RK_JOBS, t.hash, att, tries, t.model, t.voice, t.text, JOB_TTL_S,
+                            rq->run };
         redisReply *r = RCONN_EVAL(c, RS_PUSH, 2, a);
         long long v = 0;
         if (!r) {
@@ -470,7 +472,7 @@ static void handle_result(struct redisqueue *rq, struct store *st, struct rconn 
     if (res.type != JOB_EV_ERROR) {
         char key[80];
         job_key(key, m->hash);
-        const char *a[] = { key, rq->done_ttl };
+        const char *a[] = { key, rq->done_ttl, rq->run };
         redisReply *r = RCONN_EVAL(c, RS_COMPLETE, 1, a);
         if (r)
             freeReplyObject(r);
@@ -685,6 +687,7 @@ struct queue *redisqueue_create(const struct redis_url *url, const char *data_di
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     rq->attempt_base = ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000) << 20;
+    snprintf(rq->run, sizeof rq->run, "%llu", (unsigned long long)rq->attempt_base);
     rq->data_dir = strdup(data_dir);
     rq->core = memqueue_create(visibility_timeout_ms, max_tries, notify, notify_arg);
     rq->sync = rconn_create(url, "evict", 1000);

@@ -251,10 +251,14 @@ static void on_synthesize(struct app *app, uint64_t conn, const cJSON *msg)
         send_error(app, conn, doc_id, "unknown model \"%.40s\"", model);
         return;
     }
-    if (!model_find_voice(m, voice)) {
+    const struct voice_info *vi = model_find_voice(m, voice);
+    if (!vi) {
         send_error(app, conn, doc_id, "unknown voice \"%.60s\" for model %s", voice, model);
         return;
     }
+    /* one identity per voice: the canonical slug names the variant and every status */
+    model = m->ops->slug;
+    voice = vi->slug;
     if (strcmp(mode, "server")) {
         send_error(app, conn, doc_id, "synthesis_mode \"%.20s\" is not supported by this server; use \"server\"", mode);
         return;

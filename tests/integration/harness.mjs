@@ -80,10 +80,17 @@ class Server {
     this.log += `--- recite ${args.join(' ')} (pid ${proc.pid}) ---\n`;
     proc.stderr.setEncoding('utf8');
     proc.stderr.on('data', (d) => { this.log += d; });
-    const exitP = new Promise((r) => proc.on('exit', (code, signal) => {
-      this.exited = { code, signal };
-      r(this.exited);
-    }));
+    const exitP = new Promise((r) => {
+      proc.on('exit', (code, signal) => {
+        this.exited = { code, signal };
+        r(this.exited);
+      });
+      proc.on('error', (err) => {   // could not run it at all (ENOENT, EACCES while relinking)
+        this.log += `spawn ${BIN}: ${err.message}\n`;
+        this.exited = { code: null, signal: null, error: err };
+        r(this.exited);
+      });
+    });
     this._exitP = exitP;
     let out = '';
     proc.stdout.setEncoding('utf8');
@@ -99,7 +106,8 @@ class Server {
       });
       exitP.then((e) => {
         clearTimeout(timer);
-        res({ ok: false, why: `exited (code ${e.code}, signal ${e.signal}) before listening`, exit: e });
+        res({ ok: false, why: e.error ? `cannot run ${BIN}: ${e.error.message}`
+          : `exited (code ${e.code}, signal ${e.signal}) before listening`, exit: e });
       });
     });
   }
