@@ -1,11 +1,15 @@
 # recite — one build system. `make` builds build/recite; `make test` runs every test.
 # `make test SANITIZE=1` builds into build-san/ with ASan+UBSan and runs the same suite.
 CC      ?= cc
-PKGS    := libwebsockets espeak-ng libopusenc opus md4c libcjson sqlite3 libxml-2.0 libcrypto hiredis
+PKGS    := libwebsockets espeak-ng libopusenc opus md4c libcjson sqlite3 libxml-2.0 libcrypto hiredis \
+           libcurl libmpg123 opusfile
+# flite has no pkg-config file: its voices are libraries of their own.
+FLITE   := -lflite_cmu_us_slt -lflite_cmu_us_rms -lflite_cmu_us_awb -lflite_cmu_us_kal16 \
+           -lflite_cmu_us_kal -lflite_usenglish -lflite_cmulex -lflite
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc -D_GNU_SOURCE \
            $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lmp3lame -lpthread -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) $(FLITE) -lmp3lame -lpthread -lm
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
@@ -120,3 +124,50 @@ unit: fuzz-regressions
 
 .PHONY: fuzz fuzz-build fuzz-regressions
 -include $(FUZZ_OBJ:.o=.d)
+
+# The benchmarks' C helpers (bench/*.c), linked against the archive like the server:
+# `make bench-tools` builds build/bench/raw_ref (see docs/BENCHMARKS.md).
+$(BUILD)/bench/%: bench/%.c $(BUILD)/librecite.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librecite.a $(LDFLAGS) $(LDLIBS)
+
+bench-tools: $(BUILD)/bench/raw_ref
+
+# ThreadSanitizer: `make tsan` builds the library, the server, the queue unit test and
+# tests/tsan/pool_stress.c with -fsanitize=thread into build-tsan/, runs the queue test and
+# the pool stress (4 real workers against the queue, evictions and take-backs racing), then
+# the integration tests that drive the worker pool hardest against the TSan server.
+TSAN_DIR    := build-tsan
+TSAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -std=gnu11 -Wall -Wextra \
+               -Wno-unused-parameter -Isrc -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))
+TSAN_OBJ    := $(LIB_SRC:%.c=$(TSAN_DIR)/%.o)
+TSAN_ENV    := TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
+TSAN_IT     := dedup flow eviction order crash
+
+$(TSAN_DIR)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(TSAN_DIR)/librecite.a: $(TSAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(TSAN_DIR)/recite: $(TSAN_DIR)/src/main.o $(TSAN_DIR)/librecite.a
+	$(CC) -fsanitize=thread -o $@ $^ $(LDLIBS)
+
+$(TSAN_DIR)/tests/%: tests/unit/%.c $(TSAN_DIR)/librecite.a tests/unit/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_CFLAGS) -Itests/unit -o $@ $< $(TSAN_DIR)/librecite.a $(LDLIBS)
+
+$(TSAN_DIR)/tsan/%: tests/tsan/%.c $(TSAN_DIR)/librecite.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_CFLAGS) -o $@ $< $(TSAN_DIR)/librecite.a $(LDLIBS)
+
+tsan: $(TSAN_DIR)/recite $(TSAN_DIR)/tests/test_queue $(TSAN_DIR)/tsan/pool_stress node_modules/.package-lock.json
+	$(TSAN_ENV) $(TSAN_DIR)/tests/test_queue
+	$(TSAN_ENV) $(TSAN_DIR)/tsan/pool_stress 10
+	$(TSAN_ENV) RECITE_BIN=$(abspath $(TSAN_DIR)/recite) node --test --test-concurrency=1 \
+	  $(TSAN_IT:%=tests/integration/%.test.mjs)
+
+.PHONY: bench-tools tsan
+-include $(TSAN_OBJ:.o=.d)

@@ -12,6 +12,7 @@ enum opt_type { OPT_INT, OPT_STR, OPT_FLAG };
 #define SERVE_ONLY ON(CMD_SERVE)
 #define WORKERS (ON(CMD_SERVE) | ON(CMD_WORKER))
 #define SYNTH (ON(CMD_SAY) | ON(CMD_EXPORT))
+#define ENGINES (ON(CMD_SERVE) | ON(CMD_WORKER) | ON(CMD_SAY) | ON(CMD_VOICES) | ON(CMD_EXPORT))
 
 struct opt {
     const char *name;
@@ -36,6 +37,13 @@ static const struct opt opts[] = {
     { "hot-cache-mb", OPT_INT, F(hot_cache_mb), "64", SERVE_ONLY, "in-memory cache of recent audio (MiB)" },
     { "max-connections", OPT_INT, F(max_connections), "20000", SERVE_ONLY, "simultaneous connections before new ones are refused" },
     { "web", OPT_STR, F(web_dir), NULL, SERVE_ONLY, "directory of the web player (default: web/ next to the binary's parent)" },
+    { "openai-url", OPT_STR, F(openai_url), NULL, ENGINES, "OpenAI-compatible TTS server for the `openai` model, e.g. https://api.openai.com/v1" },
+    { "openai-key", OPT_STR, F(openai_key), NULL, ENGINES, "API key for --openai-url (default: $OPENAI_API_KEY)" },
+    { "openai-model", OPT_STR, F(openai_model), "tts-1", ENGINES, "model name sent to --openai-url" },
+    { "openai-voices", OPT_STR, F(openai_voices), NULL, ENGINES, "voices as `name[:lang],...` (default: GET {url}/audio/voices)" },
+    { "openai-concurrency", OPT_INT, F(openai_concurrency), "4", SERVE_ONLY, "openai jobs run at once, on threads of their own (they wait on the network)" },
+    { "openai-retries", OPT_INT, F(openai_retries), "4", ENGINES, "retries of a request the upstream answers 429 or 5xx (backoff with jitter)" },
+    { "speech-max-pending", OPT_INT, F(speech_max_pending), "64", SERVE_ONLY, "POST /v1/audio/speech and preview requests waiting at once; 503 beyond" },
     { "model", OPT_STR, F(model), "espeak", SYNTH, "TTS model" },
     { "voice", OPT_STR, F(voice), "en-us", SYNTH, "voice of the model" },
     { "o", OPT_STR, F(output), NULL, SYNTH, "output file (.ogg, .wav or .mp3)" },

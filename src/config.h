@@ -19,6 +19,14 @@ struct config {
     int hot_cache_mb;
     int max_connections;
     char *web_dir;
+    /* the openai model (engines/openai.c) and POST /v1/audio/speech (server/api_openai.c) */
+    char *openai_url;
+    char *openai_key;
+    char *openai_model;
+    char *openai_voices;
+    int openai_concurrency;
+    int openai_retries;
+    int speech_max_pending;
     int verbose;
     /* say / export */
     char *model;

@@ -10,6 +10,7 @@
 #include "jobs/redisqueue.h"
 #include "jobs/workers.h"
 #include "server/app.h"
+#include "server/api_openai.h"
 #include "server/conns.h"
 #include "server/hotcache.h"
 #include "server/pipeline.h"
@@ -60,6 +61,7 @@ static int cmd_serve(const struct config *cfg)
     int rc = 1;
     struct redis_url redis_url;          /* --- distributed mode (--redis) --- */
     struct redis_workers *redis_workers = NULL;
+    struct worker_pool *net_workers = NULL;   /* openai jobs (--openai-concurrency) */
     memset(&app, 0, sizeof app);
     app.cfg = cfg;
     find_web_dir(&app);
@@ -94,18 +96,29 @@ static int cmd_serve(const struct config *cfg)
     }
     if (!app.hot || !app.conns || !app.queue)
         goto out;
-    if (!cfg->redis)
+    app.speech = speech_create(&app, wake_loop, &app);   /* POST /v1/audio/speech, previews */
+    if (!cfg->redis && engines_find("openai")) {
+        /* openai jobs wait on the network: a pool of their own (--openai-concurrency), and
+         * the CPU workers never hold one (docs/DESIGN.md, "Engines"). */
+        app.workers = workers_start_for(cfg->workers, app.queue, cfg->data_dir, &app.metrics,
+                                        "openai", 0);
+        net_workers = workers_start_for(cfg->openai_concurrency, app.queue, cfg->data_dir,
+                                        &app.metrics, "openai", 1);
+    } else if (!cfg->redis) {
         app.workers = workers_start(cfg->workers, app.queue, cfg->data_dir, &app.metrics);
+    }
     if (server_run(&app) == 0)
         rc = 0;
     redis_workers_stop(redis_workers, NULL, NULL);   /* their last results reach Redis... */
     app.queue->ops->shutdown(app.queue);             /* ...and are stored before this returns */
     workers_stop(app.workers);       /* running jobs finish and are stored */
+    workers_stop(net_workers);
     pipeline_drain(&app);
     server_destroy_context(&app);
 out:
     if (app.queue)
         app.queue->ops->destroy(app.queue);
+    speech_destroy(app.speech);
     conns_destroy(app.conns);
     hotcache_destroy(app.hot);
     store_close(app.store);
@@ -124,6 +137,7 @@ int main(int argc, char **argv)
         return rc == 1 ? 0 : rc;
     }
     log_set_level(cfg.verbose ? 3 : 2);
+    engines_set_config(&cfg);            /* --openai-* for engines_init, in every command */
     switch (cfg.cmd) {
     case CMD_SERVE:
         rc = cmd_serve(&cfg);

@@ -53,4 +53,42 @@ int audio_encode_opus_params(const struct pcm *p, int bitrate, int complexity, s
 /* Duration in ms of an Ogg Opus stream from its last granule position minus pre-skip;
  * -1 if the bytes are not a valid Ogg Opus stream. Used to validate stored/uploaded audio. */
 int64_t audio_opus_duration_ms(const unsigned char *data, size_t len);
+
+/* ---- loudness (loudness.c) -------------------------------------------------------------
+ * Every block of every voice is levelled to the same integrated loudness, so switching
+ * voices never jumps in volume. */
+#define AUDIO_LOUDNESS_TARGET (-18.0)      /* LUFS */
+#define AUDIO_LOUDNESS_CEILING_DB (-1.0)   /* sample peak after levelling, dBFS */
+#define AUDIO_LOUDNESS_MAX_GAIN_DB 30.0    /* never amplify more (near-silent input) */
+/* ITU-R BS.1770-4 integrated loudness (K-weighted, gated) of mono PCM at its own rate, in
+ * LUFS; -INFINITY for silence or empty input. Input shorter than one 400 ms gating block
+ * gets the ungated loudness of the whole signal. */
+double audio_loudness_lufs(const struct pcm *p);
+/* Scales p to target_lufs (gain capped at AUDIO_LOUDNESS_MAX_GAIN_DB), with a look-ahead
+ * limiter holding sample peaks under AUDIO_LOUDNESS_CEILING_DB. measured/gain_db (may be
+ * NULL) receive the input loudness and the gain applied. Silence is left alone. 0 or -1
+ * (ENOMEM; p unchanged). */
+int audio_normalize_loudness(struct pcm *p, double target_lufs, double *measured,
+                             double *gain_db);
+
+/* ---- decoding (decode.c): what an upstream TTS server sends back ------------------------ */
+enum audio_container { AUDIO_UNKNOWN, AUDIO_OGG_OPUS, AUDIO_WAV, AUDIO_MP3 };
+/* Recognises the container from the first bytes (not from a Content-Type). */
+enum audio_container audio_sniff(const unsigned char *data, size_t len);
+/* Decode to mono 16-bit PCM (channels are averaged): Ogg Opus at 48 kHz (libopusfile,
+ * with the header's output gain applied), WAV (PCM 8/16/24/32-bit or IEEE float), MP3
+ * (libmpg123). `out` is overwritten. 0, or -1 with a message in err. */
+int audio_decode(const unsigned char *data, size_t len, struct pcm *out, char *err,
+                 size_t errlen);
+/* Channel count of an Ogg Opus stream from its OpusHead, or -1. */
+int audio_opus_channels(const unsigned char *data, size_t len);
+/* Adds gain_db to the OpusHead output gain of an Ogg Opus stream in place (the first page's
+ * CRC is recomputed), so a decoder plays it louder or quieter without re-encoding. 0, or
+ * -1 if the bytes are not Ogg Opus or the gain would leave the header's range. */
+int audio_opus_add_gain(unsigned char *data, size_t len, double gain_db);
+/* Resamples mono PCM to `rate` (windowed-sinc, for the OpenAI `pcm` and `wav` formats at
+ * 24 kHz). 0 or -1 (ENOMEM; p unchanged). */
+int pcm_resample(struct pcm *p, int rate);
+/* Changes the tempo by `speed` (0.25..4) without changing the pitch (WSOLA). 0 or -1. */
+int pcm_time_stretch(struct pcm *p, double speed);
 #endif

@@ -130,14 +130,7 @@ static bool is_ascii_space(unsigned char c) { return c == ' ' || c == '\t' || c 
 /* Escaped text straight into the HTML, for muted content (pre keeps its white space). */
 static void emit_text_direct(struct builder *b, const char *s, size_t len)
 {
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_dropped_control((unsigned char)s[i]))
-            continue;
-        sbuf_add_escaped(&b->html, s + run, i - run);
-        run = i + 1;
-    }
-    sbuf_add_escaped(&b->html, s + run, len - run);
+    sbuf_add_escaped(&b->html, s, len);
 }
 
 /* ---- runs ------------------------------------------------------------------------- */

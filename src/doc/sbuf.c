@@ -79,13 +79,19 @@ void sbuf_add_escaped(struct sbuf *b, const char *s, size_t n)
 {
     size_t run = 0;   /* copy clean stretches in one go: most text has nothing to escape */
     for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
         const char *rep;
-        switch (s[i]) {
+        switch (c) {
         case '&': rep = "&amp;"; break;
         case '<': rep = "&lt;"; break;
         case '>': rep = "&gt;"; break;
         case '"': rep = "&quot;"; break;
-        default: continue;
+        default:
+            /* control characters (NUL included) are invalid in HTML: dropped */
+            if ((c >= 0x20 && c != 0x7F) || c == '\t' || c == '\n' || c == '\r')
+                continue;
+            rep = "";
+            break;
         }
         sbuf_add(b, s + run, i - run);
         sbuf_adds(b, rep);

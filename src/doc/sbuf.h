@@ -17,7 +17,9 @@ void sbuf_adds(struct sbuf *b, const char *s);
 void sbuf_addc(struct sbuf *b, char c);
 void sbuf_add_uint(struct sbuf *b, unsigned long v);
 void sbuf_add_cp(struct sbuf *b, unsigned long cp);                 /* as UTF-8 */
-void sbuf_add_escaped(struct sbuf *b, const char *s, size_t n);     /* & < > " as entities */
+/* HTML text or attribute value: & < > " as entities, control characters (NUL included,
+ * tab/newline/CR kept) dropped, so the output is always valid HTML text. */
+void sbuf_add_escaped(struct sbuf *b, const char *s, size_t n);
 /* Hands the string over (never NULL unless oom: an empty buffer gives ""); resets b. */
 char *sbuf_take(struct sbuf *b);
 void sbuf_free(struct sbuf *b);

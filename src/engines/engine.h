@@ -22,6 +22,11 @@ struct synth_result {
     struct pcm pcm;
     struct word_timing *words;  /* malloc'd, may be NULL */
     int word_count;
+    /* Optional: the engine's audio already encoded as Ogg Opus (an upstream server's
+     * response), with `pcm` its decoded samples. engine_render keeps it as is (levelled
+     * through the Opus header gain) when it already meets the storage format, and then
+     * workers store these bytes instead of encoding `pcm`; otherwise it is dropped. */
+    struct buf encoded;
 };
 void synth_result_free(struct synth_result *r);
 
@@ -30,7 +35,9 @@ struct engine;  /* per-thread instance, opaque */
 struct engine_ops {
     const char *slug;   /* model slug: "espeak", "flite", "openai" */
     const char *name;   /* human name */
-    /* Once, on the main thread, before any create(). Fills the voice list. */
+    /* Once, on the main thread, before any create(). Fills the voice list. Returns 0, -1
+     * with a message in err (the engine is left out, with a warning), or 1 when the engine
+     * is not configured (left out quietly: openai without --openai-url). */
     int (*global_init)(struct voice_info **voices, int *count, char *err, size_t errlen);
     void (*global_cleanup)(void);
     struct engine *(*create)(char *err, size_t errlen);
@@ -46,6 +53,13 @@ struct model {
     struct voice_info *voices;
     int voice_count;
 };
+
+/* The command-line configuration that configurable engines read in global_init (openai:
+ * --openai-url ...). Set it before engines_init; without it such engines stay off. The
+ * config must outlive engines_cleanup. */
+struct config;
+void engines_set_config(const struct config *cfg);
+const struct config *engines_config(void);
 
 /* Registry (engines.c): initialise every available engine; a failing engine is logged
  * and left out. Returns the number of models. */

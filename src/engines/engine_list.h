@@ -7,4 +7,6 @@
 #include "engines/engine.h"
 
 extern const struct engine_ops espeak_engine_ops;   /* espeak.c */
+extern const struct engine_ops flite_engine_ops;    /* flite.c */
+extern const struct engine_ops openai_engine_ops;   /* openai.c */
 #endif

@@ -15,6 +15,7 @@
 #include "engines/engine.h"
 #include "engines/engine_list.h"
 #include "util/log.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,24 @@
  * model comes first. */
 static const struct engine_ops *const engine_table[] = {
     &espeak_engine_ops,
+    &flite_engine_ops,
+    &openai_engine_ops,   /* only with --openai-url */
 };
 #define ENGINE_TABLE_LEN (int)(sizeof engine_table / sizeof engine_table[0])
 
 static struct model models[ENGINE_TABLE_LEN];
 static int model_count;
+static const struct config *engines_cfg;   /* set before engines_init, read-only after */
+
+void engines_set_config(const struct config *cfg)
+{
+    engines_cfg = cfg;
+}
+
+const struct config *engines_config(void)
+{
+    return engines_cfg;
+}
 
 int engines_init(char *err, size_t errlen)
 {
@@ -39,7 +53,12 @@ int engines_init(char *err, size_t errlen)
         struct voice_info *voices = NULL;
         int n = 0;
         char e[256] = "";
-        if (ops->global_init(&voices, &n, e, sizeof e) < 0) {
+        int rc = ops->global_init(&voices, &n, e, sizeof e);
+        if (rc > 0) {
+            log_debug("engine %s not configured", ops->slug);
+            continue;
+        }
+        if (rc < 0) {
             log_warn("engine %s unavailable: %s", ops->slug, e[0] ? e : "unknown error");
             continue;
         }
@@ -102,6 +121,7 @@ void synth_result_free(struct synth_result *r)
     if (!r)
         return;
     pcm_free(&r->pcm);
+    buf_free(&r->encoded);
     free(r->words);
     r->words = NULL;
     r->word_count = 0;
@@ -130,6 +150,53 @@ static void shift_words(struct synth_result *r, int64_t shift_ms)
     }
 }
 
+/* An upstream server's Ogg Opus is stored as is when it already is what recite stores:
+ * mono, at most twice our bitrate, the silence at both ends within 20 ms (start) and 40 ms
+ * (end) of the pads, and levelling it needs no limiter. The level is then set through the
+ * OpusHead output gain, with no re-encoding; pcm gets the same gain, so it stays what the
+ * bytes decode to. 1: kept; 0: the caller re-encodes from pcm. */
+static int keep_encoded(struct synth_result *out)
+{
+    struct buf *b = &out->encoded;
+    struct pcm *p = &out->pcm;
+    if (!b->len || !p->count || p->rate <= 0 || audio_opus_channels(b->data, b->len) != 1)
+        return 0;
+    int64_t ms = pcm_duration_ms(p);
+    if (ms <= 0 || (double)b->len * 8.0 * 1000.0 / (double)ms > 2.0 * AUDIO_OPUS_BITRATE)
+        return 0;
+    struct pcm fit = { .rate = p->rate };
+    int64_t shift = 0;
+    if (pcm_append(&fit, p->samples, p->count) < 0 ||
+        pcm_fit_silence(&fit, AUDIO_PAD_START_MS, AUDIO_PAD_END_MS, &shift) < 0 || !fit.count) {
+        pcm_free(&fit);
+        return 0;
+    }
+    int64_t lead_ms = llabs(shift) * 1000 / p->rate;
+    int64_t trail_ms = llabs((int64_t)p->count - (int64_t)fit.count - shift) * 1000 / p->rate;
+    pcm_free(&fit);
+    if (lead_ms > 20 || trail_ms > 40)
+        return 0;
+    double l = audio_loudness_lufs(p);
+    if (!isfinite(l))
+        return 0;
+    double db = AUDIO_LOUDNESS_TARGET - l;
+    if (db > AUDIO_LOUDNESS_MAX_GAIN_DB)
+        db = AUDIO_LOUDNESS_MAX_GAIN_DB;
+    int peak = 0;
+    for (size_t i = 0; i < p->count; i++) {
+        int a = abs(p->samples[i]);
+        if (a > peak)
+            peak = a;
+    }
+    double gain = pow(10.0, db / 20.0);
+    if (peak * gain > 32767.0 * pow(10.0, AUDIO_LOUDNESS_CEILING_DB / 20.0) ||
+        audio_opus_add_gain(b->data, b->len, db) < 0)
+        return 0;
+    for (size_t i = 0; i < p->count; i++)
+        p->samples[i] = (int16_t)lrint(p->samples[i] * gain);
+    return 1;
+}
+
 int engine_render(const struct model *m, struct engine *e, const char *voice,
                   const char *text, struct synth_result *out, char *err, size_t errlen)
 {
@@ -141,6 +208,11 @@ int engine_render(const struct model *m, struct engine *e, const char *voice,
     if (m->ops->synthesize(e, voice, text, out, err, errlen) < 0) {
         synth_result_free(out);
         return -1;
+    }
+    if (out->encoded.len) {
+        if (keep_encoded(out))
+            return 0;
+        buf_free(&out->encoded);   /* re-encoded from pcm like any engine's audio */
     }
     /* Exact pads, whatever the engine left: every block then joins the next with the
      * same pause (AUDIO_PAD_END_MS + AUDIO_PAD_START_MS), whichever engine made it. */
@@ -155,5 +227,12 @@ int engine_render(const struct model *m, struct engine *e, const char *voice,
     int64_t shift_ms = shift >= 0 ? (shift * 1000 + rate / 2) / rate
                                   : -((-shift * 1000 + rate / 2) / rate);
     shift_words(out, shift_ms);
+    /* Every voice at the same loudness (audio/loudness.c), so a voice switch never jumps
+     * in volume. After the silence fit: the pads are digital silence either way. */
+    if (audio_normalize_loudness(&out->pcm, AUDIO_LOUDNESS_TARGET, NULL, NULL) < 0) {
+        synth_result_free(out);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     return 0;
 }

@@ -150,7 +150,7 @@ static int mq_submit(struct queue *q, const char *hash, const char *model, const
         job->seq = mq->next_seq++;
         job->next = mq->jobs;
         mq->jobs = job;
-        pthread_cond_signal(&mq->cond);
+        pthread_cond_broadcast(&mq->cond);   /* takers may filter by model */
     }
     *state = job->state == MJOB_RUNNING ? SUBMIT_PROCESSING : SUBMIT_QUEUED;
     for (int i = 0; i < job->nreqs; i++) {
@@ -276,13 +276,20 @@ static void mq_conn_gone(struct queue *q, uint64_t conn_id)
     pthread_mutex_unlock(&mq->lock);
 }
 
-/* Picks the next job: round-robin over connections, nearest-to-cursor within one. */
-static struct mjob *pick(struct memqueue *mq)
+/* Whether a queued job passes a take_model() filter (model NULL: every job). */
+static int model_ok(const struct mjob *j, const char *model, int want)
+{
+    return !model || (strcmp(j->model, model) == 0) == (want != 0);
+}
+
+/* Picks the next job: round-robin over connections, nearest-to-cursor within one; only
+ * jobs that pass the model filter count. */
+static struct mjob *pick_where(struct memqueue *mq, const char *model, int want)
 {
     uint64_t next_conn = 0, min_conn = 0;
     int have_next = 0, have_min = 0;
     for (struct mjob *j = mq->jobs; j; j = j->next) {
-        if (j->state != MJOB_QUEUED)
+        if (j->state != MJOB_QUEUED || !model_ok(j, model, want))
             continue;
         for (int i = 0; i < j->nreqs; i++) {
             uint64_t c = j->reqs[i].conn_id;
@@ -298,7 +305,7 @@ static struct mjob *pick(struct memqueue *mq)
     struct mjob *best = NULL;
     long best_key = 0;
     for (struct mjob *j = mq->jobs; j; j = j->next) {
-        if (j->state != MJOB_QUEUED)
+        if (j->state != MJOB_QUEUED || !model_ok(j, model, want))
             continue;
         for (int i = 0; i < j->nreqs; i++) {
             const struct requester *r = &j->reqs[i];
@@ -314,12 +321,17 @@ static struct mjob *pick(struct memqueue *mq)
     return best;
 }
 
-static int mq_take(struct queue *q, struct job_ticket *t)
+static struct mjob *pick(struct memqueue *mq)
+{
+    return pick_where(mq, NULL, 0);
+}
+
+static int take_where(struct queue *q, struct job_ticket *t, const char *model, int want)
 {
     struct memqueue *mq = (struct memqueue *)q;
     pthread_mutex_lock(&mq->lock);
     struct mjob *job = NULL;
-    while (!mq->shutting_down && !(job = pick(mq)))
+    while (!mq->shutting_down && !(job = pick_where(mq, model, want)))
         pthread_cond_wait(&mq->cond, &mq->lock);
     if (mq->shutting_down) {
         pthread_mutex_unlock(&mq->lock);
@@ -342,6 +354,16 @@ static int mq_take(struct queue *q, struct job_ticket *t)
     return t->text ? 0 : -1;
 }
 
+static int mq_take(struct queue *q, struct job_ticket *t)
+{
+    return take_where(q, t, NULL, 0);
+}
+
+static int mq_take_model(struct queue *q, struct job_ticket *t, const char *model, int want)
+{
+    return take_where(q, t, model, want);
+}
+
 static void mq_finish(struct queue *q, const struct job_ticket *t, struct job_result *res)
 {
     struct memqueue *mq = (struct memqueue *)q;
@@ -357,7 +379,7 @@ static void mq_finish(struct queue *q, const struct job_ticket *t, struct job_re
         } else if (job->tries < mq->max_tries && job->nreqs > 0) {
             job->state = MJOB_QUEUED;       /* retry */
             job_result_free(res);
-            pthread_cond_signal(&mq->cond);
+            pthread_cond_broadcast(&mq->cond);   /* takers may filter by model */
         } else {
             gave_up(mq, job, res->error);
             push_event(mq, JOB_EV_ERROR, job, 1, res, 1);
@@ -394,7 +416,7 @@ static void mq_reap(struct queue *q, int64_t now_ms)
                 notify = 1;
             } else {
                 job->state = MJOB_QUEUED;
-                pthread_cond_signal(&mq->cond);
+                pthread_cond_broadcast(&mq->cond);   /* takers may filter by model */
             }
         }
         job = next;
@@ -460,6 +482,7 @@ static const struct queue_ops memqueue_ops = {
     .stats = mq_stats,
     .shutdown = mq_shutdown,
     .destroy = mq_destroy,
+    .take_model = mq_take_model,
 };
 
 struct queue *memqueue_create(int visibility_timeout_ms, int max_tries, queue_notify_fn notify,

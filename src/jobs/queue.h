@@ -49,6 +49,11 @@ struct queue_ops {
     /* Wakes every taker with -1; later takes return -1 at once. */
     void (*shutdown)(struct queue *q);
     void (*destroy)(struct queue *q);
+    /* Optional (NULL where a backend has no use for it): take() restricted to jobs whose
+     * model is `model` (want != 0) or is not `model` (want == 0), in the same fair order.
+     * A pool dedicated to one engine uses it: openai jobs wait on the network, not the
+     * CPU, so they run on threads of their own (workers_start_for, --openai-concurrency). */
+    int (*take_model)(struct queue *q, struct job_ticket *t, const char *model, int want);
 };
 
 struct queue {

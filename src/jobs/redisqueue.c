@@ -6,7 +6,8 @@
  * thread through the core's event list as before. Redis only sees a short window of jobs:
  *
  *   feeder thread ("pump", its own Redis connection): hands the core's next jobs off (at most
- *     2 per live worker, at least 2) as RS_PUSH (recite:job:<hash> + an entry in recite:jobs);
+ *     one waiting per live worker, at least one) as RS_PUSH (recite:job:<hash> + an entry in
+ *     recite:jobs), so order and eviction stay almost entirely local;
  *     runs dead-letter and withdraw replays; once a second counts live workers and checks
  *     handed-off jobs that have waited longer than the visibility timeout; reconnects with
  *     backoff; on reconnect re-queues what Redis lost; after a whole visibility timeout
@@ -42,7 +43,8 @@
 #define JOB_TTL_S "86400"       /* a job key outlives any sane queue wait */
 #define DEAD_CAP "10000"        /* dead-letter entries kept */
 #define WORKER_MAX_AGE_S "15"   /* a worker silent this long is not counted live */
-#define TICK_MS 1000
+#define TICK_MS 1000            /* lost hand-off checks */
+#define LIVE_MS 250             /* live worker count (sizes the window) */
 
 enum { PEND_DEAD, PEND_WITHDRAW };
 
@@ -294,9 +296,8 @@ static int on_connect(struct redisqueue *rq, struct rconn *c, int first)
     return 0;
 }
 
-/* Once a second: live workers, and handed-off jobs waiting longer than the visibility
- * timeout (a worker popped the entry and died before claiming it, or Redis lost it). */
-static void tick(struct redisqueue *rq, struct rconn *c)
+/* How many workers have been seen lately: the window follows workers joining and leaving. */
+static void count_workers(struct redisqueue *rq, struct rconn *c)
 {
     const char *a[] = { RK_WORKERS, WORKER_MAX_AGE_S };
     redisReply *r = RCONN_EVAL(c, RS_LIVE_WORKERS, 1, a);
@@ -305,8 +306,12 @@ static void tick(struct redisqueue *rq, struct rconn *c)
         atomic_store(&rq->live_workers, (int)live);
     if (r)
         freeReplyObject(r);
-    if (!r)
-        return;
+}
+
+/* Once a second: handed-off jobs waiting longer than the visibility timeout (a worker
+ * popped the entry and died before claiming it, or Redis lost it). */
+static void tick(struct redisqueue *rq, struct rconn *c)
+{
     struct queue_inflight *jobs;
     int n = memqueue_inflight(rq->core, &jobs);
     int64_t now = queue_now_ms();
@@ -329,7 +334,7 @@ static void tick(struct redisqueue *rq, struct rconn *c)
 static void feed(struct redisqueue *rq, struct rconn *c)
 {
     int live = atomic_load(&rq->live_workers);
-    int window = live > 1 ? 2 * live : 2;
+    int window = live > 1 ? live : 1;   /* one job waiting per live worker */
     struct job_ticket t;
     while (memqueue_hand_off(rq->core, window, &t) == 0) {
         char key[80], att[24], tries[16];
@@ -377,7 +382,7 @@ static void *pump_main(void *arg)
 {
     struct redisqueue *rq = arg;
     struct rconn *c = rq->pump_conn;
-    int64_t last_tick = 0, down_since = atomic_load(&rq->up) ? 0 : queue_now_ms();
+    int64_t last_tick = 0, last_count = 0, down_since = atomic_load(&rq->up) ? 0 : queue_now_ms();
     int first = !atomic_load(&rq->up), failed_this_outage = 0;
     unsigned gen = rconn_generation(c);
     for (;;) {
@@ -408,6 +413,10 @@ static void *pump_main(void *arg)
         }
         run_pending(rq, c);
         int64_t now = queue_now_ms();
+        if (now - last_count >= LIVE_MS) {
+            count_workers(rq, c);
+            last_count = now;
+        }
         if (now - last_tick >= TICK_MS) {
             tick(rq, c);
             last_tick = now;
@@ -418,7 +427,7 @@ static void *pump_main(void *arg)
             down_since = queue_now_ms();
             continue;
         }
-        if (pump_wait(rq, 250))
+        if (pump_wait(rq, LIVE_MS))
             break;
     }
     /* Unclaimed entries are nobody's any more; claimed jobs finish and their results wait
@@ -456,8 +465,9 @@ static void handle_result(struct redisqueue *rq, struct store *st, struct rconn 
             if (store_audio_put(st, &a)) {
                 res.type = JOB_EV_ERROR;
                 snprintf(res.error, sizeof res.error, "could not store the audio");
-            } else {
-                /* The first copy of this variant: counted once, however many tries ran. */
+            } else if (core_attempt(rq, m->attempt)) {
+                /* The first copy of this variant: counted once, however many tries ran.
+                 * (A result left over from an earlier server run is stored, not counted.) */
                 res.synthesized = true;
                 METRIC_ADD(rq->m, syntheses, 1);
                 METRIC_ADD(rq->m, synthesis_us, (uint64_t)m->synthesis_us);

@@ -34,6 +34,8 @@ struct worker_pool {
     struct metrics *m;
     struct worker *w;
     int n;
+    char *model;     /* take_model filter, or NULL: every job */
+    int want;
 };
 
 static int64_t now_us(void)
@@ -113,7 +115,10 @@ void workers_run_job(struct store *st, struct engine_cache *ec, const struct job
         res->type = JOB_EV_SKIPPED;
         goto out;
     }
-    if (audio_encode_opus(&sr.pcm, &opus, res->error, sizeof res->error)) {
+    if (sr.encoded.len) {
+        opus = sr.encoded;   /* an upstream's Ogg Opus, kept as is (engine_render) */
+        memset(&sr.encoded, 0, sizeof sr.encoded);
+    } else if (audio_encode_opus(&sr.pcm, &opus, res->error, sizeof res->error)) {
         res->type = JOB_EV_ERROR;
         goto out;
     }
@@ -155,7 +160,8 @@ static void *worker_main(void *arg)
     }
     struct engine_cache ec = { { 0 } };
     struct job_ticket t;
-    while (p->q->ops->take(p->q, &t) == 0) {
+    while ((p->model ? p->q->ops->take_model(p->q, &t, p->model, p->want)
+                     : p->q->ops->take(p->q, &t)) == 0) {
         struct job_result res;
         workers_run_job(st, &ec, &t, p->m, &res);
         if (res.type == JOB_EV_ERROR)
@@ -174,11 +180,21 @@ static void *worker_main(void *arg)
 struct worker_pool *workers_start(int n, struct queue *q, const char *data_dir,
                                   struct metrics *m)
 {
+    return workers_start_for(n, q, data_dir, m, NULL, 0);
+}
+
+struct worker_pool *workers_start_for(int n, struct queue *q, const char *data_dir,
+                                      struct metrics *m, const char *model, int want)
+{
+    if (model && !q->ops->take_model)
+        return NULL;
     struct worker_pool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->q = q;
     p->m = m;
+    p->model = model ? strdup(model) : NULL;
+    p->want = want;
     p->data_dir = data_dir ? strdup(data_dir) : NULL;
     p->w = calloc((size_t)(n > 0 ? n : 1), sizeof *p->w);
     for (int i = 0; i < n; i++) {
@@ -201,5 +217,6 @@ void workers_stop(struct worker_pool *p)
         pthread_join(p->w[i].thread, NULL);
     free(p->w);
     free(p->data_dir);
+    free(p->model);
     free(p);
 }

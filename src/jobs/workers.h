@@ -9,6 +9,11 @@ struct worker_pool;
  * connection there (NULL: no store, e.g. a Redis worker that returns audio by value). */
 struct worker_pool *workers_start(int n, struct queue *q, const char *data_dir,
                                   struct metrics *m);
+/* Like workers_start, for the jobs of one model only (want != 0) or of every model but one
+ * (want == 0), through q->ops->take_model (NULL if the queue has none). Embedded mode runs
+ * openai jobs on a pool of their own: see docs/DESIGN.md, "Engines". */
+struct worker_pool *workers_start_for(int n, struct queue *q, const char *data_dir,
+                                      struct metrics *m, const char *model, int want);
 /* Call after q->ops->shutdown(q): waits for running jobs to finish, frees the pool. */
 void workers_stop(struct worker_pool *p);
 

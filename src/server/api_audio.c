@@ -1,6 +1,7 @@
 /* api_audio — GET /v1/audio/{hash}: hot cache first, then the store; ETag/304, Range/206.
  * Service thread. (libwebsockets does not do Range for dynamic bodies, so it is here.) */
 #include "server/http.h"
+#include "server/api_openai.h"
 #include "server/app.h"
 #include "server/hotcache.h"
 #include "server/range.h"
@@ -75,6 +76,10 @@ static int serve_audio(struct http_req *r, const char *hash)
 
 int api_audio(struct http_req *r, const char *rest)
 {
+    if (!strcmp(rest, "/speech"))
+        return api_speech(r);          /* OpenAI-compatible: api_openai.c */
+    if (!strcmp(rest, "/voices"))
+        return api_speech_voices(r);
     if (rest[0] == '/' && strcmp(rest, "/speech")) {
         if (r->method != LWSHUMETH_GET)
             return http_reply_error(r, 405, "use GET on /v1/audio/{hash}");

@@ -13,6 +13,7 @@ struct queue;
 struct worker_pool;
 struct hotcache;
 struct conns;
+struct speech;
 
 struct app {
     const struct config *cfg;
@@ -22,6 +23,7 @@ struct app {
     struct worker_pool *workers;
     struct hotcache *hot;
     struct conns *conns;          /* WebSocket connection ids -> sessions */
+    struct speech *speech;        /* HTTP waiters of /v1/audio/speech and previews (api_openai.c) */
     struct metrics metrics;
     char web_dir[1024];
     uint64_t next_conn_id;

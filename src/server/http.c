@@ -2,6 +2,7 @@
  * (bounded by --max-body-mb, 413 beyond), parses multipart uploads with lws_spa, routes,
  * and writes responses from a heap buffer on HTTP_WRITEABLE. Service thread only. */
 #include "server/http.h"
+#include "server/api_openai.h"
 #include "server/app.h"
 #include "server/session.h"
 #include "util/log.h"
@@ -71,6 +72,13 @@ int http_reply(struct http_req *r, int status, const char *ctype, unsigned char 
     h->resp = body;
     h->resp_len = len;
     h->resp_off = 0;
+    if (getenv("EXP_NOW") && len <= 65536 && !(h->expect_body && !h->body_done)) {
+        static unsigned char o[LWS_PRE + 65536];
+        memcpy(o + LWS_PRE, body, len);
+        free(h->resp); h->resp = NULL;
+        if (lws_write(r->wsi, o + LWS_PRE, len, LWS_WRITE_HTTP_FINAL) != (int)len) return -1;
+        return lws_http_transaction_completed(r->wsi) ? -1 : 0;
+    }
     lws_callback_on_writable(r->wsi);
     return 0;
 fail:
@@ -110,6 +118,8 @@ static int route(struct http_req *r)
     if (!strcmp(p, "/v1/models"))
         return r->method == LWSHUMETH_GET ? api_models(r)
                                           : http_reply_error(r, 405, "use GET for %s", p);
+    if (!strncmp(p, "/v1/models/", 11))
+        return api_preview(r, p + 10);   /* /v1/models/{model}/voices/{voice}/preview */
     if (!strcmp(p, "/healthz"))
         return api_healthz(r);
     if (!strcmp(p, "/metrics"))
@@ -185,6 +195,7 @@ static int begin_request(struct app *app, struct lws *wsi, struct session *s, co
     char *uri = NULL;
     int ulen = 0;
     h->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+    h->started_us = (int64_t)lws_now_usecs();
     snprintf(h->path, sizeof h->path, "%s", in ? in : "/");
     struct http_req r;
     fill_req(&r, app, wsi, s);
@@ -220,10 +231,48 @@ static int begin_request(struct app *app, struct lws *wsi, struct session *s, co
     return 0;  /* wait for HTTP_BODY */
 }
 
+/* Writes what is left of the response in one lws_write (lws keeps whatever the socket does
+ * not take and sends it first). 0, or -1 if the connection must close. */
+static int flush_now(struct lws *wsi, struct http_state *h)
+{
+    size_t n = h->resp_len - h->resp_off;
+    unsigned char *out = malloc(LWS_PRE + (n ? n : 1));
+    int rc = -1;
+    if (out) {
+        memcpy(out + LWS_PRE, h->resp + h->resp_off, n);
+        rc = lws_write(wsi, out + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) == (int)n ? 0 : -1;
+        free(out);
+    }
+    free(h->resp);
+    h->resp = NULL;
+    return rc;
+}
+
+/* A body trickled in a byte at a time would keep its connection forever: lws restarts its
+ * 20 s idle timeout on every byte. So once BODY_GRACE_US has passed, the body must have
+ * arrived at BODY_MIN_RATE bytes/s on average, else 408 and close (slow-POST defence; see
+ * docs/RELIABILITY.md). A stalled body is still closed by lws after 20 s of silence. */
+#define BODY_GRACE_US 20000000
+#define BODY_MIN_RATE 1024
+
 static int on_body(struct app *app, struct lws *wsi, struct session *s, const void *in, size_t len)
 {
     struct http_state *h = &s->http;
     size_t limit = (size_t)app->cfg->max_body_mb << 20;
+    int64_t us = (int64_t)lws_now_usecs() - h->started_us;
+    h->received += len;
+    if (us > BODY_GRACE_US && (double)h->received * 1e6 / (double)us < BODY_MIN_RATE) {
+        log_warn("closing a connection whose request body arrives too slowly (%zu bytes in %.0f s)",
+                 h->received, (double)us / 1e6);
+        if (!h->answered) {
+            struct http_req r;
+            fill_req(&r, app, wsi, s);
+            http_reply_error(&r, 408, "the request body arrived too slowly");
+            if (h->resp)
+                flush_now(wsi, h);
+        }
+        return -1;
+    }
     if (h->answered) {
         /* Answered early (413): read and drop the rest so the client sees the answer
          * instead of a reset, but only up to a bound — then close. */
@@ -273,23 +322,6 @@ static int on_writeable(struct lws *wsi, struct session *s)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* Writes what is left of the response in one lws_write (lws keeps whatever the socket does
- * not take and sends it first). 0, or -1 if the connection must close. */
-static int flush_now(struct lws *wsi, struct http_state *h)
-{
-    size_t n = h->resp_len - h->resp_off;
-    unsigned char *out = malloc(LWS_PRE + (n ? n : 1));
-    int rc = -1;
-    if (out) {
-        memcpy(out + LWS_PRE, h->resp + h->resp_off, n);
-        rc = lws_write(wsi, out + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) == (int)n ? 0 : -1;
-        free(out);
-    }
-    free(h->resp);
-    h->resp = NULL;
-    return rc;
-}
-
 /* The body has been read. libwebsockets 4.1 has a bug: for a request with a body that
  * arrived pipelined behind another request, it calls HTTP_BODY_COMPLETION again and again in
  * a busy loop (100% CPU, every other client starved, SIGTERM ignored; found by
@@ -326,6 +358,7 @@ int http_callback(struct app *app, struct lws *wsi, int reason, struct session *
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        speech_closed(app, s);   /* a speech/preview request still waiting for its audio */
         http_state_reset(&s->http);
         return 0;
     default:

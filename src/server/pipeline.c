@@ -3,6 +3,7 @@
  * creates a job (queued) or adds this requester to the job already queued or running
  * (queued/processing): one synthesis per variant, whoever asks. Service thread only. */
 #include "server/pipeline.h"
+#include "server/api_openai.h"
 #include "server/app.h"
 #include "server/hotcache.h"
 #include "server/protocol.h"
@@ -345,9 +346,12 @@ void pipeline_drain(struct app *app)
             si.recoverable = ev->recoverable;
             break;
         }
+        /* HTTP waiters (POST /v1/audio/speech, previews) are answered by api_openai.c. */
+        speech_on_event(app, ev);
         for (int i = 0; i < ev->nreqs; i++)
-            send_status(app, ev->reqs[i].conn_id, ev->reqs[i].doc_id, ev->reqs[i].idx, ev->model,
-                        ev->voice, &si);
+            if (!speech_is_waiter(ev->reqs[i].conn_id))
+                send_status(app, ev->reqs[i].conn_id, ev->reqs[i].doc_id, ev->reqs[i].idx,
+                            ev->model, ev->voice, &si);
         if (ev->type == JOB_EV_CACHED && ev->result.audio) {
             /* the hot cache takes the bytes the worker just encoded */
             hotcache_put(app->hot, ev->hash, ev->result.audio, ev->result.audio_len,
@@ -357,4 +361,5 @@ void pipeline_drain(struct app *app)
         }
     }
     job_event_free(list);
+    speech_drain(app);   /* format/speed conversions that finished */
 }

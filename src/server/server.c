@@ -16,6 +16,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 static struct app *signal_app;
 
@@ -35,9 +37,76 @@ struct reaper {
 };
 static struct reaper reaper;
 
+/* The connection limit (--max-connections). Accepted connections (HTTP and WebSocket) are
+ * counted from SERVER_NEW_CLIENT_INSTANTIATED to WSI_DESTROY, marked through the wsi's
+ * opaque user data so other wsi (the listen socket, the event pipe) are never counted. A
+ * connection over the limit is refused before lws adopts it: it gets a complete
+ * `503 Service Unavailable` with a JSON error and Retry-After, and a lingering close (a
+ * dup of the socket is kept for a second or two and drained) so that the request the
+ * client has already sent does not turn the close into a reset that would destroy the 503
+ * before the client reads it. Service thread only. */
+#define LINGER_MAX 64
+struct limiter {
+    int live;                   /* accepted connections now open */
+    int warned;                 /* the "limit reached" warning was logged */
+    int linger_fd[LINGER_MAX];  /* refused sockets being drained, -1 when free */
+    int linger_ticks[LINGER_MAX];
+};
+static struct limiter limiter;
+
+static void drain_fd(int fd)
+{
+    char junk[4096];
+    while (recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0)
+        ;
+}
+
+static void refuse(struct app *app, int fd)
+{
+    char body[128], msg[512];
+    int bl = snprintf(body, sizeof body,
+                      "{\"error\":\"the server is at its connection limit (%d); try again shortly\"}",
+                      app->cfg->max_connections);
+    int n = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 503 Service Unavailable\r\nserver: recite\r\n"
+                     "content-type: application/json\r\ncontent-length: %d\r\n"
+                     "retry-after: 1\r\nconnection: close\r\n\r\n%s", bl, body);
+    drain_fd(fd);
+    if (send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+        return;
+    shutdown(fd, SHUT_WR);
+    for (int i = 0; i < LINGER_MAX; i++)
+        if (limiter.linger_fd[i] < 0) {
+            limiter.linger_fd[i] = dup(fd);   /* lws closes fd; this keeps the socket */
+            limiter.linger_ticks[i] = 0;
+            break;
+        }
+    if (!limiter.warned) {
+        log_warn("connection limit (%d) reached: refusing new connections with 503",
+                 app->cfg->max_connections);
+        limiter.warned = 1;
+    }
+}
+
+/* Closes refused sockets after one to two timer ticks (or at shutdown: all). */
+static void linger_tick(int all)
+{
+    for (int i = 0; i < LINGER_MAX; i++) {
+        int fd = limiter.linger_fd[i];
+        if (fd < 0)
+            continue;
+        drain_fd(fd);
+        if (all || ++limiter.linger_ticks[i] >= 2) {
+            close(fd);
+            limiter.linger_fd[i] = -1;
+        }
+    }
+}
+
 static void reap_tick(lws_sorted_usec_list_t *sul)
 {
     struct reaper *r = lws_container_of(sul, struct reaper, sul);
+    linger_tick(0);
     r->app->queue->ops->reap(r->app->queue, queue_now_ms());
     pipeline_drain(r->app);
     lws_sul_schedule(r->app->ctx, 0, &r->sul, reap_tick, LWS_US_PER_SEC);
@@ -49,6 +118,23 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     struct app *app = lws_context_user(lws_get_context(wsi));
     struct session *s = user;
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        if (app && limiter.live >= app->cfg->max_connections) {
+            refuse(app, (int)(lws_intptr_t)in);
+            return 1;   /* lws closes its descriptor */
+        }
+        return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        lws_set_opaque_user_data(wsi, &limiter);
+        limiter.live++;
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (lws_get_opaque_user_data(wsi) == &limiter) {
+            lws_set_opaque_user_data(wsi, NULL);
+            if (--limiter.live < (app ? app->cfg->max_connections : 0))
+                limiter.warned = 0;
+        }
+        return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         char uri[256];
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, WS_PATH))
@@ -106,6 +192,10 @@ int server_run(struct app *app)
     info.vhost_name = "recite";
     info.server_string = "recite";
 
+    limiter.live = 0;
+    limiter.warned = 0;
+    for (int i = 0; i < LINGER_MAX; i++)
+        limiter.linger_fd[i] = -1;
     app->ctx = lws_create_context(&info);
     if (!app->ctx) {
         log_error("cannot listen on %s:%d (is the port in use?)", cfg->host, cfg->port);
@@ -129,6 +219,7 @@ int server_run(struct app *app)
             break;
     log_info("shutting down");
     lws_sul_cancel(&reaper.sul);
+    linger_tick(1);
     return 0;
 }
 

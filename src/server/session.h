@@ -24,6 +24,8 @@ struct http_state {
     int body_done;
     int answered;               /* a response was already started */
     size_t discarded;           /* body bytes read and dropped after an early answer */
+    int64_t started_us;         /* when the request's headers were complete (lws_now_usecs) */
+    size_t received;            /* body bytes received so far (for the minimum rate) */
     struct buf body;
     struct lws_spa *spa;        /* multipart/form-data parser */
     struct buf upload;          /* the uploaded `file` part */

@@ -144,6 +144,25 @@ rtest('Redis restarted mid-run: everything requested is eventually cached or rep
   assert.equal(m.recite_jobs_running, 0);
 });
 
+rtest('Redis gone longer than the visibility timeout: waiting jobs are reported, not left hanging', async (t, h, r) => {
+  const redis = await r.redis();
+  const s = await r.server(redis, { args: VIS });   // no workers: every job waits
+  const d = await s.createDoc(paragraphs(6));
+  const c = await h.ws(s);
+  c.send(synth(d.id, range(0, 6)));
+  await c.barrier();
+  await redis.kill();
+  const hist = await c.waitFinal(d.id, range(0, 6), { timeoutMs: LONG });
+  for (const i of range(0, 6)) {
+    const last = finalOf(hist, i);
+    assert.equal(last.status, 'error', `block ${i}`);
+    assert.equal(last.recoverable, true);
+    assert.match(last.error, /Redis/);
+  }
+  const m = await s.metrics();
+  assert.equal(m.recite_jobs_queued, 0);
+});
+
 rtest('a server started while Redis is down reports errors, then works once Redis is up', async (t, h, r) => {
   const dir = await h.tmp();
   const redis = new Redis(dir);

@@ -498,6 +498,35 @@ static void test_formats(void)
 
 /* ---- robustness and speed --------------------------------------------------------- */
 
+/* NUL and other control bytes are valid UTF-8 but never reach the HTML or the blocks. */
+static void test_control_chars(void)
+{
+    static const char md[] = "A\0b \x01c\n\n![al\0t `x\0y` \x1b](p.png) `co\0de` [l\0](u\0rl)\n\n"
+                             "```\nbl\0ock\x7f\n```\n\n<div>\0</div>\n\nLast.\n";
+    static const char html[] = "<p>A\0b\x02</p><pre>p\0re</pre><p>Last.</p>";
+    static const char text[] = "A\0b\x03\n\nLast.";
+    const struct { const char *s; size_t n; enum doc_format f; } in[] = {
+        { md, sizeof md - 1, DOC_MARKDOWN }, { html, sizeof html - 1, DOC_HTML },
+        { text, sizeof text - 1, DOC_TEXT },
+    };
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        char err[128];
+        struct doc *d = doc_build(in[i].s, in[i].n, in[i].f, NULL, err, sizeof err);
+        check_doc(d);
+        if (!d)
+            continue;
+        CHECK(d->block_count >= 2);
+        CHECK_STR(block(d, d->block_count - 1), "Last.");
+        CHECK(strstr(d->html, "Last.</span>"));   /* nothing cut the html short */
+        for (const char *p = d->html; *p; p++)
+            CHECK((unsigned char)*p >= 0x20 || *p == '\n' || *p == '\t' || *p == '\r');
+        for (int k = 0; k < d->block_count; k++)
+            for (const char *p = d->blocks[k].text; *p; p++)
+                CHECK((unsigned char)*p >= 0x20 || *p == '\n' || *p == '\t' || *p == '\r');
+        doc_destroy(d);
+    }
+}
+
 /* Random documents from syntax fragments: every format must build and pass check_doc. */
 static void test_generated(void)
 {
@@ -575,6 +604,7 @@ int main(void)
     test_invalid_utf8();
     test_titles();
     test_formats();
+    test_control_chars();
     test_generated();
     test_big_markdown();
     CHECK_DONE();

@@ -1,0 +1,212 @@
+/* raw_ref — the in-process reference for the benchmarks: the same code a worker runs for
+ * one block (engine_render = espeak-ng synthesis + silence fitting, then audio_encode_opus),
+ * with nothing of the server around it: no queue, no SQLite, no WebSocket.
+ *
+ *   raw_ref [--threads N] [--model M] [--voice V] TEXTS
+ *   raw_ref --stdin [--model M] [--voice V]
+ *
+ * TEXTS is a file of block texts separated by NUL bytes (the bench scripts write the texts
+ * the server stored for the document, so both sides speak exactly the same words). One
+ * warm-up block is rendered first (espeak-ng loads the voice on first use; the server's
+ * worker is warmed up the same way). Output, one JSON object on stdout:
+ *   --threads 1 (latency): {"ms":[per block render+encode],"audio_ms":[...],...}
+ *   --threads N (throughput): N threads, each with its own engine instance (as each worker
+ *     has), take blocks from a shared counter; {"wall_s","audio_s","blocks",...}
+ *   --stdin: a server of its own for interleaved measurements: reads NUL-terminated texts
+ *     from stdin and answers each with one line {"ms","audio_ms","bytes"} (then flushes),
+ *     so a benchmark can time the server and the reference block by block, alternating.
+ * Built by `make bench-tools` (build/bench/raw_ref); used by bench/ttfa.mjs,
+ * bench/throughput.mjs and bench/fairshare.mjs. */
+#include "audio/audio.h"
+#include "engines/engine.h"
+#include "util/log.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct texts {
+    char **t;
+    int n;
+};
+
+struct run {
+    const struct model *m;
+    const char *voice;
+    struct texts *tx;
+    atomic_int next;
+    double *ms;            /* per block, latency mode */
+    int64_t *audio_ms;     /* per block */
+    size_t *bytes;         /* per block, encoded size */
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int load(const char *path, struct texts *tx)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    struct buf b = { 0 };
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    fclose(f);
+    buf_append(&b, "", 1);
+    tx->n = 0;
+    tx->t = NULL;
+    for (size_t i = 0; i < b.len;) {
+        char *s = (char *)b.data + i;
+        size_t l = strlen(s);
+        if (l) {
+            tx->t = realloc(tx->t, sizeof *tx->t * (size_t)(tx->n + 1));
+            tx->t[tx->n++] = s;
+        }
+        i += l + 1;
+    }
+    return tx->n ? 0 : -1;
+}
+
+/* One block exactly as workers_run_job does it, minus the store. */
+static int one_block(struct run *r, struct engine *e, const char *text, int64_t *audio_ms,
+                     size_t *bytes)
+{
+    char err[256] = "";
+    struct synth_result sr = { 0 };
+    struct buf opus = { 0 };
+    int rc = engine_render(r->m, e, r->voice, text, &sr, err, sizeof err);
+    if (!rc && sr.pcm.count)
+        rc = audio_encode_opus(&sr.pcm, &opus, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "raw_ref: %s\n", err);
+    *audio_ms = pcm_duration_ms(&sr.pcm);
+    *bytes = opus.len;
+    buf_free(&opus);
+    synth_result_free(&sr);
+    return rc;
+}
+
+static void *thread_main(void *arg)
+{
+    struct run *r = arg;
+    char err[256] = "";
+    struct engine *e = r->m->ops->create(err, sizeof err);
+    if (!e) {
+        fprintf(stderr, "raw_ref: engine: %s\n", err);
+        return NULL;
+    }
+    int i;
+    while ((i = atomic_fetch_add(&r->next, 1)) < r->tx->n) {
+        double t0 = now_s();
+        one_block(r, e, r->tx->t[i], &r->audio_ms[i], &r->bytes[i]);
+        r->ms[i] = (now_s() - t0) * 1000;
+    }
+    r->m->ops->destroy(e);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    int threads = 1;
+    const char *model = "espeak", *voice = "en-us", *file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc)
+            model = argv[++i];
+        else if (!strcmp(argv[i], "--voice") && i + 1 < argc)
+            voice = argv[++i];
+        else if (strcmp(argv[i], "--stdin"))
+            file = argv[i];
+    }
+    int use_stdin = 0;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--stdin"))
+            use_stdin = 1;
+    if (use_stdin)
+        file = NULL;
+    struct texts tx = { 0 };
+    if ((!use_stdin && (!file || load(file, &tx))) || threads < 1) {
+        fprintf(stderr, "usage: raw_ref [--threads N] [--model M] [--voice V] TEXTS (NUL-separated)\n");
+        return 2;
+    }
+    log_set_level(0);
+    char err[256] = "";
+    if (engines_init(err, sizeof err) <= 0) {
+        fprintf(stderr, "raw_ref: %s\n", err);
+        return 1;
+    }
+    struct run r = { .m = engines_find(model), .voice = voice, .tx = &tx };
+    if (!r.m) {
+        fprintf(stderr, "raw_ref: unknown model %s\n", model);
+        return 2;
+    }
+    r.ms = calloc((size_t)tx.n, sizeof *r.ms);
+    r.audio_ms = calloc((size_t)tx.n, sizeof *r.audio_ms);
+    r.bytes = calloc((size_t)tx.n, sizeof *r.bytes);
+
+    /* warm-up: load the voice (process-global in espeak-ng) */
+    struct engine *warm = r.m->ops->create(err, sizeof err);
+    int64_t a;
+    size_t b;
+    one_block(&r, warm, "Warming up the voice.", &a, &b);
+    r.m->ops->destroy(warm);
+
+    if (use_stdin) {
+        struct engine *e = r.m->ops->create(err, sizeof err);
+        struct buf line = { 0 };
+        int ch;
+        while ((ch = getchar()) != EOF) {
+            if (ch) {
+                char c = (char)ch;
+                buf_append(&line, &c, 1);
+                continue;
+            }
+            buf_append(&line, "", 1);
+            double t0 = now_s();
+            one_block(&r, e, (const char *)line.data, &a, &b);
+            printf("{\"ms\":%.3f,\"audio_ms\":%lld,\"bytes\":%zu}\n", (now_s() - t0) * 1000,
+                   (long long)a, b);
+            fflush(stdout);
+            line.len = 0;
+        }
+        buf_free(&line);
+        r.m->ops->destroy(e);
+        engines_cleanup();
+        return 0;
+    }
+    pthread_t *th = calloc((size_t)threads, sizeof *th);
+    double t0 = now_s();
+    for (int i = 0; i < threads; i++)
+        pthread_create(&th[i], NULL, thread_main, &r);
+    for (int i = 0; i < threads; i++)
+        pthread_join(th[i], NULL);
+    double wall = now_s() - t0;
+
+    double audio_s = 0, busy = 0;
+    for (int i = 0; i < tx.n; i++) {
+        audio_s += (double)r.audio_ms[i] / 1000;
+        busy += r.ms[i];
+    }
+    printf("{\"threads\":%d,\"blocks\":%d,\"wall_s\":%.4f,\"audio_s\":%.3f,\"busy_ms\":%.2f,\"ms\":[",
+           threads, tx.n, wall, audio_s, busy);
+    for (int i = 0; i < tx.n; i++)
+        printf("%s%.3f", i ? "," : "", r.ms[i]);
+    printf("],\"audio_ms\":[");
+    for (int i = 0; i < tx.n; i++)
+        printf("%s%lld", i ? "," : "", (long long)r.audio_ms[i]);
+    printf("],\"bytes\":[");
+    for (int i = 0; i < tx.n; i++)
+        printf("%s%zu", i ? "," : "", r.bytes[i]);
+    printf("]}\n");
+    engines_cleanup();
+    return 0;
+}

@@ -1,0 +1,54 @@
+// Benchmark 2 — throughput (docs/BENCHMARKS.md).
+//
+//   node bench/throughput.mjs [blocks=300] [workers=1,2] [rounds=2]
+//
+// Audio seconds produced per wall second for a whole document (one client asks for every
+// block, 32 per `synthesize`, cursor 0), with N worker threads, against the raw engine +
+// encoder run with N threads on the same cores over the same texts (build/bench/raw_ref
+// --threads N: each thread its own engine instance, blocks from a shared counter). A fresh
+// server and data directory per round; server and reference alternate, round by round.
+// Goal: server ≥ 0.9 × raw.
+import { build, startServer, Client, synth, rawRef, waitFinal, paragraphs, median, fmt, table, machine, now } from './lib.mjs';
+
+const BLOCKS = Number(process.argv[2] || 300);
+const WORKERS = (process.argv[3] || '1,2').split(',').map(Number);
+const ROUNDS = Number(process.argv[4] || 2);
+build();
+
+const content = paragraphs(BLOCKS, 'throughput');   // the same text every round: a fresh data dir each time
+let texts, audioTotal = 0;
+const rows = [];
+for (const n of WORKERS) {
+  const srv = [], raw = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const s = await startServer({ workers: n });
+    const warm = await s.createDoc('Warming up the voice before measuring.');
+    const doc = await s.createDoc(content);
+    if (doc.block_count !== BLOCKS) throw new Error(`expected ${BLOCKS} blocks, got ${doc.block_count}`);
+    texts ??= (await s.getDoc(doc.id)).blocks.map((b) => b.text);
+    const c = await Client.connect(s.wsUrl);
+    c.send(synth(warm.id, [0]));
+    await waitFinal(c, warm.id, [0]);
+    const t0 = now();
+    for (let i = 0; i < BLOCKS; i += 32)
+      c.send(synth(doc.id, Array.from({ length: Math.min(32, BLOCKS - i) }, (_, k) => i + k), 0));
+    const done = await waitFinal(c, doc.id, Array.from({ length: BLOCKS }, (_, i) => i));
+    const wall = (now() - t0) / 1000;
+    const audio = [...done.values()].reduce((a, m) => a + (m.duration_ms || 0), 0) / 1000;
+    const errors = [...done.values()].filter((m) => m.status !== 'cached').length;
+    if (errors) throw new Error(`${errors} blocks did not end cached`);
+    audioTotal = audio;
+    srv.push({ wall, audio, rate: audio / wall });
+    c.close();
+    await s.stop();
+    const r = rawRef(texts, n);
+    raw.push({ wall: r.wall_s, audio: r.audio_s, rate: r.audio_s / r.wall_s });
+  }
+  const sr = median(srv.map((x) => x.rate)), rr = median(raw.map((x) => x.rate));
+  rows.push([String(n), fmt(median(raw.map((x) => x.wall)), 2), fmt(rr, 1), fmt(median(srv.map((x) => x.wall)), 2), fmt(sr, 1),
+    fmt(sr / rr, 3) + '×', sr / rr >= 0.9 ? 'yes' : 'no']);
+}
+console.log(`# Throughput — ${BLOCKS}-block document, ${ROUNDS} round(s) per row, medians (${machine()})`);
+console.log(`audio in the document: ${fmt(audioTotal, 1)} s`);
+table('audio seconds per wall second', ['workers / threads', 'raw wall s', 'raw audio s/s', 'server wall s', 'server audio s/s', 'server / raw', '≥ 0.9×'], rows);
+

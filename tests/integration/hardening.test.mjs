@@ -1,0 +1,212 @@
+// Hostile and slow clients (docs/RELIABILITY.md): a WebSocket client that never reads is
+// disconnected once its send queue passes 8 MiB and server memory stays bounded; a client
+// opening connections without end meets --max-connections with a clean 503; slowloris
+// headers, idle sockets and trickled bodies are closed; and the inputs the fuzzers found
+// (pipelined requests with a body, an unknown format, numbers that overflow) are answered
+// without a crash or a busy loop. Bounds here are hang guards and resource ceilings, not
+// performance thresholds.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { itest, synth, range, paragraphs, sleep, WsClient, HANG_MS } from './harness.mjs';
+
+/** Resident memory of a process in MiB (VmRSS). */
+function rssMiB(pid) {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return Number(m[1]) / 1024;
+}
+
+/** CPU seconds (user + system) a process has used. */
+function cpuSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/**
+ * A raw TCP client: sends `chunks` (strings or Buffers) `gapMs` apart and records what comes
+ * back; resolves {data, closedAfterMs, error} when the server closes (or at `limitMs`).
+ */
+function rawClient(port, chunks, { gapMs = 0, limitMs = HANG_MS } = {}) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const sock = net.connect(port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    let i = 0;
+    let timer;
+    let done = false;
+    const finish = (error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearTimeout(limit);
+      sock.destroy();
+      resolve({ data: data.toString('latin1'), closedAfterMs: error === 'limit' ? null : Date.now() - t0, error });
+    };
+    const next = () => {
+      if (done || i >= chunks.length) return;
+      sock.write(chunks[i++], () => {});
+      timer = setTimeout(next, gapMs);
+    };
+    const limit = setTimeout(() => finish('limit'), limitMs);
+    sock.on('connect', next);
+    sock.on('data', (d) => { data = Buffer.concat([data, d]); });
+    sock.on('end', () => finish(null));
+    sock.on('close', () => finish(null));
+    sock.on('error', (e) => finish(e.code || e.message));
+  });
+}
+
+async function healthzMs(s) {
+  const t0 = performance.now();
+  const r = await s.get('/healthz', { timeout: 5000 });
+  assert.equal(r.status, 200);
+  return performance.now() - t0;
+}
+
+itest('a WebSocket client that never reads is closed and server memory stays bounded', async (t, h) => {
+  const s = await h.start({ workers: 1 });
+  const d = await s.createDoc(paragraphs(32));
+  const good = await h.ws(s);
+  good.send(synth(d.id, range(0, 32)));
+  await good.waitFinal(d.id, range(0, 32), { timeoutMs: 60_000 });
+  const before = rssMiB(s.proc.pid);
+
+  // The slow client: its socket is never read again, so the server's replies pile up in
+  // the kernel buffers and then in the server's send queue for it.
+  const slow = await WsClient.connect(s.wsUrl);
+  slow.ws._socket.pause();
+  let peak = before;
+  const msg = JSON.stringify(synth(d.id, range(0, 32)));   // 32 cached statuses per message
+  let sent = 0;
+  for (; sent < 4000 && !/client is not reading/.test(s.log); sent++) {
+    slow.ws.send(msg);
+    if (sent % 100 === 99) {
+      await sleep(20);
+      peak = Math.max(peak, rssMiB(s.proc.pid));
+    }
+  }
+  // the server gives up on it: logged, and the socket is closed
+  const deadline = Date.now() + HANG_MS;
+  while (!/client is not reading/.test(s.log) && Date.now() < deadline) {
+    peak = Math.max(peak, rssMiB(s.proc.pid));
+    await sleep(50);
+  }
+  assert.match(s.log, /client is not reading \(\d+ bytes queued\), closing/, `after ${sent} messages`);
+  slow.ws._socket.resume();
+  const closed = await slow.waitClose(HANG_MS);
+  assert.ok(closed.code, 'the slow client was disconnected');
+  peak = Math.max(peak, rssMiB(s.proc.pid));
+  t.diagnostic(`rss before ${before.toFixed(1)} MiB, peak ${peak.toFixed(1)} MiB, ${sent} messages sent`);
+  // the send queue is capped at 8 MiB; the rest is the hot cache, JSON and allocator slack
+  assert.ok(peak - before < 48, `server memory grew by ${(peak - before).toFixed(1)} MiB`);
+
+  // everyone else was served all along and still is
+  const from = good.mark();
+  good.send(synth(d.id, [0, 1]));
+  const st = await good.waitFor((m) => m.type === 'status', HANG_MS, from);
+  assert.equal(st.status, 'cached');
+});
+
+itest('--max-connections: connections over the limit get a clean 503, and room comes back', async (t, h) => {
+  const s = await h.start({ workers: 0, args: ['--max-connections', '8'] });
+  const open = [];
+  for (let i = 0; i < 8; i++) open.push(await h.ws(s));
+
+  // a ninth WebSocket: refused with a complete HTTP answer, not a reset
+  await assert.rejects(WsClient.connect(s.wsUrl), (e) => e.statusCode === 503);
+  // a plain HTTP request too, with a JSON error and Retry-After
+  const r = await rawClient(s.port, ['GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n']);
+  assert.match(r.data, /^HTTP\/1\.1 503 /);
+  assert.match(r.data, /retry-after: 1/i);
+  assert.match(r.data, /"error":"the server is at its connection limit \(8\)/);
+  assert.equal(r.error, null, 'closed, not reset');
+  // a flood of refused connections does not hurt the connections that are in
+  const flood = await Promise.all(range(0, 100).map(() => rawClient(s.port, ['GET / HTTP/1.1\r\n\r\n'])));
+  assert.ok(flood.every((f) => /^HTTP\/1\.1 503 /.test(f.data)), 'every extra connection was answered 503');
+  for (const c of open) {
+    const from = c.mark();
+    c.send({ type: 'ping?' });
+    await c.waitFor((m) => m.type === 'error', HANG_MS, from, 'an answer on an admitted connection');
+  }
+  assert.match(s.log, /connection limit \(8\) reached/);
+
+  // closing two makes room for two
+  open[0].close();
+  open[1].close();
+  await sleep(300);
+  const again = [await h.ws(s), await h.ws(s)];
+  assert.ok(again.every((c) => c.isOpen));
+  await assert.rejects(WsClient.connect(s.wsUrl), (e) => e.statusCode === 503);
+  for (const c of [...open, ...again]) c.close();
+  await sleep(300);
+  assert.equal((await s.get('/healthz')).status, 200, 'all slots free again');
+});
+
+itest('slowloris: slow headers, idle sockets and trickled bodies are closed; others are served', async (t, h) => {
+  const s = await h.start({ workers: 0 });
+  const header = 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ' + 'a'.repeat(100);
+  const slowHeaders = range(0, 30).map(() => rawClient(s.port, [...header], { gapMs: 1000, limitMs: 60_000 }));
+  const idle = range(0, 10).map(() => rawClient(s.port, [], { limitMs: 60_000 }));
+  const body = 'POST /v1/documents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"content":"';
+  const trickle = range(0, 10).map(() => rawClient(s.port, [body, ...'a'.repeat(200)], { gapMs: 1000, limitMs: 60_000 }));
+  const wsPartial = range(0, 5).map(() => rawClient(s.port,
+    ['GET /v1/ws/tts HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n', ...'X'.repeat(100)], { gapMs: 1000, limitMs: 60_000 }));
+
+  // while they hang on, a normal client is answered at once
+  const times = [];
+  for (let i = 0; i < 20; i++) {
+    times.push(await healthzMs(s));
+    await sleep(500);
+  }
+  times.sort((a, b) => a - b);
+  t.diagnostic(`healthz during the attack: median ${times[10].toFixed(1)} ms, max ${times[19].toFixed(1)} ms`);
+  assert.ok(times[19] < 1000, `a normal request took ${times[19].toFixed(0)} ms`);
+
+  const [a, b, c, d] = await Promise.all([slowHeaders, idle, trickle, wsPartial].map((l) => Promise.all(l)));
+  const worst = (l) => Math.max(...l.map((r) => r.closedAfterMs ?? Infinity));
+  t.diagnostic(`closed after: slow headers ${worst(a)} ms, idle ${worst(b)} ms, trickled bodies ${worst(c)} ms, ws ${worst(d)} ms`);
+  assert.ok(worst(a) < 25_000 && worst(b) < 25_000 && worst(d) < 25_000, 'header-phase sockets are closed by lws timeouts');
+  assert.ok(worst(c) < 30_000, 'trickled bodies are closed (minimum body rate)');
+  for (const r of c) assert.match(r.data, /^HTTP\/1\.1 408 /, 'a trickled body is told why');
+  assert.match(s.log, /request body arrives too slowly/);
+});
+
+itest('a request with a body pipelined behind another is answered, without a busy loop', async (t, h) => {
+  const s = await h.start({ workers: 0 });
+  const cpu0 = cpuSeconds(s.proc.pid);
+  const cases = [
+    'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nPOST /v1/documents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{"content":"hi"}',
+    'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc',
+  ];
+  for (const c of cases) {
+    const r = await rawClient(s.port, [c], { limitMs: 10_000 });
+    assert.notEqual(r.error, 'limit', 'the server closed the connection');
+    assert.match(r.data, /^HTTP\/1\.1 (200|404) /);
+  }
+  await sleep(1000);
+  assert.ok((await healthzMs(s)) < 1000, 'the server still answers at once');
+  const cpu = cpuSeconds(s.proc.pid) - cpu0;
+  assert.ok(cpu < 1, `the server used ${cpu.toFixed(2)} s of CPU (a busy loop would use all of it)`);
+});
+
+itest('inputs the fuzzers found are refused with 400 / error messages, not crashes', async (t, h) => {
+  const s = await h.start({ workers: 0 });
+  const bad = await s.post('/v1/documents', { json: { content: 'x', format: 'm applwn' } });
+  assert.equal(bad.status, 400);
+  assert.match(bad.json.error, /unknown format "m applwn"/);
+  const d = await s.createDoc(paragraphs(3));
+  const pos = await s.http('PATCH', `/v1/documents/${d.id}/position`,
+    { body: '{"block_idx":1e400}', headers: { 'content-type': 'application/json' } });
+  assert.equal(pos.status, 400);
+  const c = await h.ws(s);
+  for (const raw of [
+    `{"type":"synthesize","document_id":"${d.id}","block_indices":[0,1e400],"cursor":0}`,
+    `{"type":"synthesize","document_id":"${d.id}","block_indices":[0],"cursor":-1e400}`,
+    `{"type":"cursor_moved","document_id":"${d.id}","cursor":1e999}`,
+  ]) {
+    const from = c.mark();
+    c.sendRaw(raw);
+    const e = await c.waitFor((m) => m.type === 'error', HANG_MS, from, `an error for ${raw}`);
+    assert.match(e.error, /integer/);
+  }
+});
