@@ -125,13 +125,17 @@ unit: fuzz-regressions
 .PHONY: fuzz fuzz-build fuzz-regressions
 -include $(FUZZ_OBJ:.o=.d)
 
+# The server runs libwebsockets on a libev loop (epoll; see src/server/server.c). libev is a
+# dependency of libwebsockets-dev, which ships no pkg-config file for it.
+LDLIBS += -lev
+
 # The benchmarks' C helpers (bench/*.c), linked against the archive like the server:
-# `make bench-tools` builds build/bench/raw_ref (see docs/BENCHMARKS.md).
+# `make bench-tools` builds build/bench/raw_ref and doc_ref (see docs/BENCHMARKS.md).
 $(BUILD)/bench/%: bench/%.c $(BUILD)/librecite.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librecite.a $(LDFLAGS) $(LDLIBS)
 
-bench-tools: $(BUILD)/bench/raw_ref
+bench-tools: $(BUILD)/bench/raw_ref $(BUILD)/bench/doc_ref
 
 # ThreadSanitizer: `make tsan` builds the library, the server, the queue unit test and
 # tests/tsan/pool_stress.c with -fsanitize=thread into build-tsan/, runs the queue test and

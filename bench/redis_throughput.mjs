@@ -9,8 +9,11 @@
 // Wall time runs from the first `synthesize` to the last `cached` status; audio seconds are
 // the sum of the blocks' duration_ms. With --repeat, the best run of each configuration is
 // reported (the least disturbed by whatever else the machine is doing) and the spread shown.
+// On a shared machine wall time depends on everyone's load, so the table also shows audio
+// seconds per CPU second used by the processes of the run (server, workers, redis-server,
+// from /proc): what distribution costs, whatever the load.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,8 +68,19 @@ function doc(n, tag) {
   }).join('\n\n');
 }
 
-/** Synthesizes a fresh document of BLOCKS blocks; returns {audio_s, wall_s}. */
-async function measure(port) {
+/** CPU seconds (user + system) used so far by these processes (Linux /proc, USER_HZ 100). */
+async function cpuSeconds(procs) {
+  let ticks = 0;
+  for (const p of procs) {
+    const stat = await readFile(`/proc/${p.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]);   // utime, stime (fields 14 and 15)
+  }
+  return ticks / 100;
+}
+
+/** Synthesizes a fresh document of BLOCKS blocks; returns {audio_s, wall_s, cpu_s}. */
+async function measure(port, procs) {
   const base = `http://127.0.0.1:${port}`;
   const tag = Math.random().toString(36).slice(2, 8);
   const r = await fetch(`${base}/v1/documents`, {
@@ -90,6 +104,7 @@ async function measure(port) {
       if (done.size === BLOCKS) { clearTimeout(timer); res(performance.now()); }
     });
   });
+  const cpu0 = await cpuSeconds(procs);
   t0 = performance.now();
   for (let i = 0; i < BLOCKS; i += 32) {
     const idx = Array.from({ length: Math.min(32, BLOCKS - i) }, (_, k) => i + k);
@@ -97,9 +112,10 @@ async function measure(port) {
       model: 'espeak', voice: 'en-us', synthesis_mode: 'server' }));
   }
   const t1 = await finished;
+  const cpu_s = await cpuSeconds(procs) - cpu0;
   ws.close();
   const audio_s = [...done.values()].reduce((a, b) => a + b, 0) / 1000;
-  return { audio_s, wall_s: (t1 - t0) / 1000 };
+  return { audio_s, wall_s: (t1 - t0) / 1000, cpu_s };
 }
 
 async function runEmbedded(k) {
@@ -107,7 +123,7 @@ async function runEmbedded(k) {
   const port = await freePort();
   const srv = await startProc(BIN, ['serve', '--port', String(port), '--data', dir, '--workers', String(k)], /listening/);
   try {
-    return await measure(port);
+    return await measure(port, [srv]);
   } finally {
     await stop(srv);
     await rm(dir, { recursive: true, force: true });
@@ -127,7 +143,7 @@ async function runRedis(k) {
       '--redis', url], /listening/));
     for (let i = 0; i < k; i++)
       procs.push(await startProc(BIN, ['worker', '--redis', url, '--workers', '1'], /worker ready/));
-    return await measure(port);
+    return await measure(port, [...procs, redis]);
   } finally {
     for (const p of procs.reverse()) await stop(p);
     await stop(redis);
@@ -154,14 +170,16 @@ for (let rep = 0; rep < REPEAT; rep++)
     let row = rows.find((q) => q.name === name);
     if (!row) rows.push(row = { name, runs: [] });
     row.runs.push({ ...r, x });
-    process.stderr.write(`  ${name}: ${r.audio_s.toFixed(1)} s of audio in ${r.wall_s.toFixed(2)} s = ${x.toFixed(1)}x\n`);
+    process.stderr.write(`  ${name}: ${r.audio_s.toFixed(1)} s of audio in ${r.wall_s.toFixed(2)} s = ${x.toFixed(1)}x` +
+      ` (${r.cpu_s.toFixed(1)} CPU s)\n`);
   }
 const base = Math.max(...rows[0].runs.map((r) => r.x));
-console.log('| configuration | audio s | wall s | audio s / wall s | vs embedded 1 | runs (x) |');
-console.log('|---|---:|---:|---:|---:|---|');
+console.log('| configuration | audio s | wall s | audio s / wall s | vs embedded 1 | all runs | audio s / CPU s |');
+console.log('|---|---:|---:|---:|---:|---|---:|');
 for (const row of rows) {
   const best = row.runs.reduce((a, b) => (b.x > a.x ? b : a));
+  const eff = row.runs.reduce((a, r) => a + r.audio_s, 0) / row.runs.reduce((a, r) => a + r.cpu_s, 0);
   console.log(`| ${row.name} | ${best.audio_s.toFixed(1)} | ${best.wall_s.toFixed(2)} | ${best.x.toFixed(1)} | ` +
-    `${(best.x / base).toFixed(2)} | ${row.runs.map((r) => r.x.toFixed(1)).join(', ')} |`);
+    `${(best.x / base).toFixed(2)} | ${row.runs.map((r) => r.x.toFixed(1)).join(', ')} | ${eff.toFixed(1)} |`);
 }
 console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);

@@ -59,6 +59,11 @@ static struct synth_ctx *espeak_current;     /* the call in progress, under espe
  * case, everything after a singleton such as "x" left alone. */
 static void lang_to_bcp47(const char *in, char *out, size_t outlen)
 {
+    /* espeak-ng names Klingon by its script alone; BCP-47 wants language-script. */
+    if (!strcasecmp(in, "piqd")) {
+        snprintf(out, outlen, "tlh-Piqd");
+        return;
+    }
     size_t o = 0;
     int first = 1, private_use = 0;
     const char *p = in;

@@ -2,7 +2,12 @@
  * TTS WebSocket (a client naming no subprotocol is bound to the first protocol, so the TTS
  * protocol must be first, and it is the only one). Every lws call happens on this thread;
  * workers only call lws_cancel_service(), and their results are drained here on
- * LWS_CALLBACK_EVENT_WAIT_CANCELLED. Signal handlers only set a flag and wake the loop. */
+ * LWS_CALLBACK_EVENT_WAIT_CANCELLED. Signal handlers only set a flag and wake the loop.
+ *
+ * The loop is libev's (epoll on Linux), handed to lws as a foreign loop, not lws's own
+ * poll(): poll() walks every socket on every wake-up, which with 10,000 idle WebSockets
+ * made each new request wait ~50 ms (measured, docs/BENCHMARKS.md, benchmark 4); with
+ * epoll the cost of a wake-up does not grow with idle connections. */
 #include "server/server.h"
 #include "server/app.h"
 #include "server/http.h"
@@ -13,6 +18,7 @@
 #include "jobs/queue.h"
 #include "util/log.h"
 #include <libwebsockets.h>
+#include <ev.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +26,7 @@
 #include <unistd.h>
 
 static struct app *signal_app;
+static struct ev_loop *loop;   /* the service thread's event loop (see the top) */
 
 static void on_signal(int sig)
 {
@@ -196,9 +203,18 @@ int server_run(struct app *app)
     limiter.warned = 0;
     for (int i = 0; i < LINGER_MAX; i++)
         limiter.linger_fd[i] = -1;
+    void *foreign_loops[1] = { loop = ev_loop_new(EVFLAG_AUTO) };
+    if (!loop) {
+        log_error("cannot create the event loop");
+        return -1;
+    }
+    info.options |= LWS_SERVER_OPTION_LIBEV;
+    info.foreign_loops = foreign_loops;
     app->ctx = lws_create_context(&info);
     if (!app->ctx) {
         log_error("cannot listen on %s:%d (is the port in use?)", cfg->host, cfg->port);
+        ev_loop_destroy(loop);
+        loop = NULL;
         return -1;
     }
     signal_app = app;
@@ -215,8 +231,7 @@ int server_run(struct app *app)
     printf("recite listening on http://%s:%d\n", cfg->host, cfg->port);
     fflush(stdout);
     while (!app->stopping)
-        if (lws_service(app->ctx, 0) < 0)
-            break;
+        ev_run(loop, EVRUN_ONCE);   /* returns after each batch of events (or a wake-up) */
     log_info("shutting down");
     lws_sul_cancel(&reaper.sul);
     linger_tick(1);
@@ -228,6 +243,10 @@ void server_destroy_context(struct app *app)
     if (app->ctx) {
         lws_context_destroy(app->ctx);
         app->ctx = NULL;
+    }
+    if (loop) {
+        ev_loop_destroy(loop);
+        loop = NULL;
     }
     signal_app = NULL;
 }
