@@ -102,8 +102,8 @@ static int cmd_serve(const struct config *cfg)
          * the CPU workers never hold one (docs/DESIGN.md, "Engines"). */
         app.workers = workers_start_for(cfg->workers, app.queue, cfg->data_dir, &app.metrics,
                                         "openai", 0);
-        net_workers = workers_start_for(cfg->openai_concurrency, app.queue, cfg->data_dir,
-                                        &app.metrics, "openai", 1);
+        net_workers = workers_start_for(cfg->openai_concurrency > 0 ? cfg->openai_concurrency : 1,
+                                        app.queue, cfg->data_dir, &app.metrics, "openai", 1);
     } else if (!cfg->redis) {
         app.workers = workers_start(cfg->workers, app.queue, cfg->data_dir, &app.metrics);
     }

@@ -58,7 +58,7 @@ int64_t audio_opus_duration_ms(const unsigned char *data, size_t len);
  * Every block of every voice is levelled to the same integrated loudness, so switching
  * voices never jumps in volume. */
 #define AUDIO_LOUDNESS_TARGET (-18.0)      /* LUFS */
-#define AUDIO_LOUDNESS_CEILING_DB (-1.0)   /* sample peak after levelling, dBFS */
+#define AUDIO_LOUDNESS_CEILING_DB (-1.5)   /* sample peak after levelling, dBFS */
 #define AUDIO_LOUDNESS_MAX_GAIN_DB 30.0    /* never amplify more (near-silent input) */
 /* ITU-R BS.1770-4 integrated loudness (K-weighted, gated) of mono PCM at its own rate, in
  * LUFS; -INFINITY for silence or empty input. Input shorter than one 400 ms gating block
@@ -86,6 +86,13 @@ int audio_opus_channels(const unsigned char *data, size_t len);
  * CRC is recomputed), so a decoder plays it louder or quieter without re-encoding. 0, or
  * -1 if the bytes are not Ogg Opus or the gain would leave the header's range. */
 int audio_opus_add_gain(unsigned char *data, size_t len, double gain_db);
+/* Levels encoded Ogg Opus exactly: decodes it, measures it, and moves the OpusHead output
+ * gain by the difference to target_lufs (at most +-AUDIO_OPUS_TRIM_DB, never past a
+ * decoded peak of -0.1 dBFS). Opus at 32 kbit/s drops the highest frequencies, which
+ * K-weighting counts, so levelled PCM comes back ~0.4 LU quieter; this puts it back.
+ * 0, or -1 (not Ogg Opus, or no memory; the bytes are then unchanged). */
+#define AUDIO_OPUS_TRIM_DB 1.5
+int audio_opus_level(struct buf *ogg, double target_lufs, double *applied_db);
 /* Resamples mono PCM to `rate` (windowed-sinc, for the OpenAI `pcm` and `wav` formats at
  * 24 kHz). 0 or -1 (ENOMEM; p unchanged). */
 int pcm_resample(struct pcm *p, int rate);

@@ -137,6 +137,39 @@ int audio_opus_add_gain(unsigned char *data, size_t len, double gain_db)
     return 0;
 }
 
+int audio_opus_level(struct buf *ogg, double target_lufs, double *applied_db)
+{
+    if (applied_db)
+        *applied_db = 0;
+    struct pcm p;
+    char err[160];
+    if (audio_sniff(ogg->data, ogg->len) != AUDIO_OGG_OPUS ||
+        audio_decode(ogg->data, ogg->len, &p, err, sizeof err) < 0)
+        return -1;
+    double l = audio_loudness_lufs(&p);
+    int peak = 1;
+    for (size_t i = 0; i < p.count; i++)
+        if (abs(p.samples[i]) > peak)
+            peak = abs(p.samples[i]);
+    pcm_free(&p);
+    if (!isfinite(l))
+        return 0;
+    double db = target_lufs - l, room = -0.1 - 20.0 * log10(peak / 32767.0);
+    if (db > AUDIO_OPUS_TRIM_DB)
+        db = AUDIO_OPUS_TRIM_DB;
+    if (db < -AUDIO_OPUS_TRIM_DB)
+        db = -AUDIO_OPUS_TRIM_DB;
+    if (db > room)
+        db = room > 0 ? room : 0;
+    if (fabs(db) < 0.02)
+        return 0;
+    if (audio_opus_add_gain(ogg->data, ogg->len, db) < 0)
+        return -1;
+    if (applied_db)
+        *applied_db = db;
+    return 0;
+}
+
 /* ---- WAV ------------------------------------------------------------------------- */
 
 static uint32_t le32(const unsigned char *p)

@@ -238,8 +238,8 @@ int audio_normalize_loudness(struct pcm *p, double target_lufs, double *measured
     double room = AUDIO_LOUDNESS_CEILING_DB + LIMIT_MAX_DB - 20.0 * log10(pk / 32767.0);
     if (db > room)
         db = room;
-    if (fabs(db) < 0.05)
-        return 0;
+    if (fabs(db) < 0.05 && pk <= 32767.0 * pow(10.0, AUDIO_LOUDNESS_CEILING_DB / 20.0))
+        return 0;   /* level already, and the peaks under the ceiling */
     int limited = 0;
     if (gain_pass(p, db, &limited) < 0)
         return -1;

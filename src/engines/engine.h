@@ -75,8 +75,11 @@ const struct voice_info *model_find_voice(const struct model *m, const char *voi
 
 /* Full pipeline used by workers and `recite say`: synthesize, then cut or pad the silence
  * at both ends to exactly AUDIO_PAD_START_MS / AUDIO_PAD_END_MS (pcm_fit_silence),
- * shifting word timings to match, leaving PCM ready to encode. `out` is overwritten; on
- * failure it is left empty. Empty PCM (nothing to say) is success. */
+ * shifting word timings to match, and level the result to AUDIO_LOUDNESS_TARGET
+ * (audio_normalize_loudness), leaving PCM ready to encode. An engine's `encoded` Ogg Opus
+ * survives only if it already suits storage (then levelled by its header gain, pcm
+ * matching it); otherwise it is dropped. `out` is overwritten; on failure it is left
+ * empty. Empty PCM (nothing to say) is success. */
 int engine_render(const struct model *m, struct engine *e, const char *voice,
                   const char *text, struct synth_result *out, char *err, size_t errlen);
 #endif

@@ -1,4 +1,6 @@
-/* engines — the model registry and the render pipeline shared by every engine.
+/* engines — the model registry and the render pipeline shared by every engine
+ * (synthesize, fit the silence, level the loudness; keep an upstream's Ogg Opus as is when
+ * it already suits storage).
  *
  * Threads: engines_init/engines_cleanup run on the main thread, before the workers start
  * and after they stop. Between the two, the registry is read-only, so engines_count/get/

@@ -121,6 +121,8 @@ void workers_run_job(struct store *st, struct engine_cache *ec, const struct job
     } else if (audio_encode_opus(&sr.pcm, &opus, res->error, sizeof res->error)) {
         res->type = JOB_EV_ERROR;
         goto out;
+    } else {
+        audio_opus_level(&opus, AUDIO_LOUDNESS_TARGET, NULL);   /* exact level as decoded */
     }
     res->duration_ms = pcm_duration_ms(&sr.pcm);
     res->word_timings = word_timings_json(&sr);

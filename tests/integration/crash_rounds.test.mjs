@@ -71,7 +71,6 @@ itest(`${ROUNDS} rounds of kill -9 during uploads and synthesis lose nothing ack
     const long = await s.createDoc(paragraphs(200, `long${round}`));
     acked.set(long.id, { ...long, round });
     const c = await h.ws(s);
-    c._allowClosed = true;
     const stop = { now: false };
     const work = Promise.all([uploader(s, acked, stop, round), reader(c, long, cached, stop)]);
     await sleep(200 + Math.random() * 1800);

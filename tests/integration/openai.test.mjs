@@ -90,6 +90,23 @@ itest('POST /v1/audio/speech synthesizes what is not cached, without blocking th
   assert.equal((await s.metrics()).recite_syntheses_total, before + 1);
 });
 
+itest('a speech request whose client gives up is dropped from the queue', async (t, h) => {
+  const s = await h.start({ workers: 0 });   // nothing runs: the request can only wait
+  const r = speech(s, { model: 'espeak', input: 'Nobody will hear this.', voice: 'en-us' });
+  for (let i = 0; i < 100 && (await s.metrics()).recite_jobs_queued < 1; i++) await sleep(10);
+  assert.equal((await s.metrics()).recite_jobs_queued, 1, 'the request waits on a queued job');
+  const ac = new AbortController();
+  const aborted = fetch(`${s.url}/v1/audio/speech`, { method: 'POST', signal: ac.signal,
+    body: JSON.stringify({ model: 'espeak', input: 'Me neither.', voice: 'en-us' }) });
+  for (let i = 0; i < 100 && (await s.metrics()).recite_jobs_queued < 2; i++) await sleep(10);
+  assert.equal((await s.metrics()).recite_jobs_queued, 2);
+  ac.abort();
+  await assert.rejects(aborted, /abort/i);
+  for (let i = 0; i < 100 && (await s.metrics()).recite_jobs_queued !== 1; i++) await sleep(10);
+  assert.equal((await s.metrics()).recite_jobs_queued, 1, 'the abandoned request\'s job is gone, the other waits');
+  r.catch(() => {});   // still pending when the server stops
+});
+
 itest('POST /v1/audio/speech rejects bad input with 400 and a message', async (t, h) => {
   const s = await h.start({ workers: 1 });
   const ok = { model: 'espeak', input: 'Hello.', voice: 'en-us', response_format: 'opus' };
