@@ -50,9 +50,16 @@ export function renderReader(root, { id, engine, audio, ws }) {
     const progress = createProgressBar({ count, onSeek: (i) => engine.seek(i) });
     const voicePicker = createVoicePicker({
       onChange: (model, voice) => engine.setVoice(model, voice),
-      onPreview: (url) => {
-        engine.releaseOutput();
-        audio.play(url, { token: -2 }).catch(() => {});
+      // The preview endpoint answers {audio_url, text}: play that audio, cached like any block.
+      onPreview: async (url) => {
+        try {
+          const res = await fetch(url, { headers: api.authHeaders() });
+          if (!res.ok) return;
+          const { audio_url: audioUrl } = await res.json();
+          if (!audioUrl) return;
+          engine.releaseOutput();
+          await audio.play(audioUrl, { token: -2 });
+        } catch { /* a preview is best-effort: the picker stays usable */ }
       },
     });
     const controls = createControls({
