@@ -75,8 +75,8 @@ for (let i = 0; i < 50; i++) {
 const check = Buffer.from(await (await fetch(`http://127.0.0.1:${nport}/v1/audio/${hash}`)).arrayBuffer());
 if (!check.equals(audio)) throw new Error('nginx does not serve the same bytes');
 
-function wrk(url) {
-  const out = execFileSync('wrk', ['-t1', '-c50', `-d${SECONDS}s`, '--latency', url], { encoding: 'utf8' });
+function wrk(url, close = false) {
+  const out = execFileSync('wrk', ['-t1', '-c50', `-d${SECONDS}s`, '--latency', ...(close ? ['-H', 'Connection: close'] : []), url], { encoding: 'utf8' });
   const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]);
   const p50 = out.match(/50%\s+([\d.]+)(us|ms|s)/);
   const p99 = out.match(/99%\s+([\d.]+)(us|ms|s)/);
@@ -86,10 +86,15 @@ function wrk(url) {
   return { rps, p50: ms(p50), p99: ms(p99) };
 }
 
-const R = [], N = [];
+// recite closes every HTTP connection after its response (no keep-alive: see
+// src/server/http.c, end_transaction), so wrk opens a connection per request; the
+// like-for-like reference is nginx answering `Connection: close` requests. nginx with
+// keep-alive is measured too, for context.
+const R = [], N = [], K = [];
 for (let round = 0; round < ROUNDS; round++) {
   R.push(wrk(`${s.url}/v1/audio/${hash}`));
-  N.push(wrk(`http://127.0.0.1:${nport}/v1/audio/${hash}`));
+  N.push(wrk(`http://127.0.0.1:${nport}/v1/audio/${hash}`, true));
+  K.push(wrk(`http://127.0.0.1:${nport}/v1/audio/${hash}`));
 }
 nginx.kill('SIGTERM');
 
@@ -127,9 +132,10 @@ await s.stop();
 const rr = median(R.map((x) => x.rps)), nr = median(N.map((x) => x.rps));
 console.log(`# Cache hits — ${audio.length}-byte Ogg Opus block, wrk -t1 -c50 -d${SECONDS}s, ${ROUNDS} alternating rounds, medians (${machine()})`);
 table('GET /v1/audio/{hash}', ['server', 'requests/s', 'latency p50 ms', 'latency p99 ms', 'per-round requests/s'], [
-  ['nginx 1.22 (reference: file, sendfile, 1 worker)', fmt(nr, 0), fmt(median(N.map((x) => x.p50)), 2), fmt(median(N.map((x) => x.p99)), 2), N.map((x) => fmt(x.rps, 0)).join(', ')],
-  ['recite (hot cache, 1 service thread)', fmt(rr, 0), fmt(median(R.map((x) => x.p50)), 2), fmt(median(R.map((x) => x.p99)), 2), R.map((x) => fmt(x.rps, 0)).join(', ')],
+  ['nginx 1.22, a connection per request (reference: file, sendfile, 1 worker)', fmt(nr, 0), fmt(median(N.map((x) => x.p50)), 2), fmt(median(N.map((x) => x.p99)), 2), N.map((x) => fmt(x.rps, 0)).join(', ')],
+  ['recite, a connection per request (hot cache, 1 service thread)', fmt(rr, 0), fmt(median(R.map((x) => x.p50)), 2), fmt(median(R.map((x) => x.p99)), 2), R.map((x) => fmt(x.rps, 0)).join(', ')],
   ['recite / nginx', fmt(rr / nr, 3) + '×', '', '', `goal ≥ 0.9×: ${rr / nr >= 0.9 ? 'met' : 'missed'}`],
+  ['(context) nginx 1.22 with keep-alive', fmt(median(K.map((x) => x.rps)), 0), fmt(median(K.map((x) => x.p50)), 2), fmt(median(K.map((x) => x.p99)), 2), K.map((x) => fmt(x.rps, 0)).join(', ')],
 ]);
 table(`synthesize → cached status, ${CLIENTS} WebSocket clients at once, ${SECONDS} s closed loop`, ['requests', 'statuses/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'server RSS MiB'], [
   [String(lat.length), fmt(lat.length / elapsed, 0), fmt(median(lat), 2), fmt(pct(lat, 90), 2), fmt(pct(lat, 99), 2), fmt(Math.max(...lat), 1), fmt(rssServer, 1)],

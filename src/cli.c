@@ -19,6 +19,17 @@ audio_encoder_fn cli_encoder_for(const char *path)
     return NULL;
 }
 
+int cli_encode(audio_encoder_fn encode, const struct pcm *p, struct buf *out, char *err,
+               size_t errlen)
+{
+    if (encode(p, out, err, errlen))
+        return -1;
+    /* the same exact level as served audio: Opus costs ~0.4 LU, corrected in the header gain */
+    if (encode == audio_encode_opus)
+        audio_opus_level(out, AUDIO_LOUDNESS_TARGET, NULL);
+    return 0;
+}
+
 char *cli_read_all(FILE *f)
 {
     struct buf b = { 0 };
@@ -122,7 +133,7 @@ int cli_say(const struct config *cfg)
         goto out;
     }
     if (engine_render(m, e, cfg->voice, text, &sr, err, sizeof err) ||
-        encode(&sr.pcm, &out, err, sizeof err)) {
+        cli_encode(encode, &sr.pcm, &out, err, sizeof err)) {
         fprintf(stderr, "recite say: %s\n", err[0] ? err : "synthesis failed");
         goto out;
     }

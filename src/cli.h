@@ -15,6 +15,9 @@ int cli_export(const struct config *cfg);
 
 /* Encoder chosen by the file extension (.ogg/.opus, .wav, .mp3), or NULL. */
 audio_encoder_fn cli_encoder_for(const char *path);
+/* Encodes with `encode`, levelling Ogg Opus exactly like served audio. 0 or -1. */
+int cli_encode(audio_encoder_fn encode, const struct pcm *p, struct buf *out, char *err,
+               size_t errlen);
 /* Reads a whole stream into a NUL-terminated malloc'd string. */
 char *cli_read_all(FILE *f);
 int cli_write_file(const char *path, const struct buf *b);

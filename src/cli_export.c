@@ -113,7 +113,7 @@ int cli_export(const struct config *cfg)
         fprintf(stderr, "recite export: the document has nothing to say\n");
         goto out;
     }
-    if (encode(&all, &out, err, sizeof err) || cli_write_file(cfg->output, &out)) {
+    if (cli_encode(encode, &all, &out, err, sizeof err) || cli_write_file(cfg->output, &out)) {
         fprintf(stderr, "recite export: %s\n", err[0] ? err : "cannot write the output");
         goto out;
     }
