@@ -103,10 +103,11 @@ fuzz: fuzz-build
 	@set -e; mkdir -p $(FUZZ_DIR)/artifacts; for t in $(FUZZ_NAMES); do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t; echo "== $$t: $(FUZZ_SECONDS) s"; \
 	  dict=; if [ -f fuzz/$$t.dict ]; then dict=-dict=fuzz/$$t.dict; fi; \
+	  reg=; if [ -d tests/fuzz-regressions/$$t ]; then reg=tests/fuzz-regressions/$$t; fi; \
 	  if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
 	    $(FUZZ_DIR)/$$t $$dict -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=2048 \
 	      -max_len=65536 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- \
-	      $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t tests/fuzz-regressions/$$t \
+	      $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t $$reg \
 	      > $(FUZZ_DIR)/$$t.log 2>&1; then \
 	    tail -n 60 $(FUZZ_DIR)/$$t.log; echo "$$t: CRASH, input in $(FUZZ_DIR)/artifacts/"; exit 1; fi; \
 	  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|INITED' $(FUZZ_DIR)/$$t.log; \

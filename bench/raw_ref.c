@@ -1,6 +1,6 @@
 /* raw_ref — the in-process reference for the benchmarks: the same code a worker runs for
- * one block (engine_render = espeak-ng synthesis + silence fitting, then audio_encode_opus),
- * with nothing of the server around it: no queue, no SQLite, no WebSocket.
+ * one block (engine_render = synthesis + silence fitting + loudness, then audio_encode_opus and
+ * audio_opus_level), with nothing of the server around it: no queue, no SQLite, no WebSocket.
  *
  *   raw_ref [--threads N] [--model M] [--voice V] TEXTS
  *   raw_ref --stdin [--model M] [--voice V]
@@ -75,7 +75,8 @@ static int load(const char *path, struct texts *tx)
     return tx->n ? 0 : -1;
 }
 
-/* One block exactly as workers_run_job does it, minus the store. */
+/* One block exactly as workers_run_job (src/jobs/workers.c) does it, minus the store:
+ * render, then the engine's own Ogg Opus if it has one, else encode and level it. */
 static int one_block(struct run *r, struct engine *e, const char *text, int64_t *audio_ms,
                      size_t *bytes)
 {
@@ -83,8 +84,14 @@ static int one_block(struct run *r, struct engine *e, const char *text, int64_t 
     struct synth_result sr = { 0 };
     struct buf opus = { 0 };
     int rc = engine_render(r->m, e, r->voice, text, &sr, err, sizeof err);
-    if (!rc && sr.pcm.count)
-        rc = audio_encode_opus(&sr.pcm, &opus, err, sizeof err);
+    if (!rc && sr.pcm.count) {
+        if (sr.encoded.len) {
+            opus = sr.encoded;
+            memset(&sr.encoded, 0, sizeof sr.encoded);
+        } else if (!(rc = audio_encode_opus(&sr.pcm, &opus, err, sizeof err))) {
+            audio_opus_level(&opus, AUDIO_LOUDNESS_TARGET, NULL);
+        }
+    }
     if (rc)
         fprintf(stderr, "raw_ref: %s\n", err);
     *audio_ms = pcm_duration_ms(&sr.pcm);

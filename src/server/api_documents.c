@@ -9,7 +9,16 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
+
+/* Whether the data directory's file system is (nearly) full: a failed insert is then
+ * answered 507 with a message saying so, instead of a bare 500 (docs/RELIABILITY.md). */
+static int disk_full(const char *dir)
+{
+    struct statvfs v;
+    return dir && statvfs(dir, &v) == 0 && (unsigned long long)v.f_bavail * v.f_frsize < (4ull << 20);
+}
 
 static int create_document(struct http_req *r)
 {
@@ -76,6 +85,8 @@ static int create_document(struct http_req *r)
     static const char *const fmt_names[] = { "text", "markdown", "html" };
     if (store_doc_insert(r->app->store, id, fmt_names[fmt], d, (int64_t)time(NULL))) {
         doc_destroy(d);
+        if (disk_full(r->app->cfg->data_dir))
+            return http_reply_error(r, 507, "the server is out of disk space: the document was not stored");
         return http_reply_error(r, 500, "could not store the document");
     }
     cJSON *o = cJSON_CreateObject();

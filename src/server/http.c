@@ -42,6 +42,18 @@ static const char *status_text(int status)
     }
 }
 
+/* Every HTTP response ends its connection ("connection: close"): no keep-alive, so no
+ * pipelining. libwebsockets 4.1 mishandles a request with a body that was pipelined behind
+ * another one on a kept-alive connection: a busy loop, and bodies re-delivered from freed
+ * memory (fuzz/fuzz_http.c found both; tests/fuzz-regressions/fuzz_http/pipelined-*). With
+ * keep-alive off nothing is ever pipelined. The cost is a TCP handshake per request
+ * (measured in docs/BENCHMARKS.md, benchmark 3); WebSockets are not affected. */
+static int end_transaction(struct lws *wsi)
+{
+    (void)wsi;
+    return -1;
+}
+
 int http_reply(struct http_req *r, int status, const char *ctype, unsigned char *body,
                size_t len, const struct http_header *extra, int nextra)
 {
@@ -59,14 +71,16 @@ int http_reply(struct http_req *r, int status, const char *ctype, unsigned char 
                                         (int)strlen(extra[i].value), &p, end))
             goto fail;
     }
-    if (lws_finalize_write_http_header(r->wsi, start, &p, end))
+    if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)"connection:",
+                                    (const unsigned char *)"close", 5, &p, end) ||
+        lws_finalize_write_http_header(r->wsi, start, &p, end))
         goto fail;
     h->answered = 1;
     if (!len || !body) {
         free(body);
         if (h->expect_body && !h->body_done)
             return 0;   /* answered early (413): the body is drained, then the transaction ends */
-        return lws_http_transaction_completed(r->wsi) ? -1 : 0;
+        return end_transaction(r->wsi);
     }
     free(h->resp);
     h->resp = body;
@@ -319,7 +333,7 @@ static int on_writeable(struct lws *wsi, struct session *s)
     h->resp = NULL;
     if (h->expect_body && !h->body_done)
         return 0;   /* answered early: BODY_COMPLETION ends the transaction */
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    return end_transaction(wsi);
 }
 
 /* The body has been read. libwebsockets 4.1 has a bug: for a request with a body that
@@ -338,7 +352,7 @@ static int on_body_completion(struct app *app, struct lws *wsi, struct session *
     }
     h->body_done = 1;
     if (h->answered)   /* answered early (413, multipart error) */
-        return h->resp ? 0 : (lws_http_transaction_completed(wsi) ? -1 : 0);
+        return h->resp ? 0 : end_transaction(wsi);
     return finish_body(app, wsi, s);
 }
 
@@ -355,7 +369,7 @@ int http_callback(struct app *app, struct lws *wsi, int reason, struct session *
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return on_writeable(wsi, s);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
+        return end_transaction(wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         speech_closed(app, s);   /* a speech/preview request still waiting for its audio */

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,7 +54,12 @@ static struct reaper reaper;
  * client has already sent does not turn the close into a reset that would destroy the 503
  * before the client reads it. Service thread only. */
 #define LINGER_MAX 64
+/* Descriptors kept free for everything that is not a client: SQLite (three per connection,
+ * one connection per thread), espeak-ng's data files, the listen socket, the event loop,
+ * the lingering refusals. */
+#define FD_RESERVE (128 + LINGER_MAX)
 struct limiter {
+    int max;                    /* --max-connections, lowered to fit the descriptor limit */
     int live;                   /* accepted connections now open */
     int warned;                 /* the "limit reached" warning was logged */
     int linger_fd[LINGER_MAX];  /* refused sockets being drained, -1 when free */
@@ -73,7 +79,7 @@ static void refuse(struct app *app, int fd)
     char body[128], msg[512];
     int bl = snprintf(body, sizeof body,
                       "{\"error\":\"the server is at its connection limit (%d); try again shortly\"}",
-                      app->cfg->max_connections);
+                      limiter.max);
     int n = snprintf(msg, sizeof msg,
                      "HTTP/1.1 503 Service Unavailable\r\nserver: recite\r\n"
                      "content-type: application/json\r\ncontent-length: %d\r\n"
@@ -90,7 +96,7 @@ static void refuse(struct app *app, int fd)
         }
     if (!limiter.warned) {
         log_warn("connection limit (%d) reached: refusing new connections with 503",
-                 app->cfg->max_connections);
+                 limiter.max);
         limiter.warned = 1;
     }
 }
@@ -110,6 +116,30 @@ static void linger_tick(int all)
     }
 }
 
+/* The connection limit has to fit in the process's open-file limit: past it accept() fails
+ * with EMFILE, which lws 4.1 logs and retries in a tight loop while new clients time out
+ * (measured: 65% CPU, no answer). So the soft limit is raised towards the hard one, and if
+ * it is still too small the connection limit is lowered to fit, with a warning. */
+static int fit_fd_limit(int want)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)want + FD_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return want;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        struct rlimit more = rl;
+        more.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+        if (!setrlimit(RLIMIT_NOFILE, &more))
+            rl = more;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return want;
+    int fit = rl.rlim_cur > FD_RESERVE + 1 ? (int)(rl.rlim_cur - FD_RESERVE) : 1;
+    log_warn("--max-connections %d does not fit in the open-file limit (%llu): using %d "
+             "(raise it with `ulimit -n`)", want, (unsigned long long)rl.rlim_cur, fit);
+    return fit;
+}
+
 static void reap_tick(lws_sorted_usec_list_t *sul)
 {
     struct reaper *r = lws_container_of(sul, struct reaper, sul);
@@ -126,7 +156,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     struct session *s = user;
     switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-        if (app && limiter.live >= app->cfg->max_connections) {
+        if (app && limiter.live >= limiter.max) {
             refuse(app, (int)(lws_intptr_t)in);
             return 1;   /* lws closes its descriptor */
         }
@@ -138,7 +168,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_WSI_DESTROY:
         if (lws_get_opaque_user_data(wsi) == &limiter) {
             lws_set_opaque_user_data(wsi, NULL);
-            if (--limiter.live < (app ? app->cfg->max_connections : 0))
+            if (--limiter.live < limiter.max)
                 limiter.warned = 0;
         }
         return 0;
@@ -195,7 +225,8 @@ int server_run(struct app *app)
     info.pt_serv_buf_size = 32 * 1024;   /* measured: 2.5x faster HTTP than the default 4 KiB */
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.timeout_secs = 20;               /* slow or stalled HTTP requests are dropped */
-    info.fd_limit_per_thread = (unsigned int)cfg->max_connections + 64;
+    limiter.max = fit_fd_limit(cfg->max_connections);
+    info.fd_limit_per_thread = (unsigned int)limiter.max + FD_RESERVE;
     info.vhost_name = "recite";
     info.server_string = "recite";
 

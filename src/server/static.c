@@ -39,9 +39,9 @@ int static_serve(struct http_req *r)
     struct stat st;
     if (!mime || stat(file, &st) || !S_ISREG(st.st_mode))
         return http_reply_error(r, 404, "not found: %s", r->path);
-    static const char extra[] = "cache-control: no-cache\r\n";
+    static const char extra[] = "cache-control: no-cache\r\nconnection: close\r\n";
     int n = lws_serve_http_file(r->wsi, file, mime, extra, (int)strlen(extra));
-    if (n < 0 || (n > 0 && lws_http_transaction_completed(r->wsi)))
+    if (n)   /* an error, or the file is sent: no keep-alive (see end_transaction in http.c) */
         return -1;
     return 0;
 }

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { itest, synth, range, paragraphs, sleep, WsClient, HANG_MS } from './harness.mjs';
+import { spawn } from 'node:child_process';
+import { itest, synth, range, paragraphs, sleep, WsClient, HANG_MS, BIN, freePort } from './harness.mjs';
 
 /** Resident memory of a process in MiB (VmRSS). */
 function rssMiB(pid) {
@@ -98,7 +99,9 @@ itest('a WebSocket client that never reads is closed and server memory stays bou
   peak = Math.max(peak, rssMiB(s.proc.pid));
   t.diagnostic(`rss before ${before.toFixed(1)} MiB, peak ${peak.toFixed(1)} MiB, ${sent} messages sent`);
   // the send queue is capped at 8 MiB; the rest is the hot cache, JSON and allocator slack
-  assert.ok(peak - before < 48, `server memory grew by ${(peak - before).toFixed(1)} MiB`);
+  // (under a sanitizer the allocator keeps freed memory in quarantine: no bound there)
+  if (!process.env.ASAN_OPTIONS && !process.env.TSAN_OPTIONS)
+    assert.ok(peak - before < 48, `server memory grew by ${(peak - before).toFixed(1)} MiB`);
 
   // everyone else was served all along and still is
   const from = good.mark();
@@ -142,6 +145,42 @@ itest('--max-connections: connections over the limit get a clean 503, and room c
   assert.equal((await s.get('/healthz')).status, 200, 'all slots free again');
 });
 
+itest('an open-file limit below --max-connections lowers the limit: a flood gets 503s, not EMFILE', async (t, h) => {
+  const port = await freePort();
+  const dir = await h.tmp();
+  // prlimit sets a hard limit of 256 descriptors, far below the default --max-connections
+  const proc = spawn('prlimit', ['--nofile=256:256', BIN, 'serve', '--host', '127.0.0.1', '--port', String(port),
+    '--data', dir, '--workers', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stderr.on('data', (d) => { log += d; });
+  try {
+    await new Promise((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`no listening line:\n${log}`)), HANG_MS);
+      proc.stdout.on('data', (d) => { if (/listening on/.test(d)) { clearTimeout(timer); res(); } });
+      proc.on('exit', (c) => { clearTimeout(timer); rej(new Error(`exited ${c}:\n${log}`)); });
+    });
+    assert.match(log, /does not fit in the open-file limit \(256\): using \d+/);
+    const flood = range(0, 300).map(() => {
+      const sock = net.connect(port, '127.0.0.1');
+      sock.on('error', () => {});
+      return sock;
+    });
+    await sleep(1000);
+    const r = await rawClient(port, ['GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n']);
+    assert.match(r.data, /^HTTP\/1\.1 503 /, 'a clean refusal while the descriptors are in use');
+    const cpu = cpuSeconds(proc.pid);
+    await sleep(1000);
+    assert.ok(cpuSeconds(proc.pid) - cpu < 0.5, 'no accept() busy loop');
+    for (const sock of flood) sock.destroy();
+    await sleep(500);
+    const ok = await rawClient(port, ['GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n']);
+    assert.match(ok.data, /^HTTP\/1\.1 200 /, 'served again once they are gone');
+    assert.doesNotMatch(log, /errno 24/, 'accept() never ran out of descriptors');
+  } finally {
+    proc.kill('SIGKILL');
+  }
+});
+
 itest('slowloris: slow headers, idle sockets and trickled bodies are closed; others are served', async (t, h) => {
   const s = await h.start({ workers: 0 });
   const header = 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: ' + 'a'.repeat(100);
@@ -171,7 +210,7 @@ itest('slowloris: slow headers, idle sockets and trickled bodies are closed; oth
   assert.match(s.log, /request body arrives too slowly/);
 });
 
-itest('a request with a body pipelined behind another is answered, without a busy loop', async (t, h) => {
+itest('a request with a body pipelined behind another: no busy loop, no keep-alive, no pipelining', async (t, h) => {
   const s = await h.start({ workers: 0 });
   const cpu0 = cpuSeconds(s.proc.pid);
   const cases = [
@@ -182,6 +221,9 @@ itest('a request with a body pipelined behind another is answered, without a bus
     const r = await rawClient(s.port, [c], { limitMs: 10_000 });
     assert.notEqual(r.error, 'limit', 'the server closed the connection');
     assert.match(r.data, /^HTTP\/1\.1 (200|404) /);
+    // libwebsockets 4.1 mishandles pipelined bodies, so every response ends its connection
+    assert.match(r.data, /\r\nconnection: close\r\n/i);
+    assert.equal(r.data.match(/HTTP\/1\.1 /g).length, 1, 'the pipelined request is not processed');
   }
   await sleep(1000);
   assert.ok((await healthzMs(s)) < 1000, 'the server still answers at once');

@@ -2,8 +2,8 @@
  * ThreadSanitizer (`make tsan`; also runs, without TSan, anywhere).
  *
  * The main thread plays the service thread: for SECONDS it submits blocks from 8 fake
- * connections (40 distinct texts, so most submissions are deduplicated onto running or
- * queued jobs), moves cursors (evict_window), switches voices (evict_other_voices), drops
+ * connections (400 distinct texts in two voices, so many submissions are deduplicated
+ * onto running or queued jobs), moves cursors (evict_window), switches voices (evict_other_voices), drops
  * connections (conn_gone), takes back jobs with a 300 ms visibility timeout (reap: so
  * retries race with late results) and drains events, while 4 real worker threads render
  * with espeak-ng, encode Opus and store in SQLite, each with its own connection. Then it
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #define CONNS 8
-#define TEXTS 40
+#define TEXTS 400
 
 static atomic_int notified;
 static void on_notify(void *arg) { (void)arg; atomic_fetch_add(&notified, 1); }
