@@ -14,6 +14,7 @@
  * the registry (engines.c frees it). A synth_result is the caller's. */
 #include "engines/engine.h"
 #include "engines/engine_list.h"
+#include "util/utf8.h"
 #include <ctype.h>
 #include <espeak-ng/espeak_ng.h>
 #include <espeak-ng/speak_lib.h>
@@ -216,28 +217,6 @@ static int is_break(uint32_t c)
     return is_space(c) || is_punct(c);
 }
 
-/* Lenient UTF-8 decoding: the server has validated the text already; a stray byte here
- * becomes U+FFFD and one character, never a crash. */
-static size_t decode_utf8(const unsigned char *s, size_t len, uint32_t *cp)
-{
-    unsigned char b = s[0];
-    size_t n = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3
-             : (b & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 0 || n > len) {
-        *cp = 0xfffd;
-        return 1;
-    }
-    uint32_t v = n == 1 ? b : n == 2 ? (b & 0x1fu) : n == 3 ? (b & 0x0fu) : (b & 0x07u);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            *cp = 0xfffd;
-            return 1;
-        }
-        v = v << 6 | (s[i] & 0x3fu);
-    }
-    *cp = v;
-    return n;
-}
 
 /* espeak reports each word as a 1-based character position, a length in characters
  * (often short: "It's" is 2, "it" may be 0) and a time. Numbers and abbreviations give
@@ -261,7 +240,7 @@ static int map_words(const char *text, const struct synth_ctx *c, int64_t total_
     }
     int n = 0, off = 0;
     for (size_t i = 0; i < blen; n++) {
-        i += decode_utf8((const unsigned char *)text + i, blen - i, &cps[n]);
+        i += (size_t)utf8_decode(text + i, blen - i, &cps[n]);
         u16[n] = off;
         off += cps[n] >= 0x10000 ? 2 : 1;
     }

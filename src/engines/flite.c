@@ -16,6 +16,7 @@
  * is the caller's. */
 #include "engines/engine.h"
 #include "engines/engine_list.h"
+#include "util/utf8.h"
 #include <flite/flite.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,27 +54,6 @@ struct engine {
 
 /* ---- text ------------------------------------------------------------------------ */
 
-/* Lenient UTF-8 decoding (the server validated the text): a bad byte is one U+FFFD. */
-static size_t utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
-{
-    unsigned char b = s[0];
-    size_t n = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3
-             : (b & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 0 || n > len) {
-        *cp = 0xfffd;
-        return 1;
-    }
-    uint32_t v = n == 1 ? b : n == 2 ? (b & 0x1fu) : n == 3 ? (b & 0x0fu) : (b & 0x07u);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            *cp = 0xfffd;
-            return 1;
-        }
-        v = v << 6 | (s[i] & 0x3fu);
-    }
-    *cp = v;
-    return n;
-}
 
 /* What flite's English front end gets for a character: ASCII as is, Latin letters without
  * their accents, typographic punctuation as its ASCII cousin, anything else a space (flite
@@ -147,7 +127,7 @@ static int clean_text(const char *text, struct clean_text *c)
     }
     for (size_t i = 0; i < blen;) {
         uint32_t cp;
-        size_t n = utf8_next((const unsigned char *)text + i, blen - i, &cp);
+        size_t n = (size_t)utf8_decode(text + i, blen - i, &cp);
         char one[2];
         const char *rep = ascii_for(cp, one);
         for (const char *r = rep; *r && c->len < cap; r++) {
@@ -171,7 +151,7 @@ static int *utf16_offsets(const char *text, size_t blen)
     int off = 0;
     for (size_t i = 0; i < blen;) {
         uint32_t cp;
-        size_t n = utf8_next((const unsigned char *)text + i, blen - i, &cp);
+        size_t n = (size_t)utf8_decode(text + i, blen - i, &cp);
         for (size_t k = 0; k < n; k++)
             u16[i + k] = off;
         off += cp >= 0x10000 ? 2 : 1;
