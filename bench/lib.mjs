@@ -88,6 +88,14 @@ export async function startServer({ workers, args = [], dataDir } = {}) {
   return s;
 }
 
+/** One unlabelled sample from the server's /metrics. */
+export async function metric(s, name) {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const m = text.match(new RegExp(`^${name} (\\S+)`, 'm'));
+  if (!m) throw new Error(`no ${name} in /metrics`);
+  return Number(m[1]);
+}
+
 /** Resident set size of a process, MiB. */
 export function rssMiB(pid) {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);

@@ -8,7 +8,7 @@
 // audio_encode_opus, the code a worker runs), measured in the same run on the same machine.
 // Server and reference alternate block by block, so both see the same machine load.
 // Goal: server ≤ 1.1 × raw + 5 ms.
-import { build, startServer, Client, synth, rawServer, paragraphs, median, pct, fmt, table, machine, now } from './lib.mjs';
+import { build, startServer, Client, synth, rawServer, paragraphs, median, pct, fmt, table, machine, now, metric } from './lib.mjs';
 
 const N = Number(process.argv[2] || 30);
 build();
@@ -25,11 +25,12 @@ await c.next((m) => m.type === 'status' && m.status === 'cached', 60_000, 'the w
 const ref = rawServer();
 await ref.render('Warming up the voice before measuring.');
 const raw = { ms: [], audio_ms: [] };
-const toCached = [], toBytes = [], toQueued = [];
+const toCached = [], toBytes = [], toQueued = [], engine = [];
 for (let i = 0; i < N; i++) {
   const r0 = await ref.render(texts[i]);
   raw.ms.push(r0.ms);
   raw.audio_ms.push(r0.audio_ms);
+  const e0 = await metric(s, 'recite_synthesis_seconds_total');
   const t0 = now();
   const queued = c.next((m) => m.type === 'status' && m.block_idx === i, 60_000);
   const cached = c.next((m) => m.type === 'status' && m.block_idx === i && m.status === 'cached', 60_000, `block ${i}`);
@@ -41,7 +42,9 @@ for (let i = 0; i < N; i++) {
   const body = Buffer.from(await r.arrayBuffer());
   if (r.status !== 200 || !body.length) throw new Error(`GET ${st.audio_url}: ${r.status}`);
   toBytes.push(now() - t0);
+  engine.push(((await metric(s, 'recite_synthesis_seconds_total')) - e0) * 1000);
 }
+const outside = toBytes.map((v, i) => v - engine[i]);
 c.close();
 ref.stop();
 await s.stop();
@@ -57,6 +60,8 @@ table('milliseconds per block', ['measure', 'median', 'p90', 'min', 'max'], [
   ['server: synthesize → first status (queued)', fmt(median(toQueued)), fmt(pct(toQueued, 90)), fmt(Math.min(...toQueued)), fmt(Math.max(...toQueued))],
   ['server: synthesize → cached status', fmt(median(toCached)), fmt(pct(toCached, 90)), fmt(Math.min(...toCached)), fmt(Math.max(...toCached))],
   ['server: synthesize → audio bytes received', fmt(median(toBytes)), fmt(pct(toBytes, 90)), fmt(Math.min(...toBytes)), fmt(Math.max(...toBytes))],
+  ['server: of which in the engine (render + encode + level, from /metrics)', fmt(median(engine)), fmt(pct(engine, 90)), fmt(Math.min(...engine)), fmt(Math.max(...engine))],
+  ['server: of which outside the engine (queue, SQLite, WebSocket, GET)', fmt(median(outside)), fmt(pct(outside, 90)), fmt(Math.min(...outside)), fmt(Math.max(...outside))],
 ]);
 table('server against the reference', ['measure', 'value', 'goal', 'met'], [
   ['median ratio (audio received / raw), per block', fmt(median(ratio), 3) + '×', '≤ 1.1× + 5 ms', ''],
