@@ -135,8 +135,8 @@ static int fit_fd_limit(int want)
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
         return want;
     int fit = rl.rlim_cur > FD_RESERVE + 1 ? (int)(rl.rlim_cur - FD_RESERVE) : 1;
-    log_warn("--max-connections %d does not fit in the open-file limit (%llu): using %d "
-             "(raise it with `ulimit -n`)", want, (unsigned long long)rl.rlim_cur, fit);
+    log_msg(fit < want / 2 ? 1 : 2, "--max-connections %d does not fit in the open-file limit "
+            "(%llu): using %d (raise it with `ulimit -n`)", want, (unsigned long long)rl.rlim_cur, fit);
     return fit;
 }
 
@@ -226,7 +226,10 @@ int server_run(struct app *app)
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.timeout_secs = 20;               /* slow or stalled HTTP requests are dropped */
     limiter.max = fit_fd_limit(cfg->max_connections);
-    info.fd_limit_per_thread = (unsigned int)limiter.max + FD_RESERVE;
+    /* fd_limit_per_thread stays 0: lws then sizes its tables by the (raised) open-file limit
+     * and finds a connection by indexing with its descriptor; a nonzero value makes it scan
+     * the whole table on every event instead (measured: 17% of the CPU serving
+     * GET /v1/audio with a 20,000-entry table) */
     info.vhost_name = "recite";
     info.server_string = "recite";
 
