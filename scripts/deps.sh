@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(
   build-essential pkg-config clang libclang-rt-14-dev
-  libwebsockets-dev libssl-dev libespeak-ng-dev espeak-ng-data libopusenc-dev libopus-dev libopusfile-dev
+  libwebsockets-dev libwebsockets-evlib-ev libev-dev libssl-dev libespeak-ng-dev espeak-ng-data libopusenc-dev libopus-dev libopusfile-dev
   libsqlite3-dev sqlite3 libmd4c-dev libxml2-dev libcjson-dev libmp3lame-dev
   libflite1 flite1-dev libcurl4-openssl-dev libmpg123-dev libhiredis-dev
   chromium opus-tools ffmpeg sox redis-server wrk nginx-light
