@@ -226,10 +226,10 @@ int server_run(struct app *app)
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.timeout_secs = 20;               /* slow or stalled HTTP requests are dropped */
     limiter.max = fit_fd_limit(cfg->max_connections);
-    /* fd_limit_per_thread stays 0: lws then sizes its tables by the (raised) open-file limit
-     * and finds a connection by indexing with its descriptor; a nonzero value makes it scan
-     * the whole table on every event instead (measured: 17% of the CPU serving
-     * GET /v1/audio with a 20,000-entry table) */
+    /* Bounds lws's descriptor tables (otherwise sized by the open-file limit, which can be a
+     * million): lws 4.1 scans the whole table for every new connection (wsi_from_fd), so its
+     * size is a per-connection cost (docs/BENCHMARKS.md, benchmark 3). */
+    info.fd_limit_per_thread = (unsigned int)limiter.max + FD_RESERVE;
     info.vhost_name = "recite";
     info.server_string = "recite";
 
