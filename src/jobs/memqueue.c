@@ -129,6 +129,30 @@ static void gave_up(struct memqueue *mq, struct mjob *job, const char *error)
                           job->tries, error);
 }
 
+/* A running attempt ended without audio (engine error, visibility timeout, lost worker).
+ * Nobody waits for it: drop it. Out of tries (and may_fail): a recoverable error to every
+ * requester. Otherwise it is queued again. res carries the error text and is consumed.
+ * Returns 1 when an event was pushed (the caller notifies after unlocking). */
+static int retry_or_fail(struct memqueue *mq, struct mjob *job, int may_fail,
+                         struct job_result *res)
+{
+    if (job->nreqs == 0) {
+        job_result_free(res);
+        unlink_job(mq, job);
+        return 0;
+    }
+    if (may_fail && job->tries >= mq->max_tries) {
+        gave_up(mq, job, res->error);
+        push_event(mq, JOB_EV_ERROR, job, 1, res, 1);
+        unlink_job(mq, job);
+        return 1;
+    }
+    job_result_free(res);
+    job->state = MJOB_QUEUED;
+    pthread_cond_broadcast(&mq->cond);   /* takers may filter by model */
+    return 0;
+}
+
 static int mq_submit(struct queue *q, const char *hash, const char *model, const char *voice,
                      const char *text, const struct requester *r, enum submit_state *state)
 {
@@ -376,15 +400,8 @@ static void mq_finish(struct queue *q, const struct job_ticket *t, struct job_re
     } else if (res->type == JOB_EV_ERROR) {
         if (job->attempt != t->attempt) {
             job_result_free(res);           /* a newer attempt is in charge */
-        } else if (job->tries < mq->max_tries && job->nreqs > 0) {
-            job->state = MJOB_QUEUED;       /* retry */
-            job_result_free(res);
-            pthread_cond_broadcast(&mq->cond);   /* takers may filter by model */
         } else {
-            gave_up(mq, job, res->error);
-            push_event(mq, JOB_EV_ERROR, job, 1, res, 1);
-            unlink_job(mq, job);
-            notify = 1;
+            notify = retry_or_fail(mq, job, 1, res);
         }
     } else {
         push_event(mq, res->type, job, 1, res, 0);
@@ -405,19 +422,9 @@ static void mq_reap(struct queue *q, int64_t now_ms)
     while (job) {
         struct mjob *next = job->next;
         if (job->state == MJOB_RUNNING && now_ms - job->taken_at > mq->visibility_ms) {
-            if (job->nreqs == 0) {
-                unlink_job(mq, job);        /* nobody waits for it: no retry */
-            } else if (job->tries >= mq->max_tries) {
-                struct job_result res = { .type = JOB_EV_ERROR };
-                snprintf(res.error, sizeof res.error, "synthesis timed out %d times", job->tries);
-                gave_up(mq, job, res.error);
-                push_event(mq, JOB_EV_ERROR, job, 1, &res, 1);
-                unlink_job(mq, job);
-                notify = 1;
-            } else {
-                job->state = MJOB_QUEUED;
-                pthread_cond_broadcast(&mq->cond);   /* takers may filter by model */
-            }
+            struct job_result res = { .type = JOB_EV_ERROR };
+            snprintf(res.error, sizeof res.error, "synthesis timed out %d times", job->tries);
+            notify |= retry_or_fail(mq, job, 1, &res);
         }
         job = next;
     }
@@ -578,18 +585,9 @@ int memqueue_requeue(struct queue *q, const char *hash, uint64_t attempt, int co
     rc = 0;
     if (!count_try && job->tries > 0)
         job->tries--;
-    if (job->nreqs == 0) {
-        unlink_job(mq, job);
-    } else if (count_try && job->tries >= mq->max_tries) {
-        struct job_result res = { .type = JOB_EV_ERROR };
-        snprintf(res.error, sizeof res.error, "%s (%d tries)", why ? why : "job lost", job->tries);
-        gave_up(mq, job, res.error);
-        push_event(mq, JOB_EV_ERROR, job, 1, &res, 1);
-        unlink_job(mq, job);
-        notify = 1;
-    } else {
-        job->state = MJOB_QUEUED;
-    }
+    struct job_result res = { .type = JOB_EV_ERROR };
+    snprintf(res.error, sizeof res.error, "%s (%d tries)", why ? why : "job lost", job->tries);
+    notify = retry_or_fail(mq, job, count_try, &res);
 out:
     pthread_mutex_unlock(&mq->lock);
     if (notify)
