@@ -82,4 +82,8 @@ const struct voice_info *model_find_voice(const struct model *m, const char *voi
  * empty. Empty PCM (nothing to say) is success. */
 int engine_render(const struct model *m, struct engine *e, const char *voice,
                   const char *text, struct synth_result *out, char *err, size_t errlen);
+
+/* Restarts the calling thread's rand() sequence (engine_rand.c): engine_render calls it
+ * before every synthesis, so the same (text, model, voice) always renders the same audio. */
+void engine_rand_reset(void);
 #endif

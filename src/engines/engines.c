@@ -207,6 +207,7 @@ int engine_render(const struct model *m, struct engine *e, const char *voice,
         snprintf(err, errlen, "engine_render: missing model, engine or text");
         return -1;
     }
+    engine_rand_reset();
     if (m->ops->synthesize(e, voice, text, out, err, errlen) < 0) {
         synth_result_free(out);
         return -1;
