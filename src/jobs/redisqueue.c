@@ -462,9 +462,10 @@ static void handle_result(struct redisqueue *rq, struct store *st, struct rconn 
             memcpy(a.hash, m->hash, sizeof a.hash);
             memcpy(a.model, m->model, sizeof a.model);
             memcpy(a.voice, m->voice, sizeof a.voice);
-            if (store_audio_put(st, &a)) {
+            int rc = store_audio_put(st, &a);
+            if (rc) {
                 res.type = JOB_EV_ERROR;
-                snprintf(res.error, sizeof res.error, "could not store the audio");
+                snprintf(res.error, sizeof res.error, "%s", store_audio_put_error(rc));
             } else if (core_attempt(rq, m->attempt)) {
                 /* The first copy of this variant: counted once, however many tries ran.
                  * (A result left over from an earlier server run is stored, not counted.) */

@@ -134,9 +134,10 @@ void workers_run_job(struct store *st, struct engine_cache *ec, const struct job
         memcpy(a.hash, t->hash, sizeof a.hash);
         snprintf(a.model, sizeof a.model, "%s", t->model);
         snprintf(a.voice, sizeof a.voice, "%s", t->voice);
-        if (store_audio_put(st, &a)) {
+        int rc = store_audio_put(st, &a);
+        if (rc) {
             res->type = JOB_EV_ERROR;
-            snprintf(res->error, sizeof res->error, "could not store the audio");
+            snprintf(res->error, sizeof res->error, "%s", store_audio_put_error(rc));
             goto out;
         }
     }

@@ -83,9 +83,10 @@ static int create_document(struct http_req *r)
     char id[37];
     ids_uuid(id);
     static const char *const fmt_names[] = { "text", "markdown", "html" };
-    if (store_doc_insert(r->app->store, id, fmt_names[fmt], d, (int64_t)time(NULL))) {
+    int rc = store_doc_insert(r->app->store, id, fmt_names[fmt], d, (int64_t)time(NULL));
+    if (rc) {
         doc_destroy(d);
-        if (disk_full(r->app->cfg->data_dir))
+        if (rc == STORE_FULL || disk_full(r->app->cfg->data_dir))
             return http_reply_error(r, 507, "the server is out of disk space: the document was not stored");
         return http_reply_error(r, 500, "could not store the document");
     }

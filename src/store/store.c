@@ -50,7 +50,7 @@ static const char *const store_sql[SQ_COUNT] = {
 int store_fail(struct store *st, const char *what)
 {
     log_error("store: %s: %s", what, st && st->db ? sqlite3_errmsg(st->db) : "no connection");
-    return -1;
+    return st && st->db && sqlite3_errcode(st->db) == SQLITE_FULL ? STORE_FULL : -1;
 }
 
 int store_exec_stmt(struct store *st, enum store_stmt which, const char *what)
@@ -58,9 +58,9 @@ int store_exec_stmt(struct store *st, enum store_stmt which, const char *what)
     sqlite3_stmt *s = st->stmt[which];
     int rc = sqlite3_step(s);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        store_fail(st, what);
+        int ret = store_fail(st, what);
         sqlite3_reset(s);
-        return -1;
+        return ret;
     }
     sqlite3_reset(s);
     return 0;

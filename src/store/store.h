@@ -39,8 +39,10 @@ struct audio_record {
 struct store *store_open(const char *dir, char *err, size_t errlen);
 void store_close(struct store *st);   /* accepts NULL; checkpoints the WAL */
 
-/* All return 0 on success, -1 on error (message logged once here), STORE_NOT_FOUND if absent. */
+/* All return 0 on success, -1 on error (message logged once here), STORE_NOT_FOUND if absent,
+ * STORE_FULL when the write failed because the disk (or the database's quota) is full. */
 #define STORE_NOT_FOUND 1
+#define STORE_FULL (-2)
 int store_doc_insert(struct store *st, const char *id, const char *format,
                      const struct doc *d, int64_t created_at);
 int store_doc_list(struct store *st, struct doc_summary **out, int *count);  /* newest first */
@@ -59,6 +61,8 @@ int store_audio_get(struct store *st, const char *hash, struct audio_record *out
 int store_audio_meta(struct store *st, const char *hash, struct audio_record *out);
 /* Insert-or-ignore: storing the same hash twice keeps the first copy. */
 int store_audio_put(struct store *st, const struct audio_record *a);
+/* The message a listener sees when store_audio_put returned rc (nonzero). */
+const char *store_audio_put_error(int rc);
 void audio_record_free(struct audio_record *a);
 
 /* For tests and recovery: "ok" from PRAGMA integrity_check -> 0. */

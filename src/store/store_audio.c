@@ -108,6 +108,12 @@ int store_audio_put(struct store *st, const struct audio_record *a)
     return ret;
 }
 
+const char *store_audio_put_error(int rc)
+{
+    return rc == STORE_FULL ? "the server is out of disk space: the audio was not stored"
+                            : "could not store the audio";
+}
+
 void audio_record_free(struct audio_record *a)
 {
     if (!a)

@@ -45,8 +45,9 @@ int store_doc_insert(struct store *st, const char *id, const char *format,
             return -1;
         }
     }
-    if (store_exec_stmt(st, SQ_BEGIN_IMMEDIATE, "insert document: begin") < 0)
-        return -1;
+    int ret = store_exec_stmt(st, SQ_BEGIN_IMMEDIATE, "insert document: begin");
+    if (ret < 0)
+        return ret;
     doc = st->stmt[SQ_DOC_INSERT];
     sqlite3_bind_text(doc, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(doc, 2, d->title ? d->title : "", -1, SQLITE_STATIC);
@@ -55,7 +56,7 @@ int store_doc_insert(struct store *st, const char *id, const char *format,
     sqlite3_bind_int(doc, 5, d->block_count);
     sqlite3_bind_int64(doc, 6, created_at);
     if (sqlite3_step(doc) != SQLITE_DONE) {
-        store_fail(st, "insert document");
+        ret = store_fail(st, "insert document");
         goto fail;
     }
     docs_done(doc);
@@ -67,14 +68,14 @@ int store_doc_insert(struct store *st, const char *id, const char *format,
         sqlite3_bind_text(blk, 3, b->text ? b->text : "", -1, SQLITE_STATIC);
         sqlite3_bind_int(blk, 4, b->est_duration_ms);
         if (sqlite3_step(blk) != SQLITE_DONE) {
-            store_fail(st, "insert block");
+            ret = store_fail(st, "insert block");
             goto fail;
         }
         sqlite3_reset(blk);
     }
     docs_done(blk);
     /* synchronous=FULL: the WAL is on disk when COMMIT returns */
-    if (store_exec_stmt(st, SQ_COMMIT, "insert document: commit") < 0)
+    if ((ret = store_exec_stmt(st, SQ_COMMIT, "insert document: commit")) < 0)
         goto fail;
     return 0;
 
@@ -84,7 +85,7 @@ fail:
     if (blk)
         docs_done(blk);
     store_rollback(st);
-    return -1;
+    return ret;
 }
 
 int store_doc_list(struct store *st, struct doc_summary **out, int *count)

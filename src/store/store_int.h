@@ -33,9 +33,9 @@ struct store {
     sqlite3_stmt *stmt[SQ_COUNT];
 };
 
-/* Logs "store: WHAT: sqlite message" once and returns -1. */
+/* Logs "store: WHAT: sqlite message" once and returns -1, or STORE_FULL if the disk is full. */
 int store_fail(struct store *st, const char *what);
-/* Steps a statement that returns no rows (BEGIN/COMMIT/UPDATE...) and resets it. 0 / -1. */
+/* Steps a statement that returns no rows (BEGIN/COMMIT/UPDATE...) and resets it. 0 / -1 / STORE_FULL. */
 int store_exec_stmt(struct store *st, enum store_stmt which, const char *what);
 /* Rolls back the open transaction, if any, without logging (the caller already did). */
 void store_rollback(struct store *st);

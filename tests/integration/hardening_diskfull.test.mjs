@@ -75,7 +75,10 @@ itest('disk full: clear errors, no corruption, and recovery when space returns',
       const finals = [...hist.values()].map((l) => l.at(-1));
       synthError = finals.find((m) => m.status === 'error');
       t.diagnostic(`synthesis on a full disk: ${finals.map((m) => m.status).join(' ')}${synthError ? ` (${synthError.error})` : ''}`);
-      if (synthError) assert.equal(synthError.recoverable, true);
+      if (synthError) {
+        assert.equal(synthError.recoverable, true);
+        assert.match(synthError.error, /out of disk space/, "the block's error names the cause");
+      }
     }
     // what was stored before is still served
     for (const m of audioBefore) assert.equal((await s.get(m.audio_url)).status, 200);
