@@ -13,6 +13,9 @@
 #include <string.h>
 
 #define WRITE_CHUNK 65536
+/* Bodies up to this size are written with their headers (http_reply); bigger ones go out
+ * WRITE_CHUNK at a time as the socket drains, so one big answer cannot hog the loop. */
+#define IMMEDIATE_MAX (256 * 1024)
 
 static const char *const form_fields[] = { "file", "format", "title" };
 enum { FORM_FILE, FORM_FORMAT, FORM_TITLE };
@@ -73,15 +76,37 @@ int http_reply(struct http_req *r, int status, const char *ctype, unsigned char 
     }
     if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)"connection:",
                                     (const unsigned char *)"close", 5, &p, end) ||
-        lws_finalize_write_http_header(r->wsi, start, &p, end))
+        lws_finalize_http_header(r->wsi, &p, end))
         goto fail;
+    size_t hlen = (size_t)(p - start);
     h->answered = 1;
-    if (!len || !body) {
+    if (!body)
+        len = 0;
+    int complete = !(h->expect_body && !h->body_done);
+    if (!len || (r->in_callback && complete && len <= IMMEDIATE_MAX)) {
+        /* Headers and a small body in one write and one send, from the request's own
+         * callback, instead of a second trip through the event loop for the body (an
+         * epoll_ctl, a wakeup and a callback per response; docs/BENCHMARKS.md, 3). */
+        unsigned char *out = len ? malloc(LWS_PRE + hlen + len) : hdr;
+        if (!out)
+            goto fail;
+        if (len) {
+            memcpy(out + LWS_PRE, start, hlen);
+            memcpy(out + LWS_PRE + hlen, body, len);
+        }
+        int sent = lws_write(r->wsi, out + LWS_PRE, hlen + len, LWS_WRITE_HTTP_HEADERS);
+        if (out != hdr)
+            free(out);
         free(body);
-        if (h->expect_body && !h->body_done)
+        if (sent != (int)(hlen + len))
+            return -1;
+        if (!complete)
             return 0;   /* answered early (413): the body is drained, then the transaction ends */
         return end_transaction(r->wsi);
     }
+    /* Bigger bodies, and answers made later (a waiter), go out from WRITEABLE callbacks. */
+    if (lws_write(r->wsi, start, hlen, LWS_WRITE_HTTP_HEADERS) != (int)hlen)
+        goto fail;
     free(h->resp);
     h->resp = body;
     h->resp_len = len;
@@ -146,6 +171,7 @@ static void fill_req(struct http_req *r, struct app *app, struct lws *wsi, struc
     r->path = s->http.path;
     r->body = s->http.body.data;
     r->body_len = s->http.body.len;
+    r->in_callback = 1;
 }
 
 static int upload_cb(void *data, const char *name, const char *filename, char *buf, int len,

@@ -25,6 +25,9 @@ struct http_req {
     const char *upload_name;
     const char *form_format;  /* form fields, or NULL */
     const char *form_title;
+    /* Set when the reply is made inside this connection's own HTTP callback (not by a
+     * waiter answering later): the body can then be written at once (http_reply). */
+    int in_callback;
 };
 
 struct http_header { const char *name; const char *value; };  /* name without ':' */
