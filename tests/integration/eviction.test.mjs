@@ -105,8 +105,10 @@ itest('a voice switch evicts the old voice\'s queued blocks', async (t, h) => {
 
   const { E } = checkEviction(c, d.id, pos, { requested, inWindow: () => false });
   assert.ok(E.size >= 20, `most en-us blocks were still queued: evicted ${compact(E)}`);
-  const firstNew = c.messages.findIndex((m) => m.type === 'status' && m.voice === other);
-  assert.ok(firstNew > pos, 'the evicted message comes before the new voice\'s statuses');
+  // (the new voice's statuses may still be on the wire when `evicted` is handled: wait)
+  const firstNewMsg = await c.waitFor((m) => m.type === 'status' && m.voice === other, 20_000, 0,
+    'a status for the new voice');
+  assert.ok(c.messages.indexOf(firstNewMsg) > pos, 'the evicted message comes before the new voice\'s statuses');
 
   const hNew = await c.waitFinal(d.id, range(0, 8), { voice: other });
   for (const [i, list] of hNew) {
