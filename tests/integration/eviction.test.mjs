@@ -24,7 +24,7 @@ function latestBefore(c, docId, end, voice = 'en-us') {
  * (at most `workers` of them), so it goes on to be cached; no evicted index hears anything
  * more on this connection.
  */
-function checkEviction(c, docId, pos, { requested, inWindow, voice = 'en-us', workers = 1 }) {
+async function checkEviction(c, docId, pos, { requested, inWindow, voice = 'en-us', workers = 1 }) {
   const ev = c.messages[pos];
   const E = new Set(ev.block_indices);
   assert.equal(E.size, ev.block_indices.length, 'no index listed twice');
@@ -39,8 +39,10 @@ function checkEviction(c, docId, pos, { requested, inWindow, voice = 'en-us', wo
   assert.ok(running.length <= workers,
     `queued outside the window but not evicted: ${compact(running)} (only ${workers} can be running)`);
   for (const i of running) {
-    const later = c.messages.slice(pos + 1).find((m) => m.type === 'status' && m.block_idx === i && m.voice === voice);
-    assert.ok(later && ['processing', 'cached'].includes(later.status),
+    // its next status may still be on the wire when `evicted` is handled: wait for it
+    const later = await c.waitFor((m) => m.type === 'status' && m.block_idx === i && m.voice === voice,
+      20_000, pos + 1, `the next status of block ${i}`);
+    assert.ok(['processing', 'cached'].includes(later.status),
       `block ${i} was not evicted, so it must have been running; next status ${later?.status}`);
   }
   return { E, running };
@@ -68,7 +70,7 @@ itest('cursor_moved evicts exactly the queued blocks outside [cursor-8, cursor+1
   assert.equal(ev.voice, 'en-us');
 
   const inWindow = (i) => i >= 52 && i <= 76;
-  const { E } = checkEviction(c, d.id, pos, { requested, inWindow });
+  const { E } = await checkEviction(c, d.id, pos, { requested, inWindow });
   assert.ok(E.size >= 30, `most of the prefetch was still queued: evicted ${compact(E)}`);
 
   const kept = requested.filter((i) => !E.has(i));
@@ -103,7 +105,7 @@ itest('a voice switch evicts the old voice\'s queued blocks', async (t, h) => {
   assert.equal(ev.voice, 'en-us', 'the evicted message names the old voice');
   assert.equal(ev.document_id, d.id);
 
-  const { E } = checkEviction(c, d.id, pos, { requested, inWindow: () => false });
+  const { E } = await checkEviction(c, d.id, pos, { requested, inWindow: () => false });
   assert.ok(E.size >= 20, `most en-us blocks were still queued: evicted ${compact(E)}`);
   // (the new voice's statuses may still be on the wire when `evicted` is handled: wait)
   const firstNewMsg = await c.waitFor((m) => m.type === 'status' && m.voice === other, 20_000, 0,
@@ -160,7 +162,7 @@ itest('a job another connection still wants is not dropped by one reader\'s evic
   c1.send({ type: 'cursor_moved', document_id: d.id, cursor: 100 });   // window [92, 116]
   const ev = await c1.waitFor((m) => m.type === 'evicted', 20_000, 0, 'the evicted message');
   const pos = c1.messages.indexOf(ev);
-  const { E } = checkEviction(c1, d.id, pos, { requested, inWindow: () => false });
+  const { E } = await checkEviction(c1, d.id, pos, { requested, inWindow: () => false });
   assert.ok(E.size >= 12, `c1's queued blocks were evicted: ${compact(E)}`);
 
   const h2 = await c2.waitFinal(d.id, requested, { timeoutMs: 60_000 });
