@@ -81,8 +81,8 @@ int api_audio(struct http_req *r, const char *rest)
     if (!strcmp(rest, "/voices"))
         return api_speech_voices(r);
     if (rest[0] == '/' && strcmp(rest, "/speech")) {
-        if (r->method != LWSHUMETH_GET)
-            return http_reply_error(r, 405, "use GET on /v1/audio/{hash}");
+        if (r->method != LWSHUMETH_GET && r->method != LWSHUMETH_HEAD)
+            return http_reply_error(r, 405, "use GET or HEAD on /v1/audio/{hash}");
         return serve_audio(r, rest + 1);
     }
     return http_reply_error(r, 501, "%s is not available in this version", r->path);

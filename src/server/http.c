@@ -80,6 +80,10 @@ int http_reply(struct http_req *r, int status, const char *ctype, unsigned char 
         goto fail;
     size_t hlen = (size_t)(p - start);
     h->answered = 1;
+    if (r->method == LWSHUMETH_HEAD) {   /* the headers (content-length included), no body */
+        free(body);
+        body = NULL;
+    }
     if (!body)
         len = 0;
     int complete = !(h->expect_body && !h->body_done);

@@ -116,6 +116,14 @@ itest('audio supports Range, If-None-Match and rejects bad or unknown hashes', a
   assert.ok(total > 200, `audio is ${total} bytes`);
   const etag = full.headers.get('etag');
 
+  // HEAD: the same headers, the full length announced, and no body
+  const head = await s.http('HEAD', url);
+  assert.equal(head.status, 200);
+  assert.equal(Number(head.headers.get('content-length')), total);
+  assert.equal(head.headers.get('etag'), etag);
+  assert.equal(head.headers.get('x-duration-ms'), full.headers.get('x-duration-ms'));
+  assert.equal(head.body.length, 0);
+
   const r1 = await s.get(url, { headers: { range: 'bytes=0-99' } });
   assert.equal(r1.status, 206);
   assert.equal(r1.headers.get('content-range'), `bytes 0-99/${total}`);
