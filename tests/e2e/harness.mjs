@@ -136,23 +136,35 @@ export function paragraphs(n, words = 8) {
   return out.join('\n\n');
 }
 
-// Snapshot of what automation sees on the reading page.
+// Snapshot of what automation sees on the reading page (runs in the page).
+function readPlayerState() {
+  const btn = document.querySelector('button.play');
+  const audio = document.querySelector('audio');
+  const cur = document.querySelector('.doc-text [aria-current="true"]');
+  const cell = document.querySelector('.cell[aria-current="true"]');
+  return {
+    label: btn && btn.getAttribute('aria-label'),
+    currentTime: audio.currentTime,
+    paused: audio.paused,
+    textIdx: cur ? Number(cur.getAttribute('data-block-idx')) : null,
+    cellIdx: cell ? Number(cell.getAttribute('data-block-idx')) : null,
+    states: [...document.querySelectorAll('.cell')].map((c) => c.dataset.state),
+    audioCount: document.querySelectorAll('audio').length,
+  };
+}
+
 export async function playerState(page) {
-  return page.evaluate(() => {
-    const btn = document.querySelector('button.play');
-    const audio = document.querySelector('audio');
-    const cur = document.querySelector('.doc-text [aria-current="true"]');
-    const cell = document.querySelector('.cell[aria-current="true"]');
-    return {
-      label: btn && btn.getAttribute('aria-label'),
-      currentTime: audio.currentTime,
-      paused: audio.paused,
-      textIdx: cur ? Number(cur.getAttribute('data-block-idx')) : null,
-      cellIdx: cell ? Number(cell.getAttribute('data-block-idx')) : null,
-      states: [...document.querySelectorAll('.cell')].map((c) => c.dataset.state),
-      audioCount: document.querySelectorAll('audio').length,
-    };
-  });
+  return page.evaluate(readPlayerState);
+}
+
+// Wait until the player state satisfies cond(state, arg), checked in the page on every
+// animation frame, and return that state. For states that last only a moment (a block under
+// a second long, the end of a block): waitFor() costs a round trip per check and can miss
+// them on a loaded machine. `cond` is sent as source, so it may use only its arguments.
+export async function waitForPlayerState(page, cond, arg = null, { timeout = 15000 } = {}) {
+  const check = `(() => { const s = (${readPlayerState})(); return (${cond})(s, ${JSON.stringify(arg)}) ? s : false; })()`;
+  const handle = await page.waitForFunction(check, null, { polling: 'raf', timeout });
+  return handle.jsonValue();
 }
 
 // Record every accessible name the play button takes (catches short Buffering phases).

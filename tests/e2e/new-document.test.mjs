@@ -22,6 +22,8 @@ test('paste markdown, open it, see it in the library, delete it', async () => {
   await page.getByRole('button', { name: 'Create and open' }).click();
   await page.waitForURL(/#\/doc\/[^/]+$/);
   await page.locator('.doc-text [data-block-idx]').first().waitFor();
+  // the text is inserted at once, the player state (current block) on the next frame
+  await page.locator('.doc-text [aria-current="true"]').first().waitFor();
   const info = await page.evaluate(() => ({
     title: document.querySelector('.reader-head h1').textContent,
     spans: [...document.querySelectorAll('.doc-text [data-block-idx]')].map((e) => Number(e.dataset.blockIdx)),

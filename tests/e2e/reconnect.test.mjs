@@ -2,7 +2,7 @@
 // the page reconnects by itself, and reading continues past what was buffered.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, createDoc, paragraphs, playerState, waitFor } from './harness.mjs';
+import { startServer, launchBrowser, newPage, createDoc, paragraphs, playerState, recordPlayLabels, waitFor } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launchBrowser(); });
@@ -19,10 +19,18 @@ test('server restart mid-playback: keeps playing and recovers', async () => {
   await waitFor(async () => (await playerState(page)).states.filter((s) => s === 'cached').length >= 8, { message: 'buffer' });
 
   const before = await playerState(page);
+  const labels = await recordPlayLabels(page);
+  await server.stop();
+  // Checked while the server is down, with a condition rather than one read: between two
+  // blocks <audio> is paused for a moment and the highlight trails the audio by a frame, so a
+  // single snapshot can look stopped or behind. Nothing can resume playback while the server
+  // is away, so a stall still fails here; the labels cover the whole outage.
+  await waitFor(async () => {
+    const s = await playerState(page);
+    return !s.paused && (s.textIdx > before.textIdx || s.currentTime > before.currentTime);
+  }, { message: 'audio advancing during the outage' });
   await server.restart({ downMs: 1500 });
-  const during = await playerState(page);
-  assert.equal(during.paused, false, 'still playing while the server was away');
-  assert.ok(during.textIdx > before.textIdx || during.currentTime > before.currentTime, 'audio advanced during the outage');
+  assert.deepEqual(await labels(), ['Pause'], 'still playing (never buffering or stopped) while the server was away');
   assert.equal(await page.locator('.player-banner:not([hidden])').count(), 0, 'no error banner for a short outage');
 
   await waitFor(() => page.evaluate(() => window.recite.ws.state === 'open'), { timeout: 20000, message: 'reconnected' });

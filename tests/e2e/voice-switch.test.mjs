@@ -20,7 +20,9 @@ test('switch voice while playing', async () => {
   await page.getByRole('button', { name: 'Play', exact: true }).click();
   await waitFor(async () => (await playerState(page)).currentTime > 0.3, { message: 'first sound' });
   await page.locator('.doc-text [data-block-idx="3"]').click();
-  await waitFor(async () => { const s = await playerState(page); return s.textIdx === 3 && s.currentTime > 0.2; }, { message: 'block 3' });
+  // !paused: right after the click <audio> still holds block 0 (paused, currentTime > 0.2),
+  // and firstUrl must be block 3's audio for the "new voice" check below to mean anything
+  await waitFor(async () => { const s = await playerState(page); return s.textIdx === 3 && !s.paused && s.currentTime > 0.2; }, { message: 'block 3' });
   const firstUrl = await page.evaluate(() => document.querySelector('audio').src);
 
   const value = await picker.evaluate((s) => [...s.options].find((o) => /.en-gb$/.test(o.value) || /.de$/.test(o.value)).value);

@@ -154,6 +154,22 @@ export async function eventually(fn, what, timeoutMs = HANG_MS) {
 }
 
 /**
+ * Waits until the jobs that `workers` counted in recite:worker_jobs reach n, and returns
+ * their total. A worker counts a job only after it has pushed the result, so the count can
+ * lag the `cached`/`error` status that result produced. The caller asserts the exact total:
+ * a count past n still fails.
+ */
+export async function countedJobs(workers, n, timeoutMs = HANG_MS) {
+  let total = 0;
+  await eventually(async () => {
+    total = 0;
+    for (const w of workers) total += await w.jobs();
+    return total >= n;
+  }, `${n} job(s) counted in recite:worker_jobs`, timeoutMs);
+  return total;
+}
+
+/**
  * itest() with distributed-mode resources: r.redis() starts a Redis, r.worker(redis, opts)
  * a worker process, r.server(redis, {workers, args}) a `recite serve --redis` (workers 0
  * unless given). Teardown: workers (SIGTERM, exit 0 expected unless killed on purpose),
