@@ -32,7 +32,8 @@ static const struct opt opts[] = {
     { "redis", OPT_STR, F(redis), NULL, WORKERS, "redis://host:port/db for distributed mode" },
     { "buffer-behind", OPT_INT, F(buffer_behind), "8", SERVE_ONLY, "eviction window: blocks kept behind the cursor" },
     { "buffer-ahead", OPT_INT, F(buffer_ahead), "16", SERVE_ONLY, "eviction window: blocks kept ahead of the cursor" },
-    { "visibility-timeout", OPT_INT, F(visibility_timeout_s), "30", WORKERS, "seconds before a running job is taken back and retried" },
+    /* the server (or the Redis queue it drives) takes jobs back, never a worker: serve only */
+    { "visibility-timeout", OPT_INT, F(visibility_timeout_s), "30", SERVE_ONLY, "seconds before a running job is taken back and retried" },
     { "max-body-mb", OPT_INT, F(max_body_mb), "10", SERVE_ONLY, "largest accepted request body (MiB), 413 beyond" },
     { "hot-cache-mb", OPT_INT, F(hot_cache_mb), "64", SERVE_ONLY, "in-memory cache of recent audio (MiB)" },
     { "max-connections", OPT_INT, F(max_connections), "20000", SERVE_ONLY, "simultaneous connections before new ones are refused" },
