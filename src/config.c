@@ -28,7 +28,8 @@ static const struct opt opts[] = {
     { "host", OPT_STR, F(host), "127.0.0.1", SERVE_ONLY, "address to listen on" },
     { "port", OPT_INT, F(port), "8080", SERVE_ONLY, "TCP port" },
     { "data", OPT_STR, F(data_dir), "./recite-data", SERVE_ONLY | ON(CMD_EXPORT), "data directory (SQLite database)" },
-    { "workers", OPT_INT, F(workers), "2", WORKERS, "TTS worker threads (0: none in this process)" },
+    /* no fixed default: one per CPU core (default_workers), since synthesis is CPU-bound */
+    { "workers", OPT_INT, F(workers), NULL, WORKERS, "TTS worker threads, 0: none in this process (default: one per CPU core)" },
     { "redis", OPT_STR, F(redis), NULL, WORKERS, "redis://host:port/db for distributed mode" },
     { "buffer-behind", OPT_INT, F(buffer_behind), "8", SERVE_ONLY, "eviction window: blocks kept behind the cursor" },
     { "buffer-ahead", OPT_INT, F(buffer_ahead), "16", SERVE_ONLY, "eviction window: blocks kept ahead of the cursor" },
@@ -72,6 +73,15 @@ static void set_value(struct config *cfg, const struct opt *o, const char *v)
     } else {
         *(int *)field = v ? atoi(v) : 0;
     }
+}
+
+/* One worker per online CPU core: a block is CPU work from start to end (espeak-ng, then
+ * Opus, which is ~90% of it; docs/notes-audio.md), so more threads than cores only queue up,
+ * and fewer leave cores idle. Capped so a 128-core box does not open 128 SQLite connections. */
+static int default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 32 ? 32 : (int)n;
 }
 
 static int parse_int(const char *s, int *out)
@@ -138,6 +148,7 @@ int config_parse(struct config *cfg, int argc, char **argv)
     }
     for (size_t i = 0; i < NOPTS; i++)
         set_value(cfg, &opts[i], opts[i].def);
+    cfg->workers = default_workers();
     cfg->args = calloc((size_t)argc, sizeof *cfg->args);
 
     for (int i = 2; i < argc; i++) {

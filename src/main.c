@@ -107,6 +107,8 @@ static int cmd_serve(const struct config *cfg)
     } else if (!cfg->redis) {
         app.workers = workers_start(cfg->workers, app.queue, cfg->data_dir, &app.metrics);
     }
+    log_info("%d synthesis worker thread%s in this process%s", cfg->workers,
+             cfg->workers == 1 ? "" : "s", cfg->redis ? " (pulling from Redis)" : "");
     if (server_run(&app) == 0)
         rc = 0;
     redis_workers_stop(redis_workers, NULL, NULL);   /* their last results reach Redis... */

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readFile, rm } from 'node:fs/promises';
-import { BIN, run, probe, decodes, makeTempDir } from './harness.mjs';
+import { BIN, run, probe, decodes, makeTempDir, itest } from './harness.mjs';
 
 const recite = (args, opts) => run(BIN, args, opts);
 
@@ -105,4 +105,17 @@ test('say refuses what it cannot do, without writing a file', async () => {
   }
   const empty = await recite(['say', '-o', join(dir, 'e.ogg')], { input: '  \n' });
   assert.notEqual(empty.code, 0, 'no text is an error');
+});
+
+itest('serve without --workers runs one synthesis worker per CPU core, and says so', async (t, h) => {
+  const cores = Number((await run('getconf', ['_NPROCESSORS_ONLN'])).stdout.trim());
+  assert.ok(cores >= 1, 'getconf reports the online cores');
+  const want = Math.min(cores, 32);
+  const s = await h.start();   // no --workers
+  assert.match(s.log, new RegExp(`\\b${want} synthesis worker threads? in this process`));
+  const help = await recite(['serve', '--help']);
+  assert.match(help.stdout, /--workers N .*one per CPU core/);
+  // an explicit value still wins
+  const one = await h.start({ workers: 1 });
+  assert.match(one.log, /\b1 synthesis worker thread in this process/);
 });
