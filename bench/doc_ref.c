@@ -37,10 +37,10 @@ int main(int argc, char **argv)
         return 1;
     }
     struct buf b = { 0 };
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
+    if (buf_read_stream(&b, f)) {
+        perror(argv[1]);
+        return 1;
+    }
     fclose(f);
     printf("{\"ms\":[");
     int blocks = 0;

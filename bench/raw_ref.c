@@ -55,12 +55,10 @@ static int load(const char *path, struct texts *tx)
     if (!f)
         return -1;
     struct buf b = { 0 };
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
+    int rc = buf_read_stream(&b, f);
     fclose(f);
-    buf_append(&b, "", 1);
+    if (rc)
+        return -1;
     tx->n = 0;
     tx->t = NULL;
     for (size_t i = 0; i < b.len;) {

@@ -33,12 +33,10 @@ int cli_encode(audio_encoder_fn encode, const struct pcm *p, struct buf *out, ch
 char *cli_read_all(FILE *f)
 {
     struct buf b = { 0 };
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (buf_append(&b, chunk, n))
-            break;
-    buf_append(&b, "", 1);
+    if (buf_read_stream(&b, f)) {
+        buf_free(&b);
+        return NULL;
+    }
     return (char *)b.data;
 }
 

@@ -4,6 +4,7 @@
 #ifndef RECITE_AUDIO_H
 #define RECITE_AUDIO_H
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 struct pcm {
@@ -39,6 +40,10 @@ size_t pcm_trim_silence(struct pcm *p, int pad_start_ms, int pad_end_ms);
 int pcm_fit_silence(struct pcm *p, int pad_start_ms, int pad_end_ms, int64_t *shift);
 
 int buf_append(struct buf *b, const void *d, size_t n);    /* 0 or -1 */
+/* Appends everything left in f. On success (0) b->data is non-NULL and NUL-terminated just
+ * past b->len (the NUL is not counted), so text can be used as a C string. -1: a read error
+ * or out of memory. */
+int buf_read_stream(struct buf *b, FILE *f);
 void buf_free(struct buf *b);
 
 /* Encoders: 0 on success, or -1 with a message in err. `out` is appended to. */

@@ -74,6 +74,19 @@ int buf_append(struct buf *b, const void *d, size_t n)
     return 0;
 }
 
+int buf_read_stream(struct buf *b, FILE *f)
+{
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (buf_append(b, chunk, n))
+            return -1;
+    if (ferror(f) || buf_append(b, "", 1))
+        return -1;
+    b->len--;   /* the terminating NUL stays, uncounted */
+    return 0;
+}
+
 void buf_free(struct buf *b)
 {
     if (!b)

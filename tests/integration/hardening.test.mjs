@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { itest, synth, range, paragraphs, sleep, WsClient, HANG_MS, BIN, freePort } from './harness.mjs';
+import { itest, synth, range, paragraphs, sleep, WsClient, HANG_MS, BIN, freePort, eventually } from './harness.mjs';
 
 /** Resident memory of a process in MiB (VmRSS). */
 function rssMiB(pid) {
@@ -64,22 +64,10 @@ async function healthzMs(s) {
   return performance.now() - t0;
 }
 
-/** Polls until check() is truthy (a hang guard, HANG_MS): for state the server reaches on
- *  its own time, such as noticing that clients have gone. */
-async function until(check, what) {
-  const deadline = Date.now() + HANG_MS;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${HANG_MS} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** Opens a WebSocket once the server has room: a closed client's slot is free only once the
  *  server has noticed the close, so a 503 meanwhile is retried (until HANG_MS). */
 function wsWhenRoom(h, s) {
-  return until(async () => {
+  return eventually(async () => {
     try {
       return await h.ws(s);
     } catch (e) {
@@ -112,11 +100,10 @@ itest('a WebSocket client that never reads is closed and server memory stays bou
     }
   }
   // the server gives up on it: logged, and the socket is closed
-  const deadline = Date.now() + HANG_MS;
-  while (!/client is not reading/.test(s.log) && Date.now() < deadline) {
-    peak = Math.max(peak, rssMiB(s.proc.pid));
-    await sleep(50);
-  }
+  await eventually(() => {
+    peak = Math.max(peak, rssMiB(s.proc.pid));   // sampled while waiting
+    return /client is not reading/.test(s.log);
+  }, `the server to give up on the slow client (after ${sent} messages)`);
   assert.match(s.log, /client is not reading \(\d+ bytes queued\), closing/, `after ${sent} messages`);
   slow.ws._socket.resume();
   const closed = await slow.waitClose(HANG_MS);
@@ -165,7 +152,7 @@ itest('--max-connections: connections over the limit get a clean 503, and room c
   assert.ok(again.every((c) => c.isOpen));
   await assert.rejects(WsClient.connect(s.wsUrl), (e) => e.statusCode === 503);
   for (const c of [...open, ...again]) c.close();
-  await until(async () => (await s.get('/healthz')).status === 200, 'all slots free again');
+  await eventually(async () => (await s.get('/healthz')).status === 200, 'all slots free again');
 });
 
 itest('an open-file limit below --max-connections lowers the limit: a flood gets 503s, not EMFILE', async (t, h) => {
@@ -189,7 +176,7 @@ itest('an open-file limit below --max-connections lowers the limit: a flood gets
       return sock;
     });
     // the descriptors are in use once the server has started refusing (not after a fixed time)
-    await until(() => /connection limit \(\d+\) reached/.test(log), 'the flood to reach the connection limit');
+    await eventually(() => /connection limit \(\d+\) reached/.test(log), 'the flood to reach the connection limit');
     const r = await rawClient(port, ['GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n']);
     assert.match(r.data, /^HTTP\/1\.1 503 /, 'a clean refusal while the descriptors are in use');
     const cpu = cpuSeconds(proc.pid);
@@ -197,7 +184,7 @@ itest('an open-file limit below --max-connections lowers the limit: a flood gets
     assert.ok(cpuSeconds(proc.pid) - cpu < 0.5, 'no accept() busy loop');
     for (const sock of flood) sock.destroy();
     // served again once the server has noticed they are gone (it takes a moment: wait for it)
-    const ok = await until(async () => {
+    const ok = await eventually(async () => {
       const x = await rawClient(port, ['GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n']);
       return /^HTTP\/1\.1 503 /.test(x.data) ? null : x;
     }, 'the flood\'s descriptors to be released');

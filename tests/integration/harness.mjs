@@ -21,6 +21,18 @@ export const HANG_MS = 20_000;
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls fn() until it returns a truthy value, and returns it: for state the server reaches
+ *  on its own time. timeoutMs is a hang guard, not a threshold. */
+export async function eventually(fn, what, timeoutMs = HANG_MS) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 /** A TCP port that was free a moment ago (start() retries if another process takes it). */
 export function freePort() {
   return new Promise((res, rej) => {

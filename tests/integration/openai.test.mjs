@@ -8,19 +8,16 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { itest, synth, probe, decodes, freePort, sleep, range, HANG_MS } from './harness.mjs';
+import { itest, synth, probe, decodes, freePort, sleep, range, eventually } from './harness.mjs';
 
 const speech = (s, body) => s.post('/v1/audio/speech', { json: body });
 
-/** Polls /metrics until pred(value of name) holds; returns the value (a hang guard, HANG_MS). */
-async function waitMetric(s, name, pred, what) {
-  const deadline = Date.now() + HANG_MS;
-  for (;;) {
+/** Waits until pred(value of the metric `name`) holds; returns the value (a hang guard). */
+function waitMetric(s, name, pred, what) {
+  return eventually(async () => {
     const v = (await s.metrics())[name];
-    if (pred(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${name} = ${v})`);
-    await sleep(10);
-  }
+    return pred(v) ? { v } : null;
+  }, what).then((r) => r.v);
 }
 
 async function probeBytes(h, bytes, name) {

@@ -5,7 +5,9 @@
 // Every wait is a hang guard (HANG_MS or a test's own bound), never a performance threshold.
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
-import { itest, freePort, run, sleep, BIN, HANG_MS } from './harness.mjs';
+import { itest, freePort, run, sleep, BIN, HANG_MS, eventually } from './harness.mjs';
+
+export { eventually };
 
 export { sleep, HANG_MS };
 
@@ -139,17 +141,6 @@ export class Worker {
     for (const [id, v] of Object.entries(all))
       if (id.startsWith(`${hostname()}:${this.pid}:`)) n += Number(v);
     return n;
-  }
-}
-
-/** Polls fn() until it returns a truthy value (a hang guard, not a threshold). */
-export async function eventually(fn, what, timeoutMs = HANG_MS) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
   }
 }
 

@@ -16,6 +16,19 @@ static int check_failures;
     if (!_a || !_b || strcmp(_a, _b) != 0) { check_failures++; \
     fprintf(stderr, "%s:%d: %s == %s failed:\n  got:  \"%s\"\n  want: \"%s\"\n", \
     __FILE__, __LINE__, #a, #b, _a ? _a : "(null)", _b ? _b : "(null)"); } } while (0)
+/* UTF-16 length of a UTF-8 prefix of valid text: an oracle for word-timing offsets, kept
+ * independent of util/utf8.c's utf8_utf16_units so a bug there cannot hide in both. */
+static inline int u16_len(const char *s, size_t n)
+{
+    int u = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c & 0xc0) != 0x80)
+            u += c >= 0xf0 ? 2 : 1;
+    }
+    return u;
+}
+
 #define CHECK_DONE() do { if (check_failures) fprintf(stderr, "%d check(s) failed\n", \
     check_failures); else printf("ok\n"); return check_failures != 0; } while (0)
 #endif

@@ -9,18 +9,6 @@
 
 static const struct model *espeak;
 
-/* UTF-16 length of a UTF-8 prefix (test-local: the block texts here are valid). */
-static int u16_len(const char *s, size_t n)
-{
-    int u = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xc0) != 0x80)
-            u += c >= 0xf0 ? 2 : 1;
-    }
-    return u;
-}
-
 static void test_voices(void)
 {
     char err[256] = "";

@@ -1,7 +1,7 @@
 /* test_flite — the flite model: its voices, audio from every voice (levelled to the
  * loudness target), word timings that cover every word in UTF-16 units, text flite cannot
- * say, junk input, and synthesis from several threads at once (the same audio as from one,
- * within the few percent by which the clustergen voices' random excitation varies). */
+ * say, junk input, and synthesis from several threads at once (bit-identical to the audio
+ * from one thread: engine_rand.c gives every synthesis the same noise sequence). */
 #include "engines/engine.h"
 #include "check.h"
 #include <math.h>
@@ -10,18 +10,6 @@
 #include <stdlib.h>
 
 static const struct model *flite;
-
-/* UTF-16 length of a UTF-8 prefix (the texts here are valid). */
-static int u16_len(const char *s, size_t n)
-{
-    int u = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c & 0xc0) != 0x80)
-            u += c >= 0xf0 ? 2 : 1;
-    }
-    return u;
-}
 
 static void test_voices(void)
 {

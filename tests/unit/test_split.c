@@ -1,6 +1,7 @@
 /* test_split — split_block against the cases in tests/data/split (format in the README
  * there), plus invariants on generated hostile text. Run from the repository root. */
 #include "check.h"
+#include "audio/audio.h"
 #include "doc/split.h"
 #include "util/utf8.h"
 #include <dirent.h>
@@ -16,25 +17,15 @@ static char *read_file(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    size_t k;
-    while (buf && (k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += k;
-        if (cap - n - 1 == 0) {
-            char *p = realloc(buf, cap *= 2);
-            if (!p) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = p;
-        }
-    }
+    struct buf b = { 0 };
+    int rc = buf_read_stream(&b, f);
     fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
+    if (rc) {
+        buf_free(&b);
+        return NULL;
+    }
+    *len = b.len;
+    return (char *)b.data;
 }
 
 static uint32_t cp_at(const char *s, size_t len, size_t off)
