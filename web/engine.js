@@ -10,8 +10,13 @@
 // The UI calls commands (play, pause, seek, setVoice, ...) and feeds it events (onMessage,
 // onConnection); it renders the immutable snapshots given to subscribe(fn).
 //
-// States: stopped -> buffering -> playing <-> paused. Buffering waits until
-// MIN_BUFFER_TO_START blocks from the cursor are cached (fewer near the end).
+// States: stopped -> buffering -> playing <-> paused. Buffering ends (the adaptive start
+// rule, see canStart and web/README.md) as soon as the current block is cached and the
+// audio cached ahead, at the current speed, lasts longer than START_SAFETY x the predicted
+// time to produce the rest of the MIN_BUFFER_TO_START blocks. The prediction is a running
+// production rate per model/voice (ms of wall time per ms of audio, from queued -> cached
+// arrivals and duration_ms); with no history it waits for all MIN_BUFFER_TO_START blocks
+// (fewer near the end). An underrun re-enters Buffering under the same rule.
 // Prefetch: while not stopped, when fewer than REFILL_THRESHOLD blocks from the cursor are
 // cached/queued/processing, the next BATCH_SIZE pending blocks are requested; a block is
 // marked queued before the server answers so it is never requested twice.
@@ -30,6 +35,30 @@ export const SPEED_STEP = 0.25;
 export const RECONNECT_NOTICE_MS = 3000;
 export const LOW_BUFFER_MS = 15000;
 export const MAX_LOAD_FAILURES = 3;
+export const START_SAFETY = 2;         // the predicted production time is doubled
+export const RATE_WINDOW = 8;          // production samples in the running estimate
+
+// The production rate book: `${model}/${voice}` -> recent samples {prodMs, audioMs}. One
+// per page (passed to createEngine) so what one document taught holds for the next.
+export function createRateBook() {
+  const book = new Map();
+  return {
+    add(key, prodMs, audioMs) {
+      let list = book.get(key);
+      if (!list) book.set(key, (list = []));
+      list.push({ prodMs: Math.max(0, prodMs), audioMs });
+      if (list.length > RATE_WINDOW) list.shift();
+    },
+    // wall ms needed per ms of audio, or null when nothing was ever produced for the key
+    ratio(key) {
+      const list = book.get(key);
+      if (!list || !list.length) return null;
+      let p = 0, a = 0;
+      for (const x of list) { p += x.prodMs; a += x.audioMs; }
+      return a > 0 ? p / a : null;
+    },
+  };
+}
 
 const BLOCK_STATES = ['pending', 'queued', 'processing', 'cached', 'error', 'skipped'];
 const IN_FLIGHT = new Set(['queued', 'processing', 'cached']);
@@ -50,7 +79,7 @@ export function clampSpeed(x) {
 }
 
 export function createEngine({ socket, audio, timers = defaultTimers, synthesisMode = 'server',
-  model: initialModel = 'espeak', voice: initialVoice = 'en-us' } = {}) {
+  model: initialModel = 'espeak', voice: initialVoice = 'en-us', rates = createRateBook() } = {}) {
   if (!socket || !audio) throw new Error('engine needs a socket and an audio output');
 
   // --- document and block state -----------------------------------------------------
@@ -63,6 +92,9 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   const durations = new Map();  // audio_url -> exact duration (content-addressed: never stale)
   const timings = new Map();    // audio_url -> word timings
   let fetched = new Map();      // audio_url -> block idx, audio we asked the output to hold
+  let requestedAt = new Map();  // block idx -> when it was asked for (production samples)
+  let produced = new Set();     // blocks the server answered queued/processing: not yet made
+  let lastArrival = 0;          // when the last produced block arrived (inter-arrival samples)
 
   // --- playback ------------------------------------------------------------------------
   let cursor = 0;
@@ -147,6 +179,35 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     return ms;
   }
 
+  // The adaptive start rule (module header). The current block must be cached; then either
+  // the whole minimum buffer is, or the audio cached ahead outlasts producing the rest of it.
+  function canStart() {
+    const info = bufferInfo();
+    if (info.ready) return true;
+    if (info.have === 0) return false;
+    const ratio = rates.ratio(`${model}/${voice}`);
+    if (ratio === null) return false;          // no history: the conservative MIN_BUFFER_TO_START
+    let restMs = 0;
+    for (let i = cursor, counted = 0; i < n && counted < info.need; i++) {
+      if (PASSED_OVER.has(states[i])) continue;
+      counted++;
+      if (states[i] !== 'cached') restMs += blockMs(i);
+    }
+    return cachedAheadMs(Infinity) / speed >= START_SAFETY * ratio * restMs;
+  }
+
+  // A block the server had to produce arrived: one sample of the production rate. The time
+  // counts from the request or from the previous arrival, whichever is later, so parallel
+  // workers show up as a faster rate, and queue waits behind other readers as a slower one.
+  function noteProduced(idx, audioMs) {
+    const now = timers.now();
+    const asked = requestedAt.get(idx);
+    requestedAt.delete(idx);
+    if (!produced.delete(idx) || asked === undefined || !(audioMs > 0)) return;
+    rates.add(`${model}/${voice}`, now - Math.max(asked, lastArrival), audioMs);
+    lastArrival = now;
+  }
+
   function ensurePrefetch() {
     if (!doc || playState === 'stopped') return;
     let run = 0;
@@ -162,7 +223,8 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       if (states[j] === 'pending') batch.push(j);
     }
     if (!batch.length) return;
-    for (const j of batch) { setState(j, 'queued'); unacked.add(j); }
+    const now = timers.now();
+    for (const j of batch) { setState(j, 'queued'); unacked.add(j); requestedAt.set(j, now); }
     socket.send({
       type: 'synthesize', document_id: doc.id, block_indices: batch, cursor,
       model, voice, synthesis_mode: synthesisMode,
@@ -252,7 +314,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     loaded = null;
     playState = 'buffering';
     ensurePrefetch();
-    if (bufferInfo().ready) startBlock();
+    if (canStart()) startBlock();
   }
 
   function finish() {
@@ -381,7 +443,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     switch (msg.status) {
       case 'queued':
       case 'processing':
-        if (states[idx] !== 'cached') setState(idx, msg.status);
+        if (states[idx] !== 'cached') { setState(idx, msg.status); produced.add(idx); }
         break;
       case 'cached': {
         if (!msg.audio_url) { setState(idx, 'error'); break; }
@@ -390,6 +452,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
         const ms = Number(msg.duration_ms);
         if (ms > 0) { durations.set(u, ms); durDirty = true; }
         if (Array.isArray(msg.word_timings)) timings.set(u, msg.word_timings);
+        if (states[idx] !== 'cached') noteProduced(idx, ms > 0 ? ms : blockMs(idx));
         setState(idx, 'cached');
         if (idx >= cursor && idx <= cursor + PRELOAD_AHEAD && !fetched.has(u)) fetchBlock(idx);
         break;
@@ -407,7 +470,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       default:
         return;
     }
-    if (playState === 'buffering' && bufferInfo().ready) startBlock();
+    if (playState === 'buffering' && canStart()) startBlock();
     ensurePrefetch();
   }
 
@@ -417,6 +480,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     for (const idx of msg.block_indices || []) {
       if (!Number.isInteger(idx) || idx < 0 || idx >= n) continue;
       unacked.delete(idx);
+      produced.delete(idx);
       if (states[idx] === 'queued' || states[idx] === 'processing') setState(idx, 'pending');
     }
     ensurePrefetch();
@@ -447,6 +511,8 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       states = new Array(n).fill('pending');
       urls = new Array(n).fill(null);
       unacked = new Set();
+      requestedAt = new Map();
+      produced = new Set();
       failures = new Map();
       cursor = n ? clamp(Math.trunc(Number(start)) || 0, 0, n - 1) : 0;
       playState = 'stopped';
@@ -571,6 +637,8 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       states = new Array(n).fill('pending');
       urls = new Array(n).fill(null);
       unacked = new Set();
+      requestedAt = new Map();
+      produced = new Set();
       failures = new Map();
       statesDirty = durDirty = true;
       if (wasActive) enterBuffering();

@@ -2,23 +2,113 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  createEngine, MIN_BUFFER_TO_START, BATCH_SIZE, REFILL_THRESHOLD, RECONNECT_NOTICE_MS,
+  createEngine, createRateBook, MIN_BUFFER_TO_START, BATCH_SIZE, REFILL_THRESHOLD, RECONNECT_NOTICE_MS,
 } from '../../web/engine.js';
 import { fakeSocket, fakeAudio, fakeTimers, makeDoc, status, deferred, flush } from './fakes.mjs';
 
-function setup({ blocks = 40, audioOpts, start = 0 } = {}) {
+function setup({ blocks = 40, audioOpts, start = 0, rates } = {}) {
   const socket = fakeSocket();
   const audio = fakeAudio(audioOpts);
   const timers = fakeTimers();
-  const engine = createEngine({ socket, audio, timers });
+  const engine = createEngine({ socket, audio, timers, rates });
   const snaps = [];
   engine.subscribe((s) => snaps.push(s));
   engine.load(makeDoc(blocks), { cursor: start });
   engine.onConnection('open');
   const snap = () => engine.getSnapshot();
   const cache = (...idxs) => { for (const i of idxs) engine.onMessage(status(i, 'cached')); };
-  return { socket, audio, timers, engine, snaps, snap, cache };
+  // the server's immediate answer to a request: these blocks have to be produced
+  const queue = (...idxs) => { for (const i of idxs) engine.onMessage(status(i, 'queued')); };
+  return { socket, audio, timers, engine, snaps, snap, cache, queue };
 }
+
+// --- the adaptive start rule: blocks of 1000 ms estimated, 1500 ms real (fakes.mjs) ------
+
+test('adaptive start: a fast engine starts after 1 block', async () => {
+  const { engine, audio, snap, cache, queue, timers } = setup();
+  engine.play();
+  queue(0, 1, 2, 3, 4, 5, 6, 7);
+  timers.advance(150);          // 1500 ms of audio made in 150 ms: 0.1 ms per ms of audio
+  cache(0);
+  assert.equal(snap().playState, 'playing', '1.5 s buffered outlasts 2 x 0.1 x 3 s of production');
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-0');
+  assert.deepEqual(snap().blockStates.slice(1, 4), ['queued', 'queued', 'queued']);
+  await flush();
+});
+
+test('adaptive start: a slow engine waits until the buffer outlasts production', () => {
+  const { engine, audio, snap, cache, queue, timers } = setup();
+  engine.play();
+  queue(0, 1, 2, 3, 4, 5, 6, 7);
+  timers.advance(3000);         // 3 s per 1.5 s block: slower than real time
+  cache(0);
+  assert.equal(snap().playState, 'buffering');
+  timers.advance(3000);
+  cache(1);
+  assert.equal(snap().playState, 'buffering', '3 s buffered < 2 x 2 x 2 s still to make');
+  timers.advance(3000);
+  cache(2);
+  assert.equal(snap().playState, 'playing', '4.5 s buffered >= 2 x 2 x 1 s still to make');
+  assert.equal(audio.plays.length, 1);
+});
+
+test('adaptive start: no history means the conservative MIN_BUFFER_TO_START', () => {
+  const { engine, snap, cache } = setup();
+  engine.play();
+  cache(0, 1, 2);              // answered cached at once: nothing was produced, nothing learnt
+  assert.equal(snap().playState, 'buffering');
+  cache(3);
+  assert.equal(snap().playState, 'playing');
+  assert.equal(MIN_BUFFER_TO_START, 4);
+});
+
+test('adaptive start: the buffer is measured at the playing speed', () => {
+  const run = (speed) => {
+    const { engine, snap, cache, queue, timers } = setup();
+    engine.setSpeed(speed);
+    engine.play();
+    queue(0, 1, 2, 3);
+    timers.advance(300);        // 0.2 ms per ms: 1.2 s to make the next 3 s, doubled
+    cache(0);
+    return snap().playState;
+  };
+  assert.equal(run(1), 'playing', '1.5 s of audio lasts 1.5 s at 1x');
+  assert.equal(run(3), 'buffering', 'and 0.5 s at 3x');
+});
+
+test('adaptive start: what one document taught holds for the next (one rate book per page)', () => {
+  const rates = createRateBook();
+  const first = setup({ rates });
+  first.engine.play();
+  first.queue(0, 1, 2, 3);
+  first.timers.advance(100);
+  first.cache(0);
+  assert.equal(first.snap().playState, 'playing');
+  const second = setup({ rates });
+  second.engine.play();
+  second.cache(0);             // already cached on the server: no sample, but history exists
+  assert.equal(second.snap().playState, 'playing');
+});
+
+test('adaptive start: an underrun re-enters Buffering and recovers under the same rule', async () => {
+  const { engine, audio, snap, cache, queue, timers } = setup();
+  engine.play();
+  queue(0, 1, 2, 3, 4, 5, 6, 7);
+  timers.advance(150);
+  cache(0);
+  await flush();
+  assert.equal(snap().playState, 'playing');
+  timers.advance(1500);
+  audio.end();                  // block 1 is not there yet: an underrun
+  assert.equal(snap().cursor, 1);
+  assert.equal(snap().playState, 'buffering');
+  timers.advance(1500);
+  cache(1);                     // 3 s for this block: the rate learnt is slower now
+  assert.equal(snap().playState, 'buffering', 'one slow block is not enough buffer');
+  cache(2);
+  assert.equal(snap().playState, 'playing', 'two blocks outlast producing the other two');
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-1', 'resumes at the block that ran dry');
+});
 
 test('play enters Buffering, requests one batch, and starts after MIN_BUFFER_TO_START cached', async () => {
   const { engine, socket, audio, snap, cache } = setup();
