@@ -14,6 +14,9 @@ struct requester {
     char doc_id[40];
     int idx;
     int cursor;       /* the requester's cursor for ordering (nearest first) */
+    uint64_t first;   /* nonzero: the cursor block of a new request (not cached) — it jumps
+                         the connection's queue, the newest such block first. Callers set 1;
+                         the queue replaces it with its own order stamp. */
 };
 
 /* What a worker needs to run a job. */

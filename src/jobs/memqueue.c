@@ -9,7 +9,9 @@
  * Order: connections are served round-robin (the connection after the one served last),
  * and within a connection the job nearest to that connection's cursor runs first (ahead
  * of the cursor wins a tie). So one reader's long prefetch never delays another reader's
- * first block. */
+ * first block. A requester marked `first` (the cursor block of a new synthesize) runs before
+ * the rest of its connection's jobs, the newest one first: the block 0 of a document just
+ * opened never waits behind the same reader's prefetch of the document before. */
 #include "jobs/queue.h"
 #include <pthread.h>
 #include <stdlib.h>
@@ -181,6 +183,8 @@ static int mq_submit(struct queue *q, const char *hash, const char *model, const
         struct requester *e = &job->reqs[i];
         if (e->conn_id == r->conn_id && e->idx == r->idx && !strcmp(e->doc_id, r->doc_id)) {
             e->cursor = r->cursor;
+            if (r->first)
+                e->first = ++mq->next_seq;
             goto out;
         }
     }
@@ -194,7 +198,10 @@ static int mq_submit(struct queue *q, const char *hash, const char *model, const
         job->reqs = n;
         job->cap = cap;
     }
-    job->reqs[job->nreqs++] = *r;
+    job->reqs[job->nreqs] = *r;
+    if (r->first)
+        job->reqs[job->nreqs].first = ++mq->next_seq;
+    job->nreqs++;
 out:
     pthread_mutex_unlock(&mq->lock);
     return rc;
@@ -245,8 +252,11 @@ static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id
                 i++;
                 continue;
             }
-            if (!model)
+            if (!model) {
                 r->cursor = cursor;
+                if (r->idx != cursor)
+                    r->first = 0;   /* the reader moved on: back to nearest-first */
+            }
             int drop = evictable &&
                        (model ? voice_differs : (r->idx < lo || r->idx > hi));
             if (!drop) {
@@ -328,6 +338,7 @@ static struct mjob *pick_where(struct memqueue *mq, const char *model, int want)
     uint64_t conn = have_next ? next_conn : min_conn;
     struct mjob *best = NULL;
     long best_key = 0;
+    uint64_t best_first = 0;
     for (struct mjob *j = mq->jobs; j; j = j->next) {
         if (j->state != MJOB_QUEUED || !model_ok(j, model, want))
             continue;
@@ -337,8 +348,11 @@ static struct mjob *pick_where(struct memqueue *mq, const char *model, int want)
                 continue;
             long d = (long)r->idx - r->cursor;
             long key = d >= 0 ? 2 * d : -2 * d + 1;   /* ahead of the cursor wins a tie */
-            if (!best || key < best_key || (key == best_key && j->seq < best->seq))
-                best = j, best_key = key;
+            int better = !best || r->first > best_first ||
+                         (r->first == best_first &&
+                          (key < best_key || (key == best_key && j->seq < best->seq)));
+            if (better)
+                best = j, best_key = key, best_first = r->first;
         }
     }
     mq->last_conn = conn;

@@ -195,7 +195,8 @@ static void answer_block(struct app *app, uint64_t conn, const char *doc_id, int
         return;
     }
     METRIC_ADD(&app->metrics, cache_misses, 1);
-    struct requester r = { .conn_id = conn, .idx = idx, .cursor = cursor };
+    /* The block the reader waits for jumps this connection's queue (older prefetch waits). */
+    struct requester r = { .conn_id = conn, .idx = idx, .cursor = cursor, .first = idx == cursor };
     snprintf(r.doc_id, sizeof r.doc_id, "%s", doc_id);
     enum submit_state state;
     if (app->queue->ops->submit(app->queue, hash, model, voice, text, &r, &state)) {

@@ -144,6 +144,49 @@ static void test_order_fair_and_nearest(void)
     q->ops->destroy(q);
 }
 
+static int submit_first(struct queue *q, int n, uint64_t conn, const char *doc, int idx)
+{
+    char h[65];
+    hash_of(n, h);
+    struct requester r = req(conn, doc, idx, idx);
+    r.first = 1;
+    enum submit_state st;
+    CHECK_INT(q->ops->submit(q, h, "espeak", "en-us", "text", &r, &st), 0);
+    return st;
+}
+
+/* A reader opens document b while its prefetch of document a still waits: b's block 0 runs
+ * next, even ahead of a's own cursor block (older, same distance). Then nearest-first
+ * again; and moving the cursor of b away takes the jump back. */
+static void test_first_block_first(void)
+{
+    struct queue *q = memqueue_create(30000, 3, on_notify, NULL);
+    submit_first(q, 40, 1, "a", 40);
+    for (int i = 41; i < 48; i++)
+        submit(q, i, "en-us", 1, "a", i, 40);
+    submit_first(q, 100, 1, "b", 0);
+    for (int i = 1; i < 8; i++)
+        submit(q, 100 + i, "en-us", 1, "b", i, 0);
+    struct job_ticket t;
+    CHECK_INT(take_idx(q, &t), 100);
+    finish_ok(q, &t);
+    CHECK_INT(take_idx(q, &t), 40);   /* a's older first block, then nearest-first */
+    finish_ok(q, &t);
+    CHECK_INT(take_idx(q, &t), 41);
+    finish_ok(q, &t);
+    /* an older first block whose reader moved on loses its jump */
+    submit_first(q, 200, 1, "c", 5);
+    struct evicted *ev = NULL;
+    int nev = 0;
+    q->ops->evict_window(q, 1, "c", 0, -100, 100, &ev, &nev);
+    free(ev);
+    int next = take_idx(q, &t);
+    CHECK(next != 200);
+    finish_ok(q, &t);
+    job_event_free(q->ops->drain(q));
+    q->ops->destroy(q);
+}
+
 static void test_retry_and_timeout(void)
 {
     struct queue *q = memqueue_create(1000, 3, on_notify, NULL);
@@ -215,6 +258,7 @@ int main(void)
     test_window_eviction();
     test_voice_eviction();
     test_order_fair_and_nearest();
+    test_first_block_first();
     test_retry_and_timeout();
     test_conn_gone();
     CHECK_DONE();
