@@ -13,6 +13,7 @@
 #include "server/api_openai.h"
 #include "server/conns.h"
 #include "server/hotcache.h"
+#include "server/offload.h"
 #include "server/pipeline.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -33,6 +34,20 @@ static void wake_loop(void *arg)
     struct app *app = arg;
     if (app->ctx)
         lws_cancel_service(app->ctx);
+}
+
+/* Offload pool threads (server/offload.h) each get their own SQLite connection: request
+ * work that writes (position saves, document inserts) runs there, off the loop. */
+#define OFFLOAD_THREADS 2
+
+static void *offload_store_open(void *arg, char *err, size_t errlen)
+{
+    return store_open(arg, err, errlen);
+}
+
+static void offload_store_close(void *ctx)
+{
+    store_close(ctx);
 }
 
 static void find_web_dir(struct app *app)
@@ -80,6 +95,14 @@ static int cmd_serve(const struct config *cfg)
     }
     app.hot = hotcache_create((size_t)cfg->hot_cache_mb << 20);
     app.conns = conns_create();
+    struct offload_config ocfg = { .threads = OFFLOAD_THREADS, .notify = wake_loop,
+                                   .notify_arg = &app, .thread_init = offload_store_open,
+                                   .thread_fini = offload_store_close,
+                                   .thread_arg = (void *)cfg->data_dir };
+    if (!(app.offload = offload_create(&ocfg, err, sizeof err))) {
+        log_error("cannot start the request threads: %s", err);
+        goto out;
+    }
     if (cfg->redis) {                    /* --- distributed mode: see jobs/redisqueue.c --- */
         signal(SIGPIPE, SIG_IGN);        /* before the Redis threads write to a socket */
         app.queue = redisqueue_create(&redis_url, cfg->data_dir, cfg->visibility_timeout_s * 1000,
@@ -96,7 +119,8 @@ static int cmd_serve(const struct config *cfg)
     }
     if (!app.hot || !app.conns || !app.queue)
         goto out;
-    app.speech = speech_create(&app, wake_loop, &app);   /* POST /v1/audio/speech, previews */
+    if (!(app.speech = speech_create(&app)))   /* POST /v1/audio/speech, previews */
+        goto out;
     if (!cfg->redis && engines_find("openai")) {
         /* openai jobs wait on the network: a pool of their own (--openai-concurrency), and
          * the CPU workers never hold one (docs/DESIGN.md, "Engines"). */
@@ -118,6 +142,7 @@ static int cmd_serve(const struct config *cfg)
     pipeline_drain(&app);
     server_destroy_context(&app);
 out:
+    offload_destroy(app.offload);    /* queued request work runs; nobody is answered */
     if (app.queue)
         app.queue->ops->destroy(app.queue);
     speech_destroy(app.speech);

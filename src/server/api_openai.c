@@ -6,19 +6,22 @@
  * the audio exists. Otherwise it becomes a waiter: a requester with its own conn_id in the
  * queue (deduplicated with every other requester of that variant), and the HTTP request
  * stays open, with no thread blocked, until the job's CACHED/SKIPPED/ERROR event arrives.
- * Speed and formats other than Ogg Opus are made from the stored Opus on a converter
- * thread (decode, resample to 24 kHz, pitch-preserving tempo change, encode): the stored
- * variant is always the speed-1 Opus, as for the web player, which changes speed itself.
+ * Speed and formats other than Ogg Opus are made from the stored Opus on the offload pool
+ * (server/offload.c: decode, resample to 24 kHz, pitch-preserving tempo change, encode):
+ * the stored variant is always the speed-1 Opus, as for the web player, which changes
+ * speed itself.
  *
- * Threads: everything here runs on the service thread except converter_main (2 threads),
- * which only touches the task and done lists under sp->lock. A waiter holds its wsi and
- * session until the connection closes (speech_closed) or it is answered; converter
- * results for a waiter that has gone are dropped.
- * Ownership: waiters, tasks and results belong to struct speech; a task's audio copy is
- * the converter's while it runs; result bodies move into http_reply. */
+ * Threads: everything here runs on the service thread except convert_work (an offload
+ * pool thread), which touches only its struct convert. A waiter holds its wsi and session
+ * until the connection closes (speech_closed) or it is answered; a conversion whose
+ * waiter has gone is only freed when it comes back.
+ * Ownership: waiters belong to struct speech; a struct convert (the audio copy in, the
+ * body out) belongs to the offload pool until convert_done frees it; result bodies move
+ * into http_reply. */
 #include "server/api_openai.h"
 #include "server/app.h"
 #include "server/hotcache.h"
+#include "server/offload.h"
 #include "server/http.h"
 #include "server/session.h"
 #include "audio/audio.h"
@@ -31,13 +34,11 @@
 #include <cjson/cJSON.h>
 #include <libwebsockets.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CONVERTERS 2
 #define WAIT_TIMEOUT_S 300     /* a waiter's connection is closed after this long */
 #define OUT_RATE 24000         /* pcm and wav answers, as OpenAI's */
 
@@ -63,42 +64,30 @@ struct waiter {
     struct waiter *next;
 };
 
-struct task {
-    uint64_t id;
+struct speech {
+    struct app *app;
+    struct waiter *waiters;       /* service thread only */
+    int nwaiters;
+    uint64_t next_id;
+};
+
+/* ---- conversions (offload pool) ----------------------------------------------------- */
+
+/* A format/speed conversion: the stored Opus in, the answer's body out. It names its
+ * waiter by id: the client may have gone when it comes back. */
+struct convert {
+    struct offload_task task;
+    struct app *app;
+    uint64_t waiter_id;
     enum fmt fmt;
     double speed;
     unsigned char *opus;
     size_t len;
-    struct task *next;
-};
-
-struct done {
-    uint64_t id;
     int ok;
-    enum fmt fmt;
     struct buf body;
     int64_t duration_ms;
     char err[200];
-    struct done *next;
 };
-
-struct speech {
-    struct app *app;
-    void (*notify)(void *);
-    void *notify_arg;
-    struct waiter *waiters;       /* service thread only */
-    int nwaiters;
-    uint64_t next_id;
-    pthread_mutex_t lock;         /* guards tasks, done, stopping */
-    pthread_cond_t cond;
-    struct task *task_head, *task_tail;
-    struct done *done;
-    int stopping;
-    pthread_t threads[CONVERTERS];
-    int nthreads;
-};
-
-/* ---- converter threads ----------------------------------------------------------- */
 
 static int encode_raw_pcm(const struct pcm *p, struct buf *out)
 {
@@ -111,95 +100,57 @@ static int encode_raw_pcm(const struct pcm *p, struct buf *out)
     return 0;
 }
 
-static void convert(const struct task *t, struct done *d)
+/* Pool thread: decode, resample to 24 kHz, change the tempo, encode. */
+static void convert_work(struct offload_task *task, void *thread_ctx)
 {
+    (void)thread_ctx;
+    struct convert *c = offload_container(task, struct convert, task);
     struct pcm p;
-    d->ok = 0;
-    if (audio_decode(t->opus, t->len, &p, d->err, sizeof d->err) < 0)
+    c->ok = 0;
+    if (audio_decode(c->opus, c->len, &p, c->err, sizeof c->err) < 0)
         return;
     int rc = 0;
-    if (pcm_resample(&p, OUT_RATE) < 0 || pcm_time_stretch(&p, t->speed) < 0) {
-        snprintf(d->err, sizeof d->err, "out of memory");
+    if (pcm_resample(&p, OUT_RATE) < 0 || pcm_time_stretch(&p, c->speed) < 0) {
+        snprintf(c->err, sizeof c->err, "out of memory");
         rc = -1;
     }
     if (rc == 0) {
-        d->duration_ms = pcm_duration_ms(&p);
-        switch (t->fmt) {
+        c->duration_ms = pcm_duration_ms(&p);
+        switch (c->fmt) {
         case FMT_OPUS:
-            rc = audio_encode_opus(&p, &d->body, d->err, sizeof d->err);
+            rc = audio_encode_opus(&p, &c->body, c->err, sizeof c->err);
             break;
         case FMT_MP3:
-            rc = audio_encode_mp3(&p, &d->body, d->err, sizeof d->err);
+            rc = audio_encode_mp3(&p, &c->body, c->err, sizeof c->err);
             break;
         case FMT_WAV:
-            rc = audio_encode_wav(&p, &d->body, d->err, sizeof d->err);
+            rc = audio_encode_wav(&p, &c->body, c->err, sizeof c->err);
             break;
         default:
-            if ((rc = encode_raw_pcm(&p, &d->body)) < 0)
-                snprintf(d->err, sizeof d->err, "out of memory");
+            if ((rc = encode_raw_pcm(&p, &c->body)) < 0)
+                snprintf(c->err, sizeof c->err, "out of memory");
         }
     }
     pcm_free(&p);
-    d->ok = rc == 0;
+    c->ok = rc == 0;
 }
 
-static void *converter_main(void *arg)
+static void convert_free(struct convert *c)
 {
-    struct speech *sp = arg;
-    pthread_mutex_lock(&sp->lock);
-    for (;;) {
-        while (!sp->stopping && !sp->task_head)
-            pthread_cond_wait(&sp->cond, &sp->lock);
-        if (sp->stopping)
-            break;
-        struct task *t = sp->task_head;
-        sp->task_head = t->next;
-        if (!sp->task_head)
-            sp->task_tail = NULL;
-        pthread_mutex_unlock(&sp->lock);
-
-        struct done *d = calloc(1, sizeof *d);
-        if (d) {
-            d->id = t->id;
-            d->fmt = t->fmt;
-            convert(t, d);
-        }
-        free(t->opus);
-        free(t);
-
-        pthread_mutex_lock(&sp->lock);
-        if (d) {
-            d->next = sp->done;
-            sp->done = d;
-        }
-        pthread_mutex_unlock(&sp->lock);
-        sp->notify(sp->notify_arg);
-        pthread_mutex_lock(&sp->lock);
-    }
-    pthread_mutex_unlock(&sp->lock);
-    return NULL;
+    free(c->opus);
+    buf_free(&c->body);
+    free(c);
 }
 
-struct speech *speech_create(struct app *app, void (*notify)(void *), void *arg)
+static void convert_done(struct offload_task *task, int status);
+
+struct speech *speech_create(struct app *app)
 {
     struct speech *sp = calloc(1, sizeof *sp);
     if (!sp)
         return NULL;
     sp->app = app;
-    sp->notify = notify;
-    sp->notify_arg = arg;
     sp->next_id = SPEECH_CONN_BASE;
-    pthread_mutex_init(&sp->lock, NULL);
-    pthread_cond_init(&sp->cond, NULL);
-    for (int i = 0; i < CONVERTERS; i++) {
-        if (pthread_create(&sp->threads[i], NULL, converter_main, sp))
-            break;
-        sp->nthreads++;
-    }
-    if (sp->nthreads == 0) {
-        speech_destroy(sp);
-        return NULL;
-    }
     return sp;
 }
 
@@ -213,31 +164,11 @@ void speech_destroy(struct speech *sp)
 {
     if (!sp)
         return;
-    pthread_mutex_lock(&sp->lock);
-    sp->stopping = 1;
-    pthread_cond_broadcast(&sp->cond);
-    pthread_mutex_unlock(&sp->lock);
-    for (int i = 0; i < sp->nthreads; i++)
-        pthread_join(sp->threads[i], NULL);
-    while (sp->task_head) {
-        struct task *t = sp->task_head;
-        sp->task_head = t->next;
-        free(t->opus);
-        free(t);
-    }
-    while (sp->done) {
-        struct done *d = sp->done;
-        sp->done = d->next;
-        buf_free(&d->body);
-        free(d);
-    }
     while (sp->waiters) {
         struct waiter *w = sp->waiters;
         sp->waiters = w->next;
         waiter_free(w);
     }
-    pthread_mutex_destroy(&sp->lock);
-    pthread_cond_destroy(&sp->cond);
     free(sp);
 }
 
@@ -406,7 +337,7 @@ static void duration_header(char *buf, size_t len, int64_t ms)
 }
 
 /* Answers a speech waiter whose Ogg Opus exists: at once for opus at speed 1, else through
- * a converter. Returns what an HTTP callback would return (inline use), 0 if queued. */
+ * a conversion (offload pool). Returns what an HTTP callback would return (inline use), 0 if queued. */
 static int answer_speech(struct app *app, struct http_req *r, struct waiter *w, enum fmt fmt,
                          double speed, const char *hash, const struct job_event *ev,
                          int64_t duration_ms)
@@ -421,25 +352,21 @@ static int answer_speech(struct app *app, struct http_req *r, struct waiter *w, 
         struct http_header h[] = { { "x-duration-ms", dur } };
         return http_reply(r, 200, fmt_ctype[fmt], data, len, h, 1);
     }
-    struct speech *sp = app->speech;
-    struct task *t = calloc(1, sizeof *t);
-    if (!t) {
+    struct convert *c = calloc(1, sizeof *c);
+    if (!c) {
         free(data);
         return http_reply_error(r, 500, "out of memory");
     }
-    t->id = w->id;
-    t->fmt = fmt;
-    t->speed = speed;
-    t->opus = data;
-    t->len = len;
-    pthread_mutex_lock(&sp->lock);
-    if (sp->task_tail)
-        sp->task_tail->next = t;
-    else
-        sp->task_head = t;
-    sp->task_tail = t;
-    pthread_cond_signal(&sp->cond);
-    pthread_mutex_unlock(&sp->lock);
+    c->app = app;
+    c->waiter_id = w->id;
+    c->fmt = fmt;
+    c->speed = speed;
+    c->opus = data;
+    c->len = len;
+    if (offload_submit(app->offload, &c->task, convert_work, convert_done) < 0) {
+        convert_free(c);
+        return http_reply_error(r, 503, "the server is shutting down");
+    }
     w->converting = 1;
     return 0;
 }
@@ -489,38 +416,30 @@ void speech_on_event(struct app *app, const struct job_event *ev)
     }
 }
 
-void speech_drain(struct app *app)
+/* Service thread: a conversion came back. Its waiter may have gone (the client closed):
+ * then the result is only freed. */
+static void convert_done(struct offload_task *task, int status)
 {
-    struct speech *sp = app->speech;
-    if (!sp)
-        return;
-    pthread_mutex_lock(&sp->lock);
-    struct done *list = sp->done;
-    sp->done = NULL;
-    pthread_mutex_unlock(&sp->lock);
-    while (list) {
-        struct done *d = list;
-        list = d->next;
-        struct waiter *w = waiter_find(sp, d->id);
-        if (w) {
-            struct http_req r;
-            waiter_req(app, w, &r);
-            if (!d->ok) {
-                log_warn("speech: converting to %s failed: %s", fmt_name[d->fmt], d->err);
-                finish_waiter(app, w, http_reply_error(&r, 500, "could not convert the audio: %s", d->err));
-            } else {
-                char dur[24];
-                duration_header(dur, sizeof dur, d->duration_ms);
-                struct http_header h[] = { { "x-duration-ms", dur } };
-                unsigned char *body = d->body.data;
-                size_t len = d->body.len;
-                memset(&d->body, 0, sizeof d->body);
-                finish_waiter(app, w, http_reply(&r, 200, fmt_ctype[d->fmt], body, len, h, 1));
-            }
+    struct convert *c = offload_container(task, struct convert, task);
+    struct app *app = c->app;
+    struct waiter *w = status == 0 && app->speech ? waiter_find(app->speech, c->waiter_id) : NULL;
+    if (w) {
+        struct http_req r;
+        waiter_req(app, w, &r);
+        if (!c->ok) {
+            log_warn("speech: converting to %s failed: %s", fmt_name[c->fmt], c->err);
+            finish_waiter(app, w, http_reply_error(&r, 500, "could not convert the audio: %s", c->err));
+        } else {
+            char dur[24];
+            duration_header(dur, sizeof dur, c->duration_ms);
+            struct http_header h[] = { { "x-duration-ms", dur } };
+            unsigned char *body = c->body.data;
+            size_t len = c->body.len;
+            memset(&c->body, 0, sizeof c->body);
+            finish_waiter(app, w, http_reply(&r, 200, fmt_ctype[c->fmt], body, len, h, 1));
         }
-        buf_free(&d->body);
-        free(d);
     }
+    convert_free(c);
 }
 
 void speech_closed(struct app *app, struct session *s)
@@ -644,7 +563,7 @@ int api_speech(struct http_req *r)
             rc = answer_speech(r->app, r, &tmp, fmt, speed, hash, NULL, dur);
             goto out;
         }
-        /* A conversion: a waiter without a queue entry, for the converter's answer. */
+        /* A conversion: a waiter without a queue entry, for the conversion's answer. */
         if (busy(r, &rc))
             goto out;
         struct waiter *w = waiter_add(r, W_SPEECH, fmt, speed, hash, m->ops->slug, NULL);

@@ -6,8 +6,8 @@
  * A waiter is a queue requester whose conn_id lies in SPEECH_CONN_BASE.. (WebSocket
  * connection ids count up from 1, so the ranges never meet). pipeline_drain hands every
  * job event to speech_on_event first and sends WebSocket statuses only to the others.
- * Format and speed conversions run on the module's converter threads; their results come
- * back through a done list, drained by speech_drain on the service thread. */
+ * Format and speed conversions run on the offload pool (server/offload.h); their
+ * completions come back on the service thread and find their waiter by id. */
 #ifndef RECITE_API_OPENAI_H
 #define RECITE_API_OPENAI_H
 #include <stdint.h>
@@ -26,14 +26,13 @@ static inline int speech_is_waiter(uint64_t conn_id)
     return conn_id >= SPEECH_CONN_BASE;
 }
 
-/* Starts the converter threads; notify(arg) wakes the service loop (lws_cancel_service).
- * NULL on failure. speech_destroy (accepts NULL) after the lws context is gone. */
-struct speech *speech_create(struct app *app, void (*notify)(void *), void *arg);
+/* The waiter registry; NULL when out of memory. speech_destroy (accepts NULL) after the
+ * lws context and the offload pool are gone. */
+struct speech *speech_create(struct app *app);
 void speech_destroy(struct speech *sp);
 
 /* Service thread. */
 void speech_on_event(struct app *app, const struct job_event *ev);   /* each queue event */
-void speech_drain(struct app *app);                                  /* converter results */
 void speech_closed(struct app *app, struct session *s);             /* CLOSED_HTTP */
 
 /* Routes (api_openai.c). */

@@ -14,6 +14,7 @@ struct worker_pool;
 struct hotcache;
 struct conns;
 struct speech;
+struct offload;
 
 struct app {
     const struct config *cfg;
@@ -23,6 +24,7 @@ struct app {
     struct worker_pool *workers;
     struct hotcache *hot;
     struct conns *conns;          /* WebSocket connection ids -> sessions */
+    struct offload *offload;      /* threads for request work that is not TTS (offload.h) */
     struct speech *speech;        /* HTTP waiters of /v1/audio/speech and previews (api_openai.c) */
     struct metrics metrics;
     char web_dir[1024];

@@ -6,6 +6,7 @@
 #include "server/api_openai.h"
 #include "server/app.h"
 #include "server/hotcache.h"
+#include "server/offload.h"
 #include "server/protocol.h"
 #include "server/ws.h"
 #include "engines/engine.h"
@@ -362,5 +363,5 @@ void pipeline_drain(struct app *app)
         }
     }
     job_event_free(list);
-    speech_drain(app);   /* format/speed conversions that finished */
+    offload_drain(app->offload);   /* conversions and other request work that finished */
 }

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import net from 'node:net';
 import { itest, synth, probe, decodes, freePort, sleep, range, eventually } from './harness.mjs';
 
 const speech = (s, body) => s.post('/v1/audio/speech', { json: body });
@@ -113,6 +114,29 @@ itest('a speech request whose client gives up is dropped from the queue', async 
   await waitMetric(s, 'recite_jobs_queued', (v) => v <= 1, 'the abandoned request\'s job to go');
   assert.equal((await s.metrics()).recite_jobs_queued, 1, 'the abandoned request\'s job is gone, the other waits');
   r.catch(() => {});   // still pending when the server stops
+});
+
+itest('conversions whose clients hang up are dropped, and the server keeps converting', async (t, h) => {
+  const s = await h.start({ workers: 1 });
+  const input = 'A conversion nobody waits for any more.';
+  const first = await speech(s, { model: 'espeak', input, voice: 'en-us', response_format: 'opus' });
+  assert.equal(first.status, 200, first.text);   // stored: what follows are conversions only
+  // Twenty clients send a request that needs a conversion (offload pool) and hang up at
+  // once: each completion then finds its waiter gone and must only free its result.
+  const body = JSON.stringify({ model: 'espeak', input, voice: 'en-us', response_format: 'mp3', speed: 0.5 });
+  const req = `POST /v1/audio/speech HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  await Promise.all(range(0, 20).map(() => new Promise((resolve, reject) => {
+    const sock = net.connect(s.port, '127.0.0.1', () => sock.end(req, () => { sock.destroy(); resolve(); }));
+    sock.on('error', reject);
+  })));
+  // the server is alive and answers the same conversion to a client that stays
+  const r = await speech(s, { model: 'espeak', input, voice: 'en-us', response_format: 'mp3', speed: 0.5 });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.headers.get('content-type'), 'audio/mpeg');
+  const p = await probeBytes(h, r.body, 'slow.mp3');
+  assert.ok(p.decodes);
+  assert.equal((await s.get('/healthz')).status, 200);
 });
 
 itest('POST /v1/audio/speech rejects bad input with 400 and a message', async (t, h) => {
