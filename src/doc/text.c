@@ -1,46 +1,25 @@
-/* text — the plain text front-end. Pure.
- * Paragraphs are separated by blank lines (lines of only white space). Inside a
- * paragraph the text is kept as written: each single newline becomes a line break
- * ("\n" spoken, <br> shown). CRLF line ends are read as LF. */
+/* text — the plain text front-end. Pure, any thread.
+ * Plain text is usually hard-wrapped (licences, RFCs, man pages, text extracted from PDF),
+ * so it is unwrapped into paragraphs first (unwrap.h): blank lines separate paragraphs, a
+ * single newline inside one is a space, a line-end hyphen before a lowercase letter joins
+ * the word. An opening title line becomes <h1>, a heading-like line <h2>; everything else
+ * is a <p>. Any front-end with extracted text can call text_render on it. */
 #include "doc/front.h"
 #include "doc/builder.h"
-#include <stdbool.h>
-#include <string.h>
+#include "doc/unwrap.h"
 
-static bool is_blank(const char *s, size_t n)
+static void on_paragraph(void *ctx, enum unwrap_kind kind, const char *text, size_t len)
 {
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\f' && s[i] != '\v')
-            return false;
-    return true;
+    struct builder *b = ctx;
+    const char *tag = kind == UNWRAP_TITLE ? "h1" : kind == UNWRAP_HEADING ? "h2" : "p";
+    builder_block_open(b, tag, NULL, BUILDER_SPEAK);
+    builder_text(b, text, len);
+    builder_block_close(b);
 }
 
 int text_render(struct builder *b, const char *s, size_t len, char *err, size_t errlen)
 {
-    bool in_para = false;
-    size_t i = 0;
-    while (i < len) {
-        const char *nl = memchr(s + i, '\n', len - i);
-        size_t end = nl ? (size_t)(nl - s) : len;
-        size_t n = end - i;
-        if (n && s[i + n - 1] == '\r')
-            n--;
-        if (is_blank(s + i, n)) {
-            if (in_para)
-                builder_block_close(b);
-            in_para = false;
-        } else {
-            if (in_para) {
-                builder_break(b);
-            } else {
-                builder_block_open(b, "p", NULL, BUILDER_SPEAK);
-                in_para = true;
-            }
-            builder_text(b, s + i, n);
-        }
-        i = end + 1;
-    }
-    if (in_para)
-        builder_block_close(b);
-    return 0;
+    (void)err;
+    (void)errlen;
+    return unwrap_text(s, len, on_paragraph, b);
 }

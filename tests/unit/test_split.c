@@ -2,6 +2,7 @@
  * there), plus invariants on generated hostile text. Run from the repository root. */
 #include "check.h"
 #include "audio/audio.h"
+#include "doc/doc.h"
 #include "doc/split.h"
 #include "util/utf8.h"
 #include <dirent.h>
@@ -113,6 +114,41 @@ static char *unescape(const char *s, size_t n, size_t *out_len)
     return o;
 }
 
+/* Builds a `text` document and lays its block texts end to end in *joined, with *out the
+ * pieces over it, so a case's expectations read the same as for one block. Checks what
+ * every block of unwrapped text must be: not empty, no line break, no longer than 325. */
+static int text_doc_blocks(const char *name, const char *in, size_t len, struct doc **d,
+                           char **joined, struct split_piece **out)
+{
+    char err[128];
+    *d = doc_build(in, len, DOC_TEXT, NULL, err, sizeof err);
+    *joined = NULL;
+    *out = NULL;
+    if (!*d) {
+        fprintf(stderr, "%s: %s\n", name, err);
+        return -1;
+    }
+    size_t total = 0;
+    for (int i = 0; i < (*d)->block_count; i++)
+        total += strlen((*d)->blocks[i].text);
+    *joined = malloc(total + 1);
+    *out = calloc((size_t)(*d)->block_count + 1, sizeof **out);
+    size_t at = 0;
+    for (int i = 0; i < (*d)->block_count; i++) {
+        const char *t = (*d)->blocks[i].text;
+        size_t tl = strlen(t);
+        if (tl == 0 || strchr(t, '\n') || utf8_codepoints(t, tl) > SPLIT_LONG) {
+            fprintf(stderr, "%s: block %d is empty, has a line break or is too long\n", name, i);
+            CHECK(0);
+        }
+        memcpy(*joined + at, t, tl);
+        (*out)[i] = (struct split_piece){ at, tl };
+        at += tl;
+    }
+    (*joined)[at] = '\0';
+    return (*d)->block_count;
+}
+
 static void run_case(const char *file)
 {
     char path[512];
@@ -123,7 +159,9 @@ static void run_case(const char *file)
     if (!buf)
         return;
     char *in = buf;
+    bool text_doc = false;
     while (strncmp(in, "# ", 2) == 0 || strncmp(in, "#\n", 2) == 0) {
+        text_doc |= strncmp(in, "# format: text\n", 15) == 0;
         char *nl = strchr(in, '\n');
         if (!nl)
             break;
@@ -137,13 +175,24 @@ static void run_case(const char *file)
     }
     size_t len = (size_t)(sep - in);
     struct split_piece *p;
-    int n = split_block(in, len, &p);
+    struct doc *d = NULL;
+    char *joined = NULL;
+    int n;
+    bool ok;
+    if (text_doc) {   /* a whole plain-text document: the pieces are its blocks */
+        n = text_doc_blocks(file, in, len, &d, &joined, &p);
+        ok = n >= 1;
+        in = joined;
+    } else {
+        n = split_block(in, len, &p);
+        ok = n >= 1 && check_invariants(file, in, len, p, n);
+    }
     CHECK(n >= 1);
     if (n < 1) {
+        doc_destroy(d);
         free(buf);
         return;
     }
-    bool ok = check_invariants(file, in, len, p, n);
 
     int want_pieces = 0;
     for (char *line = sep + 6; ok && *line;) {
@@ -183,6 +232,13 @@ static void run_case(const char *file)
                     fprintf(stderr, "%s: piece %d has %zu code points\n", file, i, cps);
                 CHECK((long)cps >= v);
             }
+        } else if (d && ll > 7 && strncmp(line, "html |", 6) == 0 && line[ll - 1] == '|') {
+            size_t wl;
+            char *want = unescape(line + 6, ll - 7, &wl);
+            if (!strstr(d->html, want))
+                fprintf(stderr, "%s: the HTML lacks \"%s\"\n", file, want);
+            CHECK(strstr(d->html, want) != NULL);
+            free(want);
         } else if (ll > 0) {
             fprintf(stderr, "%s: unknown line \"%.*s\"\n", file, (int)ll, line);
             CHECK(0);
@@ -194,6 +250,8 @@ static void run_case(const char *file)
         CHECK_INT(n, want_pieces);
     }
     free(p);
+    free(joined);
+    doc_destroy(d);
     free(buf);
 }
 
