@@ -120,7 +120,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* one known document and one stored audio, so seeds can name them */
     const char *md = "# Title\n\nFirst paragraph.\n\nSecond paragraph, with more words.\n";
     struct doc *d = doc_build(md, strlen(md), DOC_MARKDOWN, NULL, err, sizeof err);
-    if (!d || store_doc_insert(app.store, DOC_A, "markdown", d, (int64_t)time(NULL)))
+    if (!d || store_doc_insert(app.store, STORE_FIRST_USER, DOC_A, "markdown", d, (int64_t)time(NULL)))
         FAIL("setup: document");
     struct audio_record a = { .duration_ms = 1000, .len = 64, .word_timings = NULL };
     unsigned char bytes[64];

@@ -89,7 +89,7 @@ static void add_doc(const char *id, const char *md)
 {
     char err[256];
     struct doc *d = doc_build(md, strlen(md), DOC_MARKDOWN, NULL, err, sizeof err);
-    if (!d || store_doc_insert(app.store, id, "markdown", d, (int64_t)time(NULL)))
+    if (!d || store_doc_insert(app.store, STORE_FIRST_USER, id, "markdown", d, (int64_t)time(NULL)))
         FAIL("setup: cannot store a document: %s", err);
     if (!strcmp(id, DOC_A)) {
         /* block 0 of DOC_A is cached in the store, so the cache-hit path runs too */
@@ -202,7 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memcpy(copy, msg, len);
             int want = expected_statuses(copy, len);
             n_status = n_error = n_evicted = 0;
-            pipeline_on_message(&app, conn, copy, len);
+            pipeline_on_message(&app, conn, STORE_FIRST_USER, copy, len);
             if (n_error && n_status)
                 FAIL("a message got both an error and %d statuses: %.*s", n_status, (int)len, copy);
             if (n_error > 1)

@@ -12,6 +12,7 @@ typedef int (*audio_encoder_fn)(const struct pcm *, struct buf *, char *, size_t
 int cli_say(const struct config *cfg);
 int cli_voices(void);
 int cli_export(const struct config *cfg);
+int cli_user(const struct config *cfg);   /* cli_user.c */
 
 /* Encoder chosen by the file extension (.ogg/.opus, .wav, .mp3), or NULL. */
 audio_encoder_fn cli_encoder_for(const char *path);

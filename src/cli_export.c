@@ -58,7 +58,7 @@ static int load_blocks(const struct config *cfg, const char *what, struct doc **
         fprintf(stderr, "recite export: cannot open %s: %s\n", cfg->data_dir, err);
         return -1;
     }
-    int rc = store_doc_get(s, what, rec);
+    int rc = store_doc_get(s, STORE_OWNER_ANY, what, rec);
     store_close(s);
     if (rc) {
         fprintf(stderr, "recite export: no document %s in %s\n", what, cfg->data_dir);

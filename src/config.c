@@ -27,7 +27,7 @@ struct opt {
 static const struct opt opts[] = {
     { "host", OPT_STR, F(host), "127.0.0.1", SERVE_ONLY, "address to listen on" },
     { "port", OPT_INT, F(port), "8080", SERVE_ONLY, "TCP port" },
-    { "data", OPT_STR, F(data_dir), "./recite-data", SERVE_ONLY | ON(CMD_EXPORT), "data directory (SQLite database)" },
+    { "data", OPT_STR, F(data_dir), "./recite-data", SERVE_ONLY | ON(CMD_EXPORT) | ON(CMD_USER), "data directory (SQLite database)" },
     /* no fixed default: one per CPU core (default_workers), since synthesis is CPU-bound */
     { "workers", OPT_INT, F(workers), NULL, WORKERS, "TTS worker threads, 0: none in this process (default: one per CPU core)" },
     { "redis", OPT_STR, F(redis), NULL, WORKERS, "redis://host:port/db for distributed mode" },
@@ -62,6 +62,7 @@ static const struct {
     [CMD_SAY] = { "say", "recite say [--model M] [--voice V] -o FILE \"text\"   (or text on stdin)", "synthesize text to .ogg, .wav or .mp3" },
     [CMD_VOICES] = { "voices", "recite voices", "list models and voices, one per line, with language" },
     [CMD_EXPORT] = { "export", "recite export [--data DIR] DOC_ID -o FILE  |  recite export FILE.md -o FILE", "a whole document to one audio file" },
+    [CMD_USER] = { "user", "recite user add NAME | list | remove NAME | token NAME  [--data DIR]", "manage the accounts of `serve --auth` (works while the server runs)" },
 };
 
 static void set_value(struct config *cfg, const struct opt *o, const char *v)

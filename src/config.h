@@ -3,7 +3,7 @@
 #define RECITE_CONFIG_H
 #include <stdio.h>
 
-enum command { CMD_SERVE, CMD_WORKER, CMD_SAY, CMD_VOICES, CMD_EXPORT, CMD_COUNT };
+enum command { CMD_SERVE, CMD_WORKER, CMD_SAY, CMD_VOICES, CMD_EXPORT, CMD_USER, CMD_COUNT };
 
 struct config {
     enum command cmd;

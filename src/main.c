@@ -181,6 +181,9 @@ int main(int argc, char **argv)
     case CMD_EXPORT:
         rc = cli_export(&cfg);
         break;
+    case CMD_USER:
+        rc = cli_user(&cfg);
+        break;
     default:
         rc = 2;
         break;

@@ -1,5 +1,6 @@
 /* api_documents — /v1/documents: create (JSON or multipart upload), list, get, position,
- * delete. Service thread; uses the service thread's store connection. */
+ * delete, each only on the requesting user's own documents (r->user_id; another user's id
+ * is "not found" like an unknown one). Service thread; the service thread's store. */
 #include "server/http.h"
 #include "server/app.h"
 #include "doc/doc.h"
@@ -83,7 +84,7 @@ static int create_document(struct http_req *r)
     char id[37];
     ids_uuid(id);
     static const char *const fmt_names[] = { "text", "markdown", "html" };
-    int rc = store_doc_insert(r->app->store, id, fmt_names[fmt], d, (int64_t)time(NULL));
+    int rc = store_doc_insert(r->app->store, r->user_id, id, fmt_names[fmt], d, (int64_t)time(NULL));
     if (rc) {
         doc_destroy(d);
         if (rc == STORE_FULL || disk_full(r->app->cfg->data_dir))
@@ -102,7 +103,7 @@ static int list_documents(struct http_req *r)
 {
     struct doc_summary *list = NULL;
     int n = 0;
-    if (store_doc_list(r->app->store, &list, &n))
+    if (store_doc_list(r->app->store, r->user_id, &list, &n))
         return http_reply_error(r, 500, "could not read the library");
     cJSON *arr = cJSON_CreateArray();
     for (int i = 0; i < n; i++) {
@@ -121,7 +122,7 @@ static int list_documents(struct http_req *r)
 static int get_document(struct http_req *r, const char *id)
 {
     struct doc_record rec;
-    int rc = store_doc_get(r->app->store, id, &rec);
+    int rc = store_doc_get(r->app->store, r->user_id, id, &rec);
     if (rc == STORE_NOT_FOUND)
         return http_reply_error(r, 404, "document not found");
     if (rc)
@@ -148,7 +149,7 @@ static int get_document(struct http_req *r, const char *id)
 static int set_position(struct http_req *r, const char *id)
 {
     int count;
-    int rc = store_doc_block_count(r->app->store, id, &count);
+    int rc = store_doc_block_count(r->app->store, r->user_id, id, &count);
     if (rc == STORE_NOT_FOUND)
         return http_reply_error(r, 404, "document not found");
     if (rc)
@@ -165,7 +166,7 @@ static int set_position(struct http_req *r, const char *id)
     cJSON_Delete(json);
     if (n < 0 || n >= count)
         return http_reply_error(r, 400, "block_idx %d is out of range (document has %d blocks)", n, count);
-    if (store_doc_set_position(r->app->store, id, n))
+    if (store_doc_set_position(r->app->store, r->user_id, id, n))
         return http_reply_error(r, 500, "could not save the position");
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", id);
@@ -195,7 +196,7 @@ int api_documents(struct http_req *r, const char *rest)
         if (r->method == LWSHUMETH_GET)
             return get_document(r, id);
         if (r->method == LWSHUMETH_DELETE) {
-            int rc = store_doc_delete(r->app->store, id);
+            int rc = store_doc_delete(r->app->store, r->user_id, id);
             if (rc == STORE_NOT_FOUND)
                 return http_reply_error(r, 404, "document not found");
             if (rc)

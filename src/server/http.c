@@ -5,6 +5,7 @@
 #include "server/api_openai.h"
 #include "server/app.h"
 #include "server/session.h"
+#include "store/store.h"
 #include "util/log.h"
 #include <libwebsockets.h>
 #include <stdarg.h>
@@ -171,6 +172,7 @@ static void fill_req(struct http_req *r, struct app *app, struct lws *wsi, struc
     r->app = app;
     r->wsi = wsi;
     r->s = s;
+    r->user_id = s->user_id;
     r->method = s->http.method;
     r->path = s->http.path;
     r->body = s->http.body.data;
@@ -229,6 +231,7 @@ static int begin_request(struct app *app, struct lws *wsi, struct session *s, co
     struct http_state *h = &s->http;
     http_state_reset(h);
     s->wsi = wsi;
+    s->user_id = STORE_FIRST_USER;
     char *uri = NULL;
     int ulen = 0;
     h->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);

@@ -4,6 +4,7 @@
 #ifndef RECITE_HTTP_H
 #define RECITE_HTTP_H
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 struct app;
@@ -14,6 +15,7 @@ struct http_req {
     struct app *app;
     struct lws *wsi;
     struct session *s;
+    int64_t user_id;          /* the requesting user (users.id; 1 in single-user mode) */
     int method;               /* LWSHUMETH_* */
     const char *path;
     const unsigned char *body;

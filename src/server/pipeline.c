@@ -146,15 +146,17 @@ static int opt_str(const cJSON *o, const char *name, const char *def, const char
     return 0;
 }
 
-/* Checks document_id and that the document exists; sends the error otherwise. */
-static const char *get_document(struct app *app, uint64_t conn, const cJSON *msg, int *count)
+/* Checks document_id and that the document exists and is the user's (another user's
+ * document is "unknown" exactly like a missing one); sends the error otherwise. */
+static const char *get_document(struct app *app, uint64_t conn, int64_t user, const cJSON *msg,
+                                int *count)
 {
     const char *doc_id = get_str(msg, F_DOCUMENT_ID);
     if (!doc_id) {
         send_error(app, conn, NULL, "`document_id` must be a string");
         return NULL;
     }
-    if (!ids_is_uuid(doc_id) || store_doc_block_count(app->store, doc_id, count) != 0) {
+    if (!ids_is_uuid(doc_id) || store_doc_block_count(app->store, user, doc_id, count) != 0) {
         send_error(app, conn, ids_is_uuid(doc_id) ? doc_id : NULL, "unknown document");
         return NULL;
     }
@@ -169,12 +171,12 @@ static int only_space(const char *s)
     return 1;
 }
 
-static void answer_block(struct app *app, uint64_t conn, const char *doc_id, int idx, int count,
+static void answer_block(struct app *app, uint64_t conn, int64_t user, const char *doc_id, int idx, int count,
                          int cursor, const char *model, const char *voice)
 {
     struct status_info si = { .status = ST_SKIPPED };
     char *text = NULL;
-    if (idx < 0 || idx >= count || store_block_text(app->store, doc_id, idx, &text) != 0 ||
+    if (idx < 0 || idx >= count || store_block_text(app->store, user, doc_id, idx, &text) != 0 ||
         only_space(text)) {
         free(text);
         send_status(app, conn, doc_id, idx, model, voice, &si);
@@ -211,10 +213,10 @@ static void answer_block(struct app *app, uint64_t conn, const char *doc_id, int
     send_status(app, conn, doc_id, idx, model, voice, &si);
 }
 
-static void on_synthesize(struct app *app, uint64_t conn, const cJSON *msg)
+static void on_synthesize(struct app *app, uint64_t conn, int64_t user, const cJSON *msg)
 {
     int count;
-    const char *doc_id = get_document(app, conn, msg, &count);
+    const char *doc_id = get_document(app, conn, user, msg, &count);
     if (!doc_id)
         return;
     const cJSON *indices = cJSON_GetObjectItemCaseSensitive(msg, F_BLOCK_INDICES);
@@ -274,13 +276,13 @@ static void on_synthesize(struct app *app, uint64_t conn, const cJSON *msg)
     app->queue->ops->evict_window(app->queue, conn, doc_id, cursor, INT_MIN, INT_MAX, &ev, &nev);
     send_evicted(app, ev, nev);
     for (int i = 0; i < n; i++)
-        answer_block(app, conn, doc_id, idx[i], count, cursor, model, voice);
+        answer_block(app, conn, user, doc_id, idx[i], count, cursor, model, voice);
 }
 
-static void on_cursor_moved(struct app *app, uint64_t conn, const cJSON *msg)
+static void on_cursor_moved(struct app *app, uint64_t conn, int64_t user, const cJSON *msg)
 {
     int count, cursor;
-    const char *doc_id = get_document(app, conn, msg, &count);
+    const char *doc_id = get_document(app, conn, user, msg, &count);
     if (!doc_id)
         return;
     if (get_int(msg, F_CURSOR, &cursor)) {
@@ -295,7 +297,8 @@ static void on_cursor_moved(struct app *app, uint64_t conn, const cJSON *msg)
     send_evicted(app, ev, nev);
 }
 
-void pipeline_on_message(struct app *app, uint64_t conn, const char *text, size_t len)
+void pipeline_on_message(struct app *app, uint64_t conn, int64_t user, const char *text,
+                         size_t len)
 {
     METRIC_ADD(&app->metrics, ws_messages, 1);
     cJSON *msg = cJSON_ParseWithLength(text, len);
@@ -308,9 +311,9 @@ void pipeline_on_message(struct app *app, uint64_t conn, const char *text, size_
     if (!type)
         send_error(app, conn, NULL, "message has no `type`");
     else if (!strcmp(type, MSG_SYNTHESIZE))
-        on_synthesize(app, conn, msg);
+        on_synthesize(app, conn, user, msg);
     else if (!strcmp(type, MSG_CURSOR_MOVED))
-        on_cursor_moved(app, conn, msg);
+        on_cursor_moved(app, conn, user, msg);
     else
         send_error(app, conn, NULL, "unknown message type \"%.40s\"", type);
     cJSON_Delete(msg);

@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 struct app;
-void pipeline_on_message(struct app *app, uint64_t conn_id, const char *msg, size_t len);
+/* user_id: the connection's user (session.h); every document it names must be theirs. */
+void pipeline_on_message(struct app *app, uint64_t conn_id, int64_t user_id, const char *msg,
+                         size_t len);
 void pipeline_on_close(struct app *app, uint64_t conn_id);
 /* Drains queue events (called on LWS_CALLBACK_EVENT_WAIT_CANCELLED). */
 void pipeline_drain(struct app *app);

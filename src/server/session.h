@@ -46,6 +46,9 @@ struct ws_state {
 struct session {
     struct lws *wsi;
     int is_ws;
+    /* Who this request or WebSocket is (a users.id): set when an HTTP request begins and
+     * when a WebSocket is established; STORE_FIRST_USER (1) in single-user mode. */
+    int64_t user_id;
     struct http_state http;
     struct ws_state ws;
 };

@@ -9,6 +9,7 @@
 #include "server/pipeline.h"
 #include "server/protocol.h"
 #include "server/session.h"
+#include "store/store.h"
 #include "util/log.h"
 #include "util/utf8.h"
 #include <libwebsockets.h>
@@ -79,7 +80,7 @@ static int on_receive(struct app *app, struct lws *wsi, struct session *s, void 
         close_with(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "message is not valid UTF-8");
         return -1;
     }
-    pipeline_on_message(app, w->conn_id, (const char *)w->rx.data, w->rx.len);
+    pipeline_on_message(app, w->conn_id, s->user_id, (const char *)w->rx.data, w->rx.len);
     w->rx.len = 0;
     return 0;
 }
@@ -111,6 +112,7 @@ int ws_callback(struct app *app, struct lws *wsi, int reason, struct session *s,
         s->wsi = wsi;
         s->is_ws = 1;
         s->ws.conn_id = ++app->next_conn_id;
+        s->user_id = STORE_FIRST_USER;
         if (conns_add(app->conns, s->ws.conn_id, s))
             return -1;
         METRIC_ADD(&app->metrics, ws_connections, 1);

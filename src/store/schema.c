@@ -35,6 +35,30 @@ static const char *const migrations[] = {
     "  word_timings TEXT,"
     "  created_at INTEGER NOT NULL,"
     "  data BLOB NOT NULL);",
+    /* 1 -> 2: accounts (SPEC section 7). User 1 is the single-user mode's user and owns every
+     * document written before accounts existed; `recite user add` names it first. A user
+     * is named (name + token_hash), a guest (guest_id), or user 1 unnamed. Documents get an
+     * owner (no foreign key: SQLite cannot ADD a REFERENCES column with a non-NULL default,
+     * and rebuilding `documents` would cascade into `blocks`; store_user_remove deletes a
+     * user's documents in the same transaction instead). The reading position stays on
+     * the document row: a document has exactly one owner, so it is already per user.
+     * usage: one row per block a worker synthesized for a user (quotas, rolling window).
+     * One migration = one transaction (store_schema_migrate), so a kill -9 loses nothing. */
+    "CREATE TABLE users("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT UNIQUE,"
+    "  token_hash TEXT UNIQUE,"
+    "  guest_id TEXT UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL DEFAULT 0);"
+    "INSERT INTO users(id, created_at) VALUES(1, CAST(strftime('%s', 'now') AS INTEGER));"
+    "ALTER TABLE documents ADD COLUMN owner INTEGER NOT NULL DEFAULT 1;"
+    "CREATE INDEX documents_by_owner ON documents(owner, created_at);"
+    "CREATE TABLE usage("
+    "  user_id INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  chars INTEGER NOT NULL);"
+    "CREATE INDEX usage_by_user ON usage(user_id, at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -1,6 +1,7 @@
 /* store — opening and closing a connection, its pragmas and prepared statements, the
  * shared error helpers, and the diagnostic calls (pragma read, integrity check).
- * Documents live in store_docs.c, audio in store_audio.c, the schema in schema.c.
+ * Documents live in store_docs.c, audio in store_audio.c, users in store_users.c, the
+ * schema in schema.c.
  * Threads: one struct store per thread (the connection is opened SQLITE_OPEN_NOMUTEX);
  * concurrency between connections is SQLite's: WAL, a 5 s busy timeout, and every write
  * transaction begun IMMEDIATE so it waits for the lock instead of failing on upgrade.
@@ -23,20 +24,22 @@ static const char *const store_sql[SQ_COUNT] = {
     [SQ_COMMIT] = "COMMIT",
     [SQ_ROLLBACK] = "ROLLBACK",
     [SQ_DOC_INSERT] =
-        "INSERT INTO documents(id, title, format, html, block_count, created_at)"
-        " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO documents(id, title, format, html, block_count, created_at, owner)"
+        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [SQ_BLOCK_INSERT] = "INSERT INTO blocks(doc_id, idx, text, est_ms) VALUES(?1, ?2, ?3, ?4)",
     [SQ_DOC_LIST] =
         "SELECT id, title, block_count, created_at, last_block_idx FROM documents"
-        " ORDER BY created_at DESC, rowid DESC",
+        " WHERE owner = ?1 ORDER BY created_at DESC, rowid DESC",
     [SQ_DOC_GET] =
         "SELECT id, title, block_count, created_at, last_block_idx, html FROM documents"
-        " WHERE id = ?1",
+        " WHERE id = ?1 AND (?2 = 0 OR owner = ?2)",
     [SQ_DOC_BLOCKS] = "SELECT idx, text, est_ms FROM blocks WHERE doc_id = ?1 ORDER BY idx",
-    [SQ_DOC_COUNT] = "SELECT block_count FROM documents WHERE id = ?1",
-    [SQ_BLOCK_TEXT] = "SELECT text FROM blocks WHERE doc_id = ?1 AND idx = ?2",
-    [SQ_DOC_POSITION] = "UPDATE documents SET last_block_idx = ?2 WHERE id = ?1",
-    [SQ_DOC_DELETE] = "DELETE FROM documents WHERE id = ?1",
+    [SQ_DOC_COUNT] = "SELECT block_count FROM documents WHERE id = ?1 AND owner = ?2",
+    [SQ_BLOCK_TEXT] =
+        "SELECT b.text FROM blocks b JOIN documents d ON d.id = b.doc_id"
+        " WHERE b.doc_id = ?1 AND b.idx = ?2 AND d.owner = ?3",
+    [SQ_DOC_POSITION] = "UPDATE documents SET last_block_idx = ?2 WHERE id = ?1 AND owner = ?3",
+    [SQ_DOC_DELETE] = "DELETE FROM documents WHERE id = ?1 AND owner = ?2",
     [SQ_AUDIO_GET] =
         "SELECT model, voice, duration_ms, word_timings, data FROM audio WHERE hash = ?1",
     [SQ_AUDIO_META] =
@@ -45,6 +48,11 @@ static const char *const store_sql[SQ_COUNT] = {
     [SQ_AUDIO_PUT] =
         "INSERT OR IGNORE INTO audio(hash, model, voice, duration_ms, word_timings,"
         " created_at, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [SQ_USER_BY_TOKEN] = "SELECT id, ifnull(name, ''), token_hash FROM users WHERE token_hash = ?1",
+    [SQ_GUEST_FIND] = "SELECT id, last_seen FROM users WHERE guest_id = ?1",
+    [SQ_GUEST_SEEN] = "UPDATE users SET last_seen = ?2 WHERE id = ?1",
+    [SQ_USAGE_SUM] =
+        "SELECT ifnull(sum(chars), 0), ifnull(min(at), 0) FROM usage WHERE user_id = ?1 AND at > ?2",
 };
 
 int store_fail(struct store *st, const char *what)

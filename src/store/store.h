@@ -43,15 +43,19 @@ void store_close(struct store *st);   /* accepts NULL; checkpoints the WAL */
  * STORE_FULL when the write failed because the disk (or the database's quota) is full. */
 #define STORE_NOT_FOUND 1
 #define STORE_FULL (-2)
-int store_doc_insert(struct store *st, const char *id, const char *format,
+/* Documents belong to one user (`owner`, a user id: see "Users" below). Every call names
+ * the owner, and a document of another owner is STORE_NOT_FOUND exactly like an unknown
+ * id. STORE_OWNER_ANY is for the admin CLI (`recite export`) only, never for a request. */
+#define STORE_OWNER_ANY 0
+int store_doc_insert(struct store *st, int64_t owner, const char *id, const char *format,
                      const struct doc *d, int64_t created_at);
-int store_doc_list(struct store *st, struct doc_summary **out, int *count);  /* newest first */
-int store_doc_get(struct store *st, const char *id, struct doc_record *out);
-int store_doc_block_count(struct store *st, const char *id, int *count);
+int store_doc_list(struct store *st, int64_t owner, struct doc_summary **out, int *count);  /* newest first */
+int store_doc_get(struct store *st, int64_t owner, const char *id, struct doc_record *out);
+int store_doc_block_count(struct store *st, int64_t owner, const char *id, int *count);
 /* Text of one block; *text is malloc'd. */
-int store_block_text(struct store *st, const char *id, int idx, char **text);
-int store_doc_set_position(struct store *st, const char *id, int block_idx);
-int store_doc_delete(struct store *st, const char *id);
+int store_block_text(struct store *st, int64_t owner, const char *id, int idx, char **text);
+int store_doc_set_position(struct store *st, int64_t owner, const char *id, int block_idx);
+int store_doc_delete(struct store *st, int64_t owner, const char *id);
 void doc_summary_free(struct doc_summary *s, int count);  /* frees array and titles */
 void doc_record_free(struct doc_record *r);
 
@@ -64,6 +68,48 @@ int store_audio_put(struct store *st, const struct audio_record *a);
 /* The message a listener sees when store_audio_put returned rc (nonzero). */
 const char *store_audio_put_error(int rc);
 void audio_record_free(struct audio_record *a);
+
+/* ---- Users (store_users.c; SPEC section 7) ----------------------------------------------
+ * User 1 (STORE_FIRST_USER) is single-user mode's user; it owns every document written
+ * before accounts existed, and the first `recite user add` gives it a name and a token.
+ * A named user has a token, stored only as its sha256 (hex); a guest has an anonymous id
+ * (its token is an HMAC the server computes, never stored). */
+#define STORE_FIRST_USER 1
+#define STORE_EXISTS 2            /* store_user_add: the name is taken */
+#define STORE_NAME_MAX 64
+struct user_info {
+    int64_t id;
+    char name[STORE_NAME_MAX];    /* "" for a guest or an unnamed user 1 */
+    int is_guest;
+    int64_t created_at, last_seen;
+    int documents;
+};
+/* Adds NAME with the token hash; if user 1 is still unnamed, NAME becomes user 1 and
+ * *adopted is set to its document count (else 0). 0, STORE_EXISTS or -1. */
+int store_user_add(struct store *st, const char *name, const char *token_hash, int64_t now,
+                   int *adopted);
+int store_user_set_token(struct store *st, const char *name, const char *token_hash);
+/* Removes NAME with its documents and usage (user 1 becomes unnamed and empty instead, so
+ * single-user mode keeps a user). *documents = how many documents went. */
+int store_user_remove(struct store *st, const char *name, int *documents);
+/* Named users and user 1, then a count of guests (*guests). *out malloc'd (free()). */
+int store_user_list(struct store *st, struct user_info **out, int *count, int *guests);
+/* The user whose token hashes to token_hash (compared in constant time). name may be NULL. */
+int store_user_by_token(struct store *st, const char *token_hash, int64_t *id,
+                        char name[STORE_NAME_MAX]);
+int store_user_get(struct store *st, int64_t id, struct user_info *out);
+int store_guest_add(struct store *st, const char *guest_id, int64_t now, int64_t *id);
+/* The guest's user id; marks it seen (written at most hourly, so a busy guest costs no
+ * write per request). STORE_NOT_FOUND if the guest expired or never existed. */
+int store_guest_find(struct store *st, const char *guest_id, int64_t now, int64_t *id);
+/* Removes guests not seen since idle_before, with their documents; *removed = how many. */
+int store_guests_expire(struct store *st, int64_t idle_before, int *removed);
+/* Usage (quotas): chars synthesized for a user at a time. */
+struct usage_event { int64_t user_id, at, chars; };
+int store_usage_add(struct store *st, const struct usage_event *ev, int n);  /* one transaction */
+/* Sum of chars since `since`, and the time of the oldest of those events (0 if none). */
+int store_usage_sum(struct store *st, int64_t user_id, int64_t since, int64_t *chars,
+                    int64_t *oldest);
 
 /* For tests and recovery: "ok" from PRAGMA integrity_check -> 0. */
 int store_integrity_check(struct store *st, char *msg, size_t msglen);

@@ -1,5 +1,6 @@
 /* store documents — documents and their blocks: insert (one transaction), list, get,
- * block text, reading position, delete (blocks cascade; audio is shared and kept).
+ * block text, reading position, delete (blocks cascade; audio is shared and kept). Every
+ * statement carries the owner: another user's document is simply not found.
  * Threads: the calling thread's own struct store. Ownership: every string and array
  * handed out is malloc'd and freed by doc_summary_free / doc_record_free / free();
  * titles and html are never NULL ("" when empty). */
@@ -28,7 +29,7 @@ static int docs_check_id(const char *what, const char *id)
     return 0;
 }
 
-int store_doc_insert(struct store *st, const char *id, const char *format,
+int store_doc_insert(struct store *st, int64_t owner, const char *id, const char *format,
                      const struct doc *d, int64_t created_at)
 {
     sqlite3_stmt *doc = NULL, *blk = NULL;
@@ -55,6 +56,7 @@ int store_doc_insert(struct store *st, const char *id, const char *format,
     sqlite3_bind_text(doc, 4, d->html ? d->html : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(doc, 5, d->block_count);
     sqlite3_bind_int64(doc, 6, created_at);
+    sqlite3_bind_int64(doc, 7, owner);
     if (sqlite3_step(doc) != SQLITE_DONE) {
         ret = store_fail(st, "insert document");
         goto fail;
@@ -88,7 +90,7 @@ fail:
     return ret;
 }
 
-int store_doc_list(struct store *st, struct doc_summary **out, int *count)
+int store_doc_list(struct store *st, int64_t owner, struct doc_summary **out, int *count)
 {
     struct doc_summary *list = NULL;
     int n = 0, cap = 0, rc;
@@ -99,6 +101,7 @@ int store_doc_list(struct store *st, struct doc_summary **out, int *count)
     *out = NULL;
     *count = 0;
     sqlite3_stmt *s = st->stmt[SQ_DOC_LIST];
+    sqlite3_bind_int64(s, 1, owner);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (n == cap) {
             int ncap = cap ? cap * 2 : 16;
@@ -179,7 +182,7 @@ oom:
     return -1;
 }
 
-int store_doc_get(struct store *st, const char *id, struct doc_record *out)
+int store_doc_get(struct store *st, int64_t owner, const char *id, struct doc_record *out)
 {
     if (out)
         memset(out, 0, sizeof *out);
@@ -192,6 +195,7 @@ int store_doc_get(struct store *st, const char *id, struct doc_record *out)
         return -1;
     sqlite3_stmt *s = st->stmt[SQ_DOC_GET];
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, owner);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE) {
         docs_done(s);
@@ -226,7 +230,7 @@ fail:
     return -1;
 }
 
-int store_doc_block_count(struct store *st, const char *id, int *count)
+int store_doc_block_count(struct store *st, int64_t owner, const char *id, int *count)
 {
     if (!st || !id || !count) {
         log_error("store: block count: invalid arguments");
@@ -234,6 +238,7 @@ int store_doc_block_count(struct store *st, const char *id, int *count)
     }
     sqlite3_stmt *s = st->stmt[SQ_DOC_COUNT];
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, owner);
     int rc = sqlite3_step(s), ret = 0;
     if (rc == SQLITE_ROW)
         *count = sqlite3_column_int(s, 0);
@@ -245,7 +250,7 @@ int store_doc_block_count(struct store *st, const char *id, int *count)
     return ret;
 }
 
-int store_block_text(struct store *st, const char *id, int idx, char **text)
+int store_block_text(struct store *st, int64_t owner, const char *id, int idx, char **text)
 {
     if (text)
         *text = NULL;
@@ -256,6 +261,7 @@ int store_block_text(struct store *st, const char *id, int idx, char **text)
     sqlite3_stmt *s = st->stmt[SQ_BLOCK_TEXT];
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, idx);
+    sqlite3_bind_int64(s, 3, owner);
     int rc = sqlite3_step(s), ret = 0;
     if (rc == SQLITE_ROW) {
         *text = store_column_strdup(s, 0);
@@ -285,7 +291,7 @@ static int docs_change(struct store *st, enum store_stmt which, const char *what
     return ret;
 }
 
-int store_doc_set_position(struct store *st, const char *id, int block_idx)
+int store_doc_set_position(struct store *st, int64_t owner, const char *id, int block_idx)
 {
     if (!st || !id) {
         log_error("store: set position: invalid arguments");
@@ -294,16 +300,18 @@ int store_doc_set_position(struct store *st, const char *id, int block_idx)
     sqlite3_stmt *s = st->stmt[SQ_DOC_POSITION];
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, block_idx);
+    sqlite3_bind_int64(s, 3, owner);
     return docs_change(st, SQ_DOC_POSITION, "set position");
 }
 
-int store_doc_delete(struct store *st, const char *id)
+int store_doc_delete(struct store *st, int64_t owner, const char *id)
 {
     if (!st || !id) {
         log_error("store: delete document: invalid arguments");
         return -1;
     }
     sqlite3_bind_text(st->stmt[SQ_DOC_DELETE], 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st->stmt[SQ_DOC_DELETE], 2, owner);
     return docs_change(st, SQ_DOC_DELETE, "delete document");
 }
 

@@ -25,6 +25,10 @@ enum store_stmt {
     SQ_AUDIO_GET,
     SQ_AUDIO_META,
     SQ_AUDIO_PUT,
+    SQ_USER_BY_TOKEN,
+    SQ_GUEST_FIND,
+    SQ_GUEST_SEEN,
+    SQ_USAGE_SUM,
     SQ_COUNT
 };
 

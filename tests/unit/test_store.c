@@ -93,7 +93,7 @@ static void test_documents(void)
     CHECK_INT(store_pragma_text(st, "foreign_keys", got, sizeof got), 0);
     CHECK_STR(got, "1");
     CHECK_INT(store_pragma_text(st, "user_version", got, sizeof got), 0);
-    CHECK_STR(got, "1");
+    CHECK_STR(got, "2");   /* 2: accounts (users, owner, usage) */
     CHECK_INT(store_pragma_text(st, "busy_timeout", got, sizeof got), 0);
     CHECK_STR(got, "5000");
     log_set_level(-1);   /* the next calls fail on purpose; keep the output quiet */
@@ -104,23 +104,23 @@ static void test_documents(void)
     struct doc b = make_doc("Second", "Beta", 2);
     struct doc c = make_doc(NULL, "Gamma", 1);   /* NULL title is stored as "" */
     struct doc e = make_doc("Empty", "Nothing", 0);
-    CHECK_INT(store_doc_insert(st, "doc-a", "markdown", &a, 1000), 0);
-    CHECK_INT(store_doc_insert(st, "doc-b", "text", &b, 2000), 0);
-    CHECK_INT(store_doc_insert(st, "doc-c", "html", &c, 2000), 0);   /* same second as b */
-    CHECK_INT(store_doc_insert(st, "doc-e", "text", &e, 500), 0);
+    CHECK_INT(store_doc_insert(st, 1, "doc-a", "markdown", &a, 1000), 0);
+    CHECK_INT(store_doc_insert(st, 1, "doc-b", "text", &b, 2000), 0);
+    CHECK_INT(store_doc_insert(st, 1, "doc-c", "html", &c, 2000), 0);   /* same second as b */
+    CHECK_INT(store_doc_insert(st, 1, "doc-e", "text", &e, 500), 0);
 
     log_set_level(-1);
-    CHECK_INT(store_doc_insert(st, "doc-a", "text", &b, 3000), -1);   /* duplicate id */
-    CHECK_INT(store_doc_insert(st, "0123456789012345678901234567890123456789", "text", &b,
+    CHECK_INT(store_doc_insert(st, 1, "doc-a", "text", &b, 3000), -1);   /* duplicate id */
+    CHECK_INT(store_doc_insert(st, 1, "0123456789012345678901234567890123456789", "text", &b,
                                3000), -1);   /* id does not fit doc_summary.id */
     b.blocks[1].idx = 5;   /* not consecutive: rejected, nothing stored */
-    CHECK_INT(store_doc_insert(st, "doc-bad", "text", &b, 3000), -1);
+    CHECK_INT(store_doc_insert(st, 1, "doc-bad", "text", &b, 3000), -1);
     b.blocks[1].idx = 1;
     log_set_level(2);
 
     struct doc_summary *list = NULL;
     int n = -1;
-    CHECK_INT(store_doc_list(st, &list, &n), 0);
+    CHECK_INT(store_doc_list(st, 1, &list, &n), 0);
     CHECK_INT(n, 4);
     if (n == 4) {
         CHECK_STR(list[0].id, "doc-c");   /* tie on created_at: later insert first */
@@ -136,7 +136,7 @@ static void test_documents(void)
     doc_summary_free(list, n);
 
     struct doc_record r;
-    CHECK_INT(store_doc_get(st, "doc-a", &r), 0);
+    CHECK_INT(store_doc_get(st, 1, "doc-a", &r), 0);
     CHECK_STR(r.s.id, "doc-a");
     CHECK_STR(r.s.title, "First");
     CHECK_STR(r.html, a.html);
@@ -152,41 +152,41 @@ static void test_documents(void)
     doc_record_free(&r);
     doc_record_free(&r);   /* freed records are zeroed: a second free is harmless */
 
-    CHECK_INT(store_doc_get(st, "doc-e", &r), 0);
+    CHECK_INT(store_doc_get(st, 1, "doc-e", &r), 0);
     CHECK_INT(r.block_count, 0);
     CHECK(r.blocks == NULL);
     doc_record_free(&r);
 
     int count = -1;
-    CHECK_INT(store_doc_block_count(st, "doc-b", &count), 0);
+    CHECK_INT(store_doc_block_count(st, 1, "doc-b", &count), 0);
     CHECK_INT(count, 2);
     char *text = NULL;
-    CHECK_INT(store_block_text(st, "doc-b", 1, &text), 0);
+    CHECK_INT(store_block_text(st, 1, "doc-b", 1, &text), 0);
     CHECK_STR(text, "Beta 1.");
     free(text);
-    CHECK_INT(store_block_text(st, "doc-b", 2, &text), STORE_NOT_FOUND);
+    CHECK_INT(store_block_text(st, 1, "doc-b", 2, &text), STORE_NOT_FOUND);
     CHECK(text == NULL);
-    CHECK_INT(store_block_text(st, "doc-b", -1, &text), STORE_NOT_FOUND);
+    CHECK_INT(store_block_text(st, 1, "doc-b", -1, &text), STORE_NOT_FOUND);
 
-    CHECK_INT(store_doc_set_position(st, "doc-a", 2), 0);
-    CHECK_INT(store_doc_set_position(st, "doc-a", 2), 0);   /* unchanged value still found */
-    CHECK_INT(store_doc_set_position(st, "doc-a", 99), 0);  /* range is not checked here */
-    CHECK_INT(store_doc_set_position(st, "doc-a", 1), 0);
-    CHECK_INT(store_doc_get(st, "doc-a", &r), 0);
+    CHECK_INT(store_doc_set_position(st, 1, "doc-a", 2), 0);
+    CHECK_INT(store_doc_set_position(st, 1, "doc-a", 2), 0);   /* unchanged value still found */
+    CHECK_INT(store_doc_set_position(st, 1, "doc-a", 99), 0);  /* range is not checked here */
+    CHECK_INT(store_doc_set_position(st, 1, "doc-a", 1), 0);
+    CHECK_INT(store_doc_get(st, 1, "doc-a", &r), 0);
     CHECK_INT(r.s.last_block_idx, 1);
     doc_record_free(&r);
 
     /* unknown ids, including ones too long to ever have been stored */
     const char *unknown[] = { "nope", "", "0123456789012345678901234567890123456789xyz" };
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
-        CHECK_INT(store_doc_get(st, unknown[i], &r), STORE_NOT_FOUND);
-        CHECK_INT(store_doc_block_count(st, unknown[i], &count), STORE_NOT_FOUND);
-        CHECK_INT(store_block_text(st, unknown[i], 0, &text), STORE_NOT_FOUND);
-        CHECK_INT(store_doc_set_position(st, unknown[i], 0), STORE_NOT_FOUND);
-        CHECK_INT(store_doc_delete(st, unknown[i]), STORE_NOT_FOUND);
+        CHECK_INT(store_doc_get(st, 1, unknown[i], &r), STORE_NOT_FOUND);
+        CHECK_INT(store_doc_block_count(st, 1, unknown[i], &count), STORE_NOT_FOUND);
+        CHECK_INT(store_block_text(st, 1, unknown[i], 0, &text), STORE_NOT_FOUND);
+        CHECK_INT(store_doc_set_position(st, 1, unknown[i], 0), STORE_NOT_FOUND);
+        CHECK_INT(store_doc_delete(st, 1, unknown[i]), STORE_NOT_FOUND);
     }
     doc_record_free(&r);   /* zeroed by the failed get */
-    CHECK_INT(store_doc_get(st, "doc-bad", &r), STORE_NOT_FOUND);
+    CHECK_INT(store_doc_get(st, 1, "doc-bad", &r), STORE_NOT_FOUND);
 
     /* delete cascades to blocks; audio is untouched (content-addressed, shared) */
     struct audio_record au = { .duration_ms = 10, .data = (unsigned char *)"x", .len = 1 };
@@ -194,20 +194,20 @@ static void test_documents(void)
     snprintf(au.model, sizeof au.model, "espeak");
     snprintf(au.voice, sizeof au.voice, "en-us");
     CHECK_INT(store_audio_put(st, &au), 0);
-    CHECK_INT(store_doc_delete(st, "doc-a"), 0);
-    CHECK_INT(store_doc_delete(st, "doc-a"), STORE_NOT_FOUND);
-    CHECK_INT(store_doc_get(st, "doc-a", &r), STORE_NOT_FOUND);
-    CHECK_INT(store_block_text(st, "doc-a", 0, &text), STORE_NOT_FOUND);
+    CHECK_INT(store_doc_delete(st, 1, "doc-a"), 0);
+    CHECK_INT(store_doc_delete(st, 1, "doc-a"), STORE_NOT_FOUND);
+    CHECK_INT(store_doc_get(st, 1, "doc-a", &r), STORE_NOT_FOUND);
+    CHECK_INT(store_block_text(st, 1, "doc-a", 0, &text), STORE_NOT_FOUND);
     struct audio_record meta;
     CHECK_INT(store_audio_meta(st, au.hash, &meta), 0);
     audio_record_free(&meta);
-    CHECK_INT(store_doc_list(st, &list, &n), 0);
+    CHECK_INT(store_doc_list(st, 1, &list, &n), 0);
     CHECK_INT(n, 3);
     doc_summary_free(list, n);
 
     /* re-inserting the deleted id works: no orphan blocks were left behind */
-    CHECK_INT(store_doc_insert(st, "doc-a", "markdown", &a, 4000), 0);
-    CHECK_INT(store_block_text(st, "doc-a", 2, &text), 0);
+    CHECK_INT(store_doc_insert(st, 1, "doc-a", "markdown", &a, 4000), 0);
+    CHECK_INT(store_block_text(st, 1, "doc-a", 2, &text), 0);
     CHECK_STR(text, "Alpha 2.");
     free(text);
 
@@ -218,12 +218,12 @@ static void test_documents(void)
 
     /* reopen: everything is still there */
     st = open_or_die(dir);
-    CHECK_INT(store_doc_list(st, &list, &n), 0);
+    CHECK_INT(store_doc_list(st, 1, &list, &n), 0);
     CHECK_INT(n, 4);
     if (n == 4)
         CHECK_STR(list[0].id, "doc-a");
     doc_summary_free(list, n);
-    CHECK_INT(store_doc_get(st, "doc-b", &r), 0);
+    CHECK_INT(store_doc_get(st, 1, "doc-b", &r), 0);
     CHECK_INT(r.block_count, 2);
     if (r.block_count == 2)
         CHECK_STR(r.blocks[1].text, "Beta 1.");
@@ -425,7 +425,7 @@ static void test_processes(void)
             }
             struct doc d = make_doc("proc", "Proc", 20);
             snprintf(id, sizeof id, "proc-%d", i);
-            int rc = store_doc_insert(st, id, "text", &d, 100 + i);
+            int rc = store_doc_insert(st, 1, id, "text", &d, 100 + i);
             free_doc(&d);
             store_close(st);
             _exit(rc == 0 ? 0 : 2);
@@ -441,7 +441,7 @@ static void test_processes(void)
     struct store *st = open_or_die(dir);
     struct doc_summary *list = NULL;
     int n = 0;
-    CHECK_INT(store_doc_list(st, &list, &n), 0);
+    CHECK_INT(store_doc_list(st, 1, &list, &n), 0);
     CHECK_INT(n, PROCS);
     if (n == PROCS)
         CHECK_STR(list[0].id, "proc-5");
@@ -464,11 +464,11 @@ static void test_big_insert(void)
     struct doc d = make_doc("Big", "A sentence of moderate length that gets read aloud, block",
                             10000);
     double t0 = now_ms();
-    CHECK_INT(store_doc_insert(st, "big", "text", &d, 1), 0);
+    CHECK_INT(store_doc_insert(st, 1, "big", "text", &d, 1), 0);
     double t1 = now_ms();
     printf("10,000-block insert: %.1f ms\n", t1 - t0);
     struct doc_record r;
-    CHECK_INT(store_doc_get(st, "big", &r), 0);
+    CHECK_INT(store_doc_get(st, 1, "big", &r), 0);
     printf("10,000-block get: %.1f ms\n", now_ms() - t1);
     CHECK_INT(r.block_count, 10000);
     int ok = 1;
@@ -477,7 +477,7 @@ static void test_big_insert(void)
     CHECK(ok);
     doc_record_free(&r);
     t1 = now_ms();
-    CHECK_INT(store_doc_delete(st, "big"), 0);
+    CHECK_INT(store_doc_delete(st, 1, "big"), 0);
     printf("10,000-block delete: %.1f ms\n", now_ms() - t1);
     free_doc(&d);
     store_close(st);
@@ -494,7 +494,7 @@ static void test_crash_durability(void)
     if (pid == 0) {
         struct store *st = open_or_die(dir);
         struct doc d = make_doc("Survivor", "Still here", 5);
-        int rc = store_doc_insert(st, "crash-doc", "text", &d, 7);
+        int rc = store_doc_insert(st, 1, "crash-doc", "text", &d, 7);
         _exit(rc == 0 ? 0 : 2);   /* no store_close, no free: the process just ends */
     }
     int status = -1;
@@ -504,7 +504,7 @@ static void test_crash_durability(void)
 
     struct store *st = open_or_die(dir);
     struct doc_record r;
-    CHECK_INT(store_doc_get(st, "crash-doc", &r), 0);
+    CHECK_INT(store_doc_get(st, 1, "crash-doc", &r), 0);
     CHECK_STR(r.s.title, "Survivor");
     CHECK_INT(r.block_count, 5);
     if (r.block_count == 5)
