@@ -1,4 +1,4 @@
-// audio-output.js — the page's single HTMLAudioElement, driven by the engine.
+// audio-output.js — the page's <audio> element (and its off-DOM twin), driven by the engine.
 //
 // fetch(url) downloads a block's Ogg Opus once (retrying network failures), keeps it as a
 // blob URL and reports X-Duration-Ms; play(url, {token}) puts that blob in the element and
@@ -6,7 +6,15 @@
 // `superseded` error when a newer play() replaced it). Events carry the token of the source
 // actually in the element, so an `ended` from a replaced block can never advance the cursor.
 // Speed keeps pitch (preservesPitch). release(url) revokes the blob URL (deferred while that
-// source is still in the element).
+// source is still in an element).
+//
+// Seamless seams: preload(url) loads the next block into a second, off-DOM element; a later
+// play(url) of that block swaps the two — the preloaded one starts at once and takes the
+// first one's place in the DOM — so there is exactly one <audio> in the page and it is
+// always the one playing (automation reads it). Measured against Web Audio scheduling in
+// bench/listen.mjs (docs/BENCHMARKS.md): Web Audio joins blocks sample-exactly, but its
+// playbackRate changes pitch, and speed without a pitch change is the contract (SPEC §9).
+// The pads between blocks are in the audio itself (AUDIO_PAD_*), so they scale with speed.
 
 export class AudioLoadError extends Error {
   constructor(message, { status = 0, retryable = false } = {}) {
@@ -27,6 +35,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function createAudioOutput({
   element,
+  createElement = () => element.ownerDocument.createElement('audio'),
   fetchImpl = (...a) => fetch(...a),
   loadTimeoutMs = 8000,
   retries = 2,
@@ -35,38 +44,62 @@ export function createAudioOutput({
   const entries = new Map();   // url -> { promise, blobUrl, durationMs, released }
   let listener = {};
   let wanted = 0;              // token of the latest play() request
-  let srcToken = null;         // token of the source now in the element
+  let srcToken = null;         // token of the source now in the active element
   let srcUrl = null;
+  let active = element;        // the element in the DOM, the one that plays
+  let spare = null;            // off-DOM, created on the first preload()
+  let spareUrl = null;         // the block loaded (or loading) in the spare
+  let spareWanted = null;      // the latest preload() request
   let rate = 1;
+  let volume = 1;
+  let muted = false;
   let raf = null;
   let starting = false;        // inside play(): element errors are reported by the promise
 
-  function applyRate() {
-    element.preservesPitch = true;
-    if ('webkitPreservesPitch' in element) element.webkitPreservesPitch = true;
-    element.defaultPlaybackRate = rate;
-    element.playbackRate = rate;
+  function applyRate(el) {
+    el.preservesPitch = true;
+    if ('webkitPreservesPitch' in el) el.webkitPreservesPitch = true;
+    el.defaultPlaybackRate = rate;
+    el.playbackRate = rate;
   }
-  applyRate();
+  applyRate(element);
 
   function tick() {
-    if (srcToken !== null) listener.time?.(srcToken, element.currentTime * 1000);
+    if (srcToken !== null) listener.time?.(srcToken, active.currentTime * 1000);
   }
   function loop() {
     tick();
-    raf = element.paused ? null : requestAnimationFrame(loop);
+    raf = active.paused ? null : requestAnimationFrame(loop);
   }
-  element.addEventListener('playing', () => {
-    if (raf === null && typeof requestAnimationFrame === 'function') raf = requestAnimationFrame(loop);
-  });
-  element.addEventListener('timeupdate', tick);
-  element.addEventListener('ended', () => {
-    if (srcToken !== null) listener.ended?.(srcToken);
-  });
-  element.addEventListener('error', () => {
-    if (starting || srcToken === null || !element.getAttribute('src')) return;
-    listener.error?.(srcToken, new AudioLoadError('the audio could not be decoded'));
-  });
+  // Both elements carry the listeners; only the active one speaks.
+  function wire(el) {
+    el.addEventListener('playing', () => {
+      if (el !== active) return;
+      if (raf === null && typeof requestAnimationFrame === 'function') raf = requestAnimationFrame(loop);
+    });
+    el.addEventListener('timeupdate', () => { if (el === active) tick(); });
+    el.addEventListener('ended', () => {
+      if (el === active && srcToken !== null) listener.ended?.(srcToken);
+    });
+    el.addEventListener('error', () => {
+      if (el !== active) { if (el === spare) spareUrl = null; return; }
+      if (starting || srcToken === null || !el.getAttribute('src')) return;
+      listener.error?.(srcToken, new AudioLoadError('the audio could not be decoded'));
+    });
+  }
+  wire(element);
+
+  const inUse = (url) => url === srcUrl || url === spareUrl;
+
+  // The spare becomes the active element and takes its place in the DOM (same attributes).
+  function swap() {
+    const old = active;
+    active = spare;
+    spare = old;
+    spareUrl = srcUrl;      // the old block stays loaded there until the next preload
+    for (const { name, value } of old.attributes) if (name !== 'src') active.setAttribute(name, value);
+    if (old.isConnected) old.replaceWith(active);
+  }
 
   async function download(url) {
     let lastErr;
@@ -99,7 +132,7 @@ export function createAudioOutput({
     entry.promise = download(url).then(({ blob, durationMs }) => {
       entry.blobUrl = URL.createObjectURL(blob);
       entry.durationMs = durationMs;
-      if (entry.released && srcUrl !== url) { URL.revokeObjectURL(entry.blobUrl); entries.delete(url); }
+      if (entry.released && !inUse(url)) { URL.revokeObjectURL(entry.blobUrl); entries.delete(url); }
       return { durationMs };
     }, (err) => {
       if (entries.get(url) === entry) entries.delete(url);
@@ -121,38 +154,64 @@ export function createAudioOutput({
 
   function dropReleased(exceptUrl) {
     for (const [u, e] of entries) {
-      if (e.released && u !== exceptUrl && e.blobUrl) { URL.revokeObjectURL(e.blobUrl); entries.delete(u); }
+      if (e.released && u !== exceptUrl && !inUse(u) && e.blobUrl) { URL.revokeObjectURL(e.blobUrl); entries.delete(u); }
     }
   }
 
   return {
-    element,
+    get element() { return active; },
+    elements() { return spare ? [active, spare] : [active]; },
     listen(l) { listener = l || {}; },
     has(url) { return !!entries.get(url)?.blobUrl; },
     fetch: fetchAudio,
 
+    // Load a block into the spare element so that play(url) can start it at once.
+    preload(url) {
+      if (!url || url === srcUrl || url === spareWanted) return;
+      spareWanted = url;
+      fetchAudio(url).then(() => {
+        const entry = entries.get(url);
+        if (spareWanted !== url || url === srcUrl || !entry?.blobUrl) return;
+        if (!spare) {
+          spare = createElement();
+          wire(spare);
+        }
+        spareUrl = url;
+        spare.preload = 'auto';
+        spare.volume = volume;
+        spare.muted = muted;
+        applyRate(spare);
+        if (spare.getAttribute('src') !== entry.blobUrl) spare.src = entry.blobUrl;
+      }, () => { if (spareWanted === url) spareWanted = null; });
+    },
+    // Whether the spare holds this block with its audio decoded enough to play through.
+    preloaded(url) { return !!spare && spareUrl === url && spare.readyState >= 4; },
+
     async play(url, { token } = {}) {
       wanted = token;
-      if (!element.paused) element.pause();
+      if (!active.paused) active.pause();
       srcToken = null;
+      // Swap before any await, so a preload() of the block after this one cannot take the spare.
+      const pre = entries.get(url);
+      if (spare && spareUrl === url && pre?.blobUrl && spare.getAttribute('src') === pre.blobUrl
+          && active.getAttribute('src') !== pre.blobUrl) swap();
       await fetchAudio(url);
       if (wanted !== token) throw superseded();
       const entry = entries.get(url);
       if (!entry || !entry.blobUrl) throw new AudioLoadError('the audio was released');
       starting = true;
       try {
-        if (element.getAttribute('src') !== entry.blobUrl) {
-          element.src = entry.blobUrl;
-        }
+        if (active.getAttribute('src') !== entry.blobUrl) active.src = entry.blobUrl;
+        if (spareWanted === url) spareWanted = null;
         srcUrl = url;
         srcToken = token;
-        element.currentTime = 0;
-        applyRate();
+        if (active.currentTime !== 0) active.currentTime = 0;
+        applyRate(active);
         dropReleased(url);
-        await withTimeout(element.play(), loadTimeoutMs);
+        await withTimeout(active.play(), loadTimeoutMs);
       } catch (err) {
         if (wanted !== token) throw superseded();
-        if (srcToken === token) { srcToken = null; element.pause(); }
+        if (srcToken === token) { srcToken = null; active.pause(); }
         if (err && err.name === 'NotAllowedError') throw err;
         throw err instanceof AudioLoadError ? err : new AudioLoadError(err?.message || 'playback failed');
       } finally {
@@ -161,33 +220,34 @@ export function createAudioOutput({
       if (wanted !== token) throw superseded();
     },
 
-    pause() { if (!element.paused) element.pause(); },
+    pause() { if (!active.paused) active.pause(); },
 
     async resume() {
       if (srcToken === null) throw new AudioLoadError('nothing to resume');
       const token = srcToken;
-      await withTimeout(element.play(), loadTimeoutMs);
+      await withTimeout(active.play(), loadTimeoutMs);
       if (srcToken !== token) throw superseded();
     },
 
     stop() {
       wanted = -1;
       srcToken = null;
-      if (!element.paused) element.pause();
+      if (!active.paused) active.pause();
     },
 
     release(url) {
       const e = entries.get(url);
       if (!e) return;
       e.released = true;
-      if (url === srcUrl) return;            // still in the element: revoked at the next change
+      if (url === spareWanted) spareWanted = null;
+      if (inUse(url)) return;                // still in an element: revoked at the next change
       if (e.blobUrl) { URL.revokeObjectURL(e.blobUrl); entries.delete(url); }
     },
 
-    setSpeed(x) { rate = x; applyRate(); },
-    setVolume(v) { element.volume = v; },
-    setMuted(m) { element.muted = m; },
-    currentTimeMs() { return element.currentTime * 1000; },
+    setSpeed(x) { rate = x; for (const el of this.elements()) applyRate(el); },
+    setVolume(v) { volume = v; for (const el of this.elements()) el.volume = v; },
+    setMuted(m) { muted = m; for (const el of this.elements()) el.muted = m; },
+    currentTimeMs() { return active.currentTime * 1000; },
     get cachedCount() { return entries.size; },
   };
 }

@@ -296,6 +296,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     audio.play(u, { token }).then(() => {
       if (token !== playToken) return;
       failures.delete(idx);
+      preloadNext();
     }, (err) => {
       if (token !== playToken) return;
       if (err && err.name === 'NotAllowedError') {
@@ -307,6 +308,14 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       }
       commit();
     });
+  }
+
+  // Seamless seams: the next block's audio waits, decoded, in the output's spare element.
+  function preloadNext() {
+    if (!doc || !audio.preload || (playState !== 'playing' && playState !== 'paused')) return;
+    let j = cursor + 1;
+    while (j < n && PASSED_OVER.has(states[j])) j++;
+    if (j < n && states[j] === 'cached' && urls[j]) audio.preload(urls[j]);
   }
 
   function enterBuffering() {
@@ -471,6 +480,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
         return;
     }
     if (playState === 'buffering' && canStart()) startBlock();
+    else if (msg.status === 'cached' && idx > cursor) preloadNext();
     ensurePrefetch();
   }
 

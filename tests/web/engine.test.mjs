@@ -110,6 +110,28 @@ test('adaptive start: an underrun re-enters Buffering and recovers under the sam
   assert.equal(audio.lastPlay().url, '/v1/audio/en-us-1', 'resumes at the block that ran dry');
 });
 
+test('seamless seams: the next cached block is preloaded while the current one plays', async () => {
+  const { engine, audio, cache, queue, timers } = setup();
+  engine.play();
+  queue(0, 1, 2, 3, 4, 5, 6, 7);
+  timers.advance(100);
+  cache(0);
+  await flush();
+  assert.deepEqual(audio.preloads, [], 'block 1 is not there yet');
+  cache(1);
+  assert.deepEqual(audio.preloads, ['/v1/audio/en-us-1'], 'preloaded as soon as it arrives');
+  cache(2);
+  audio.end();
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-1');
+  await flush();
+  assert.equal(audio.preloads.at(-1), '/v1/audio/en-us-2', 'and the one after, once block 1 sounds');
+  engine.onMessage(status(3, 'skipped'));
+  cache(4);
+  audio.end();
+  await flush();
+  assert.equal(audio.preloads.at(-1), '/v1/audio/en-us-4', 'skipped blocks are passed over');
+});
+
 test('play enters Buffering, requests one batch, and starts after MIN_BUFFER_TO_START cached', async () => {
   const { engine, socket, audio, snap, cache } = setup();
   assert.equal(snap().playState, 'stopped');

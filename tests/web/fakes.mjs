@@ -48,6 +48,8 @@ export function fakeAudio({ auto = true, durationMs = 2000 } = {}) {
     resume() { a.paused = false; return Promise.resolve(); },
     stop() { a.paused = true; a.current = null; },
     release(url) { a.released.push(url); },
+    preloads: [],
+    preload(url) { a.preloads.push(url); },
     setSpeed(x) { a.speed = x; },
     setVolume() {},
     setMuted() {},
