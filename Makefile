@@ -2,14 +2,31 @@
 # `make test SANITIZE=1` builds into build-san/ with ASan+UBSan and runs the same suite.
 CC      ?= cc
 PKGS    := libwebsockets espeak-ng libopusenc opus md4c libcjson sqlite3 libxml-2.0 libcrypto hiredis \
-           libcurl libmpg123 opusfile
+           libcurl libmpg123 opusfile icu-uc
 # flite has no pkg-config file: its voices are libraries of their own.
 FLITE   := -lflite_cmu_us_slt -lflite_cmu_us_rms -lflite_cmu_us_awb -lflite_cmu_us_kal16 \
            -lflite_cmu_us_kal -lflite_usenglish -lflite_cmulex -lflite
+# ONNX Runtime (the piper model): pkg-config's libonnxruntime, which is Debian 13's package
+# or what scripts/onnxruntime.sh assembles in /usr/local on Debian 12; else a
+# deps/onnxruntime/ made by that script with ORT_PREFIX=deps/onnxruntime (no root needed).
+# Without either the build stops and says how to get it: recite never builds quietly
+# without its natural voices.
+ORT_DIR := $(CURDIR)/deps/onnxruntime
+ifeq ($(shell pkg-config --exists libonnxruntime && echo yes),yes)
+ORT_CFLAGS := $(shell pkg-config --cflags libonnxruntime)
+ORT_LIBS   := $(shell pkg-config --libs libonnxruntime)
+else ifneq ($(wildcard $(ORT_DIR)/include/onnxruntime/onnxruntime_c_api.h),)
+ORT_CFLAGS := -I$(ORT_DIR)/include/onnxruntime
+ORT_LIBS   := -L$(ORT_DIR)/lib -Wl,-rpath,$(ORT_DIR)/lib -lonnxruntime
+else ifeq ($(filter clean,$(MAKECMDGOALS)),)
+$(error ONNX Runtime not found (the piper model needs it): run `bash scripts/onnxruntime.sh` as root \
+  (Debian 13: installs libonnxruntime-dev; Debian 12: assembles it in /usr/local), or without root \
+  `ORT_PREFIX=deps/onnxruntime bash scripts/onnxruntime.sh`)
+endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc -D_GNU_SOURCE \
-           $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) $(FLITE) -lmp3lame -lpthread -lm
+           $(shell pkg-config --cflags $(PKGS)) $(ORT_CFLAGS)
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) $(ORT_LIBS) $(FLITE) -lmp3lame -lpthread -lm
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
@@ -87,7 +104,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     := build-fuzz
 FUZZ_CFLAGS  := -g -O1 -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Isrc -D_GNU_SOURCE \
-                $(shell pkg-config --cflags $(PKGS)) -fno-omit-frame-pointer \
+                $(shell pkg-config --cflags $(PKGS)) $(ORT_CFLAGS) -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_NAMES   := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_OBJ     := $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o)
@@ -150,7 +167,7 @@ bench-tools: $(BUILD)/bench/raw_ref $(BUILD)/bench/doc_ref
 # the integration tests that drive the worker pool hardest against the TSan server.
 TSAN_DIR    := build-tsan
 TSAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=thread -std=gnu11 -Wall -Wextra \
-               -Wno-unused-parameter -Isrc -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS))
+               -Wno-unused-parameter -Isrc -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS)) $(ORT_CFLAGS)
 TSAN_OBJ    := $(LIB_SRC:%.c=$(TSAN_DIR)/%.o)
 TSAN_ENV    := TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
 TSAN_IT     := dedup flow eviction order crash

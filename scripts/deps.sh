@@ -13,7 +13,7 @@ common=(
   build-essential pkg-config clang libclang-rt-dev
   libwebsockets-dev libwebsockets-evlib-ev libev-dev libssl-dev libespeak-ng-dev espeak-ng-data libopusenc-dev libopus-dev libopusfile-dev
   libsqlite3-dev sqlite3 libmd4c-dev libxml2-dev libcjson-dev libmp3lame-dev
-  libflite1 flite1-dev libcurl4-openssl-dev libmpg123-dev libhiredis-dev
+  libflite1 flite1-dev libcurl4-openssl-dev libmpg123-dev libhiredis-dev libicu-dev
   chromium opus-tools ffmpeg sox redis-server wrk nginx-light
 )
 # Names that differ between the releases. (libclang-rt-dev above follows each release's
@@ -45,3 +45,6 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+# ONNX Runtime for the piper model: apt where Debian packages it, else a folder of its own
+# (scripts/onnxruntime.sh says where each part comes from).
+bash scripts/onnxruntime.sh
