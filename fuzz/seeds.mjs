@@ -2,7 +2,7 @@
 // this file): `node fuzz/seeds.mjs`. Each seed is a small valid (or nearly valid) input that
 // leads the fuzzer into a code path: every message type, every endpoint, Range forms,
 // multipart uploads, WebSocket frames.
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -128,5 +128,16 @@ write('fuzz_http', [
   req('GET', '/v1/ws/tts'), req('GET', '/v1/other', { Upgrade: 'websocket', Connection: 'Upgrade',
     'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13' }),
   'GET / HTTP/1.0\r\n\r\n', 'GARBAGE\r\n\r\n', '\r\n\r\n', 'GET /' + 'a'.repeat(3000) + ' HTTP/1.1\r\n\r\n',
+]);
+// --- fuzz_piper_config: Piper voice configs (.onnx.json), valid and broken
+const tinyVoice = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'tests', 'data', 'piper', 'tiny.onnx.json'), 'utf8');
+const pv = (o) => JSON.stringify({ audio: { sample_rate: 22050 }, espeak: { voice: 'en-us' },
+  phoneme_id_map: { _: [0], '^': [1], $: [2], a: [3, 4], 'ˈ': [5] }, ...o });
+write('fuzz_piper_config', [
+  tinyVoice, pv({}), pv({ num_speakers: 2, speaker_id_map: { x: 0, y: 1 } }),
+  pv({ inference: { noise_scale: 0.3, length_scale: 2, noise_w: 0.1 } }),
+  pv({ phoneme_id_map: { _: [0], '^': [1] } }), pv({ phoneme_id_map: { ab: [1] } }),
+  pv({ phoneme_type: 'text' }), pv({ audio: { sample_rate: 1 } }), pv({ language: { code: 'de_DE' } }),
+  '{}', '[]', '{"phoneme_id_map":', 'null',
 ]);
 console.log(`seed corpora written under ${root}`);

@@ -7,13 +7,16 @@
  * together under it, with the library in synchronous mode so that the synth callback
  * runs on the calling thread, inside the lock. espeak-ng is ~1,300x real time, so the
  * lock costs little; everything after the samples are collected (word mapping, and the
- * caller's trimming and encoding) runs outside it, in parallel.
+ * caller's trimming and encoding) runs outside it, in parallel. espeak_phonemize (espeak.h)
+ * lends the same library, under the same lock, to engines that only need its phonemes
+ * (piper.c).
  *
  * Ownership: the voice table (slug -> espeak identifier) is built by global_init and
  * read-only until global_cleanup. The voice_info array handed to the registry belongs to
  * the registry (engines.c frees it). A synth_result is the caller's. */
 #include "engines/engine.h"
 #include "engines/engine_list.h"
+#include "engines/espeak.h"
 #include "util/utf8.h"
 #include <ctype.h>
 #include <espeak-ng/espeak_ng.h>
@@ -435,6 +438,71 @@ static void espeak_destroy(struct engine *e)
     free(e);
 }
 
+/* Control characters would reach espeak's embedded-command parser (\001 starts a command);
+ * the text is user content. A space keeps character positions aligned. */
+static char *clean_text(const char *text, size_t len)
+{
+    char *clean = malloc(len + 1);
+    if (!clean)
+        return NULL;
+    for (size_t i = 0; i <= len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        clean[i] = (ch && ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f ? ' ' : (char)ch;
+    }
+    return clean;
+}
+
+int espeak_phonemize(const char *voice, const char *text, espeak_clause_fn cb, void *ctx,
+                     char *err, size_t errlen)
+{
+    size_t len = strlen(text);
+    char *clean = clean_text(text, len);
+    if (!clean) {
+        snprintf(err, errlen, "espeak: out of memory");
+        return -1;
+    }
+    int rc = -1;
+    pthread_mutex_lock(&espeak_lock);
+    if (!espeak_ready) {
+        snprintf(err, errlen, "espeak-ng is not initialised");
+        goto out;
+    }
+    const struct espeak_voice *v = find_voice(voice);
+    espeak_ng_STATUS st = espeak_ng_SetVoiceByName(v ? v->ident : voice);
+    if (st != ENS_OK) {
+        status_msg(st, voice, err, errlen);
+        goto out;
+    }
+    /* espeak_TextToPhonemes moves the pointer past each clause, to NULL after the last.
+     * It has read one character of the next clause ahead ("this, is" leaves it at the "s"),
+     * so the next clause starts one character before it. */
+    const void *p = clean;
+    size_t start = 0;
+    while (p) {
+        const char *ipa = espeak_TextToPhonemes(&p, espeakCHARS_UTF8, espeakPHONEMES_IPA);
+        size_t end = len;
+        if (p) {
+            end = (size_t)((const char *)p - clean);
+            if (end > len)
+                end = len;
+            while (end > start && ((unsigned char)clean[end - 1] & 0xc0) == 0x80)
+                end--;
+            if (end > start)
+                end--;
+        }
+        if (cb(ctx, start, end, ipa ? ipa : "") < 0) {
+            snprintf(err, errlen, "espeak: out of memory");
+            goto out;
+        }
+        start = end;
+    }
+    rc = 0;
+out:
+    pthread_mutex_unlock(&espeak_lock);
+    free(clean);
+    return rc;
+}
+
 static int espeak_synthesize(struct engine *e, const char *voice, const char *text,
                              struct synth_result *out, char *err, size_t errlen)
 {
@@ -444,17 +512,11 @@ static int espeak_synthesize(struct engine *e, const char *voice, const char *te
         snprintf(err, errlen, "espeak: unknown voice \"%s\"", voice ? voice : "");
         return -1;
     }
-    /* Control characters would reach espeak's embedded-command parser (\001 starts a
-     * command); the text is user content. A space keeps character positions aligned. */
     size_t len = strlen(text);
-    char *clean = malloc(len + 1);
+    char *clean = clean_text(text, len);
     if (!clean) {
         snprintf(err, errlen, "espeak: out of memory");
         return -1;
-    }
-    for (size_t i = 0; i <= len; i++) {
-        unsigned char ch = (unsigned char)text[i];
-        clean[i] = (ch && ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f ? ' ' : (char)ch;
     }
 
     struct synth_ctx ctx = { .pcm = &out->pcm };
