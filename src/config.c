@@ -46,6 +46,13 @@ static const struct opt opts[] = {
     { "openai-concurrency", OPT_INT, F(openai_concurrency), "4", SERVE_ONLY, "openai jobs run at once, on threads of their own (they wait on the network)" },
     { "openai-retries", OPT_INT, F(openai_retries), "4", ENGINES, "retries of a request the upstream answers 429 or 5xx (backoff with jitter)" },
     { "speech-max-pending", OPT_INT, F(speech_max_pending), "64", SERVE_ONLY, "POST /v1/audio/speech and preview requests waiting at once; 503 beyond" },
+    { "auth", OPT_FLAG, F(auth), "0", SERVE_ONLY, "multi-user: API tokens (`recite user add`) and guests; without it one user, no login" },
+    { "guests", OPT_STR, F(guests), "on", SERVE_ONLY, "with --auth: on|off, whether POST /v1/users/anonymous makes guest accounts" },
+    { "guest-rate", OPT_INT, F(guest_rate), "10", SERVE_ONLY, "guests one client address may create per hour (the TCP peer: X-Forwarded-For is not trusted)" },
+    { "metrics-public", OPT_FLAG, F(metrics_public), "0", SERVE_ONLY, "with --auth: /metrics answers without a token" },
+    { "quota-chars", OPT_INT, F(quota_chars), "0", SERVE_ONLY, "characters synthesized per user per rolling 30 days, 0: no quota" },
+    /* -1 = not given: 300 with --auth, no limit in single-user mode */
+    { "rate-blocks", OPT_INT, F(rate_blocks), "-1", SERVE_ONLY, "blocks a user may request per minute, 0: no limit (default 300 with --auth)" },
     { "model", OPT_STR, F(model), "espeak", SYNTH, "TTS model" },
     { "voice", OPT_STR, F(voice), "en-us", SYNTH, "voice of the model" },
     { "o", OPT_STR, F(output), NULL, SYNTH, "output file (.ogg, .wav or .mp3)" },
@@ -112,7 +119,7 @@ void config_usage(FILE *f, enum command cmd)
         snprintf(flag, sizeof flag, "%s%s%s", strlen(opts[i].name) == 1 ? "-" : "--", opts[i].name,
                  opts[i].type == OPT_FLAG ? "" : opts[i].type == OPT_INT ? " N" : " VALUE");
         fprintf(f, "  %-26s %s", flag, opts[i].help);
-        if (opts[i].def && opts[i].type != OPT_FLAG)
+        if (opts[i].def && opts[i].type != OPT_FLAG && strcmp(opts[i].def, "-1"))
             fprintf(f, " (default %s)", opts[i].def);
         fputc('\n', f);
     }
@@ -206,6 +213,12 @@ int config_parse(struct config *cfg, int argc, char **argv)
         fprintf(stderr, "recite serve: --port must be 1..65535\n");
         goto usage;
     }
+    if (cfg->cmd == CMD_SERVE && strcmp(cfg->guests, "on") && strcmp(cfg->guests, "off")) {
+        fprintf(stderr, "recite serve: --guests must be on or off\n");
+        goto usage;
+    }
+    if (cfg->cmd == CMD_SERVE && cfg->rate_blocks < 0)
+        cfg->rate_blocks = cfg->auth ? 300 : 0;
     if (cfg->cmd == CMD_WORKER && !cfg->redis) {
         fprintf(stderr, "recite worker: --redis URL is required\n");
         goto usage;

@@ -27,6 +27,13 @@ struct config {
     int openai_concurrency;
     int openai_retries;
     int speech_max_pending;
+    /* accounts (SPEC section 7; server/auth.c, server/limits.c) */
+    int auth;
+    char *guests;             /* "on" | "off" */
+    int guest_rate;           /* guests created per client address per hour */
+    int metrics_public;
+    int quota_chars;          /* per user per rolling 30 days; 0: none */
+    int rate_blocks;          /* per user per minute; -1: 300 with --auth, none without */
     int verbose;
     /* say / export */
     char *model;

@@ -11,6 +11,8 @@
 #include "jobs/workers.h"
 #include "server/app.h"
 #include "server/api_openai.h"
+#include "server/auth.h"
+#include "server/limits.h"
 #include "server/conns.h"
 #include "server/hotcache.h"
 #include "server/offload.h"
@@ -93,6 +95,12 @@ static int cmd_serve(const struct config *cfg)
         log_error("cannot open the data directory %s: %s", cfg->data_dir, err);
         goto out;
     }
+    if (cfg->auth && !(app.auth = auth_create(&app, err, sizeof err))) {
+        log_error("--auth: %s", err);
+        goto out;
+    }
+    auth_expire_guests(&app);            /* then hourly (server.c) */
+    app.limits = limits_create();
     app.hot = hotcache_create((size_t)cfg->hot_cache_mb << 20);
     app.conns = conns_create();
     struct offload_config ocfg = { .threads = OFFLOAD_THREADS, .notify = wake_loop,
@@ -117,7 +125,7 @@ static int cmd_serve(const struct config *cfg)
     } else {
         app.queue = memqueue_create(cfg->visibility_timeout_s * 1000, 3, wake_loop, &app);
     }
-    if (!app.hot || !app.conns || !app.queue)
+    if (!app.hot || !app.conns || !app.queue || !app.limits)
         goto out;
     if (!(app.speech = speech_create(&app)))   /* POST /v1/audio/speech, previews */
         goto out;
@@ -140,6 +148,7 @@ static int cmd_serve(const struct config *cfg)
     workers_stop(app.workers);       /* running jobs finish and are stored */
     workers_stop(net_workers);
     pipeline_drain(&app);
+    limits_flush(&app);              /* the last second's synthesis charges */
     server_destroy_context(&app);
 out:
     offload_destroy(app.offload);    /* queued request work runs; nobody is answered */
@@ -148,6 +157,8 @@ out:
     speech_destroy(app.speech);
     conns_destroy(app.conns);
     hotcache_destroy(app.hot);
+    limits_destroy(app.limits);
+    auth_destroy(app.auth);
     store_close(app.store);
     engines_cleanup();
     if (rc == 0)

@@ -17,6 +17,8 @@ struct requester {
     uint64_t first;   /* nonzero: the cursor block of a new request (not cached) — it jumps
                          the connection's queue, the newest such block first. Callers set 1;
                          the queue replaces it with its own order stamp. */
+    int64_t user_id;  /* whose request (users.id; 0 for none): fair share and quotas */
+    int chars;        /* characters of the block's text: what a synthesis costs the user */
 };
 
 /* What a worker needs to run a job. */

@@ -14,6 +14,8 @@ struct worker_pool;
 struct hotcache;
 struct conns;
 struct speech;
+struct auth;
+struct limits;
 struct offload;
 
 struct app {
@@ -26,6 +28,8 @@ struct app {
     struct conns *conns;          /* WebSocket connection ids -> sessions */
     struct offload *offload;      /* threads for request work that is not TTS (offload.h) */
     struct speech *speech;        /* HTTP waiters of /v1/audio/speech and previews (api_openai.c) */
+    struct auth *auth;            /* --auth: the server secret, guest creation limits (auth.h) */
+    struct limits *limits;        /* quotas and rate limits per user (limits.h) */
     struct metrics metrics;
     char web_dir[1024];
     uint64_t next_conn_id;

@@ -4,6 +4,7 @@
 #include "server/http.h"
 #include "server/api_openai.h"
 #include "server/app.h"
+#include "server/auth.h"
 #include "server/session.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -157,6 +158,10 @@ static int route(struct http_req *r)
                                           : http_reply_error(r, 405, "use GET for %s", p);
     if (!strncmp(p, "/v1/models/", 11))
         return api_preview(r, p + 10);   /* /v1/models/{model}/voices/{voice}/preview */
+    if (!strncmp(p, "/v1/users", 9) && (p[9] == '\0' || p[9] == '/'))
+        return api_users(r, p + 9);
+    if (!strcmp(p, "/v1/me"))
+        return api_me(r);
     if (!strcmp(p, "/healthz"))
         return api_healthz(r);
     if (!strcmp(p, "/metrics"))
@@ -251,6 +256,12 @@ static int begin_request(struct app *app, struct lws *wsi, struct session *s, co
         return http_reply_error(&r, 405, "unsupported method");
     if (h->content_length > limit) {
         return http_reply_error(&r, 413, "request body is larger than %d MiB", app->cfg->max_body_mb);
+    }
+    /* --auth: who is asking, before any body is read (server/auth.h) */
+    if (!auth_path_open(app, h->path)) {
+        if (auth_identify(app, wsi, &s->user_id) || !auth_metrics_allowed(app, h->path, s->user_id))
+            return auth_reply_401(&r);
+        r.user_id = s->user_id;
     }
     if (!h->expect_body)
         return route(&r);

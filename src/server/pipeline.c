@@ -6,6 +6,7 @@
 #include "server/api_openai.h"
 #include "server/app.h"
 #include "server/hotcache.h"
+#include "server/limits.h"
 #include "server/offload.h"
 #include "server/protocol.h"
 #include "server/ws.h"
@@ -14,6 +15,7 @@
 #include "store/store.h"
 #include "util/ids.h"
 #include "util/log.h"
+#include "util/utf8.h"
 #include <cjson/cJSON.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -176,6 +178,16 @@ static void answer_block(struct app *app, uint64_t conn, int64_t user, const cha
 {
     struct status_info si = { .status = ST_SKIPPED };
     char *text = NULL;
+    char why[192];
+    int retry_s;
+    if (limits_take_block(app, user, &retry_s)) {
+        /* --rate-blocks: every requested block counts; this one is not looked at or queued */
+        snprintf(why, sizeof why, "too many blocks requested (at most %d a minute): retry in %d s",
+                 app->cfg->rate_blocks, retry_s);
+        si = (struct status_info){ .status = ST_ERROR, .error = why, .recoverable = 1 };
+        send_status(app, conn, doc_id, idx, model, voice, &si);
+        return;
+    }
     if (idx < 0 || idx >= count || store_block_text(app->store, user, doc_id, idx, &text) != 0 ||
         only_space(text)) {
         free(text);
@@ -199,10 +211,14 @@ static void answer_block(struct app *app, uint64_t conn, int64_t user, const cha
     }
     METRIC_ADD(&app->metrics, cache_misses, 1);
     /* The block the reader waits for jumps this connection's queue (older prefetch waits). */
-    struct requester r = { .conn_id = conn, .idx = idx, .cursor = cursor, .first = idx == cursor };
+    struct requester r = { .conn_id = conn, .idx = idx, .cursor = cursor, .first = idx == cursor,
+                           .user_id = user, .chars = (int)utf8_codepoints(text, strlen(text)) };
     snprintf(r.doc_id, sizeof r.doc_id, "%s", doc_id);
     enum submit_state state;
-    if (app->queue->ops->submit(app->queue, hash, model, voice, text, &r, &state)) {
+    if (limits_quota_check(app, user, why, sizeof why)) {
+        /* --quota-chars spent: not recoverable, the page stops and says why */
+        si = (struct status_info){ .status = ST_ERROR, .error = why, .recoverable = 0 };
+    } else if (app->queue->ops->submit(app->queue, hash, model, voice, text, &r, &state)) {
         si.status = ST_ERROR;
         si.error = "could not queue the block";
         si.recoverable = 1;
@@ -324,6 +340,17 @@ void pipeline_on_close(struct app *app, uint64_t conn)
     app->queue->ops->conn_gone(app->queue, conn);
 }
 
+/* A worker synthesized the block: it costs its text's characters once, to the first
+ * requester with a user (whoever joined the job later got it free, as a dedup join). */
+static void charge(struct app *app, const struct job_event *ev)
+{
+    for (int i = 0; i < ev->nreqs; i++)
+        if (ev->reqs[i].user_id > 0) {
+            limits_charge(app, ev->reqs[i].user_id, ev->reqs[i].chars);
+            return;
+        }
+}
+
 void pipeline_drain(struct app *app)
 {
     struct job_event *list = app->queue->ops->drain(app->queue);
@@ -335,6 +362,8 @@ void pipeline_drain(struct app *app)
             break;
         case JOB_EV_CACHED:
             METRIC_ADD(&app->metrics, jobs_done, 1);
+            if (ev->result.synthesized)
+                charge(app, ev);
             si.status = ST_CACHED;
             si.hash = ev->hash;
             si.duration_ms = ev->result.duration_ms;

@@ -10,6 +10,8 @@
  * epoll the cost of a wake-up does not grow with idle connections. */
 #include "server/server.h"
 #include "server/app.h"
+#include "server/auth.h"
+#include "server/limits.h"
 #include "server/http.h"
 #include "server/pipeline.h"
 #include "server/protocol.h"
@@ -42,6 +44,7 @@ static void on_signal(int sig)
 struct reaper {
     lws_sorted_usec_list_t sul;
     struct app *app;
+    unsigned ticks;
 };
 static struct reaper reaper;
 
@@ -150,6 +153,9 @@ static void reap_tick(lws_sorted_usec_list_t *sul)
     linger_tick(0);
     r->app->queue->ops->reap(r->app->queue, queue_now_ms());
     pipeline_drain(r->app);
+    limits_flush(r->app);                 /* synthesis charges: one transaction a second */
+    if (++r->ticks % 3600 == 0)
+        auth_expire_guests(r->app);       /* guests idle for 30 days */
     lws_sul_schedule(r->app->ctx, 0, &r->sul, reap_tick, LWS_US_PER_SEC);
 }
 
@@ -180,6 +186,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         char uri[256];
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, WS_PATH))
             return 1;   /* WebSocket only on /v1/ws/tts */
+        int64_t user;
+        if (app && auth_identify(app, wsi, &user))
+            return auth_refuse_upgrade(wsi);   /* 401 with a JSON body, then close */
         return 0;
     }
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:

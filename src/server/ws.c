@@ -5,6 +5,7 @@
  * server without limit. Service thread only. */
 #include "server/ws.h"
 #include "server/app.h"
+#include "server/auth.h"
 #include "server/conns.h"
 #include "server/pipeline.h"
 #include "server/protocol.h"
@@ -112,7 +113,10 @@ int ws_callback(struct app *app, struct lws *wsi, int reason, struct session *s,
         s->wsi = wsi;
         s->is_ws = 1;
         s->ws.conn_id = ++app->next_conn_id;
-        s->user_id = STORE_FIRST_USER;
+        /* the upgrade was let through by the same check (server.c, FILTER_PROTOCOL_CONNECTION);
+         * asking again here (the headers are still there) gives the session its user */
+        if (auth_identify(app, wsi, &s->user_id))
+            return -1;
         if (conns_add(app->conns, s->ws.conn_id, s))
             return -1;
         METRIC_ADD(&app->metrics, ws_connections, 1);

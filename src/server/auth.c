@@ -1,0 +1,252 @@
+/* auth — see auth.h. The credential parsing itself is auth/credentials.c (pure, fuzzed);
+ * this file reads it off the connection, looks the user up, and serves the two account
+ * endpoints. Guest creation is limited per client address (the TCP peer: recite trusts no
+ * X-Forwarded-For, since without a trusted-proxy setting any client could forge it; behind
+ * a proxy every guest then shares the proxy's budget). Service thread only. */
+#include "server/auth.h"
+#include "server/app.h"
+#include "server/http.h"
+#include "server/limits.h"
+#include "auth/credentials.h"
+#include "store/store.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include <libwebsockets.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define GUEST_IDLE_SECONDS (30 * 86400)
+#define PEERS 256                  /* client addresses remembered for the guest rate limit */
+
+struct peer { char addr[64]; int64_t window; int count; };
+
+struct auth {
+    unsigned char secret[CRED_SECRET_LEN];
+    struct peer peers[PEERS];
+};
+
+struct auth *auth_create(struct app *app, char *err, size_t errlen)
+{
+    struct auth *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (cred_secret_load(app->cfg->data_dir, a->secret, err, errlen)) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void auth_destroy(struct auth *a)
+{
+    if (a)
+        OPENSSL_cleanse(a->secret, sizeof a->secret);
+    free(a);
+}
+
+int auth_path_open(const struct app *app, const char *path)
+{
+    if (!app->cfg->auth)
+        return 1;
+    if (!strcmp(path, "/metrics"))
+        return app->cfg->metrics_public;
+    if (!strcmp(path, "/healthz") || !strcmp(path, "/v1/users/anonymous"))
+        return 1;
+    return strncmp(path, "/v1/", 4) && strcmp(path, "/v1");   /* the page's files */
+}
+
+int auth_metrics_allowed(struct app *app, const char *path, int64_t user)
+{
+    struct user_info u;
+    if (strcmp(path, "/metrics"))
+        return 1;
+    return store_user_get(app->store, user, &u) == 0 && !u.is_guest;
+}
+
+/* The query string of the request as lws split it (fragments joined with '&'). */
+static size_t query_of(struct lws *wsi, char *buf, size_t cap)
+{
+    size_t used = 0;
+    for (int i = 0; used + 1 < cap; i++) {
+        int n = lws_hdr_copy_fragment(wsi, buf + used + (used ? 1 : 0),
+                                      (int)(cap - used - (used ? 1 : 0)), WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n <= 0)
+            break;
+        if (used)
+            buf[used] = '&';
+        used += (size_t)n + (used ? 1 : 0);
+    }
+    buf[used] = '\0';
+    return used;
+}
+
+int auth_identify(struct app *app, struct lws *wsi, int64_t *user)
+{
+    *user = STORE_FIRST_USER;
+    if (!app->cfg->auth)
+        return 0;
+    struct cred c;
+    char buf[512];
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (n > 0) {
+        if (n >= (int)sizeof buf)
+            return -1;
+        n = lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_AUTHORIZATION);
+        cred_parse_bearer(buf, n > 0 ? (size_t)n : 0, &c);
+    } else {
+        size_t len = query_of(wsi, buf, sizeof buf);
+        cred_parse_query(buf, len, &c);
+    }
+    if (c.kind == CRED_TOKEN) {
+        char hash[65];
+        cred_token_hash(c.token, hash);
+        return store_user_by_token(app->store, hash, user, NULL) == 0 ? 0 : -1;
+    }
+    if (c.kind == CRED_GUEST && !strcmp(app->cfg->guests, "on") &&
+        cred_guest_valid(app->auth->secret, c.guest_id, c.guest_token))
+        return store_guest_find(app->store, c.guest_id, (int64_t)time(NULL), user) == 0 ? 0 : -1;
+    return -1;
+}
+
+#define UNAUTHORIZED_JSON \
+    "{\"error\":\"sign in: send a valid API token (Authorization: Bearer TOKEN, or ?token= on " \
+    "the WebSocket) or a guest's anonymous_id and anonymous_token\"}"
+
+int auth_refuse_upgrade(struct lws *wsi)
+{
+    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    size_t blen = strlen(UNAUTHORIZED_JSON);
+    if (lws_add_http_common_headers(wsi, 401, "application/json", blen, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
+                                    (const unsigned char *)"Bearer", 6, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                    (const unsigned char *)"close", 5, &p, end) ||
+        lws_finalize_http_header(wsi, &p, end) || p + blen >= end)
+        return -1;
+    memcpy(p, UNAUTHORIZED_JSON, blen);
+    p += blen;
+    lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL);
+    return -1;
+}
+
+int auth_reply_401(struct http_req *r)
+{
+    static const struct http_header www = { "www-authenticate", "Bearer" };
+    char *body = strdup(UNAUTHORIZED_JSON);
+    if (!body)
+        return -1;
+    return http_reply(r, 401, "application/json", (unsigned char *)body, strlen(body), &www, 1);
+}
+
+/* Whether this client address may create another guest now (fixed one-hour windows). */
+static int guest_allowed(struct auth *a, const char *addr, int per_hour)
+{
+    int64_t window = (int64_t)time(NULL) / 3600;
+    struct peer *slot = NULL, *oldest = &a->peers[0];
+    for (int i = 0; i < PEERS; i++) {
+        struct peer *p = &a->peers[i];
+        if (!strcmp(p->addr, addr)) {
+            slot = p;
+            break;
+        }
+        if (p->window < oldest->window)
+            oldest = p;
+    }
+    if (!slot) {
+        slot = oldest;   /* forgets the address that was quiet longest */
+        snprintf(slot->addr, sizeof slot->addr, "%s", addr);
+        slot->window = window;
+        slot->count = 0;
+    }
+    if (slot->window != window) {
+        slot->window = window;
+        slot->count = 0;
+    }
+    if (slot->count >= per_hour)
+        return 0;
+    slot->count++;
+    return 1;
+}
+
+int api_users(struct http_req *r, const char *rest)
+{
+    struct app *app = r->app;
+    if (strcmp(rest, "/anonymous"))
+        return http_reply_error(r, 404, "no such endpoint: %s", r->path);
+    if (r->method != LWSHUMETH_POST)
+        return http_reply_error(r, 405, "use POST on /v1/users/anonymous");
+    if (!app->cfg->auth)
+        return http_reply_error(r, 404, "this server has no accounts (single-user mode): no guest is needed");
+    if (strcmp(app->cfg->guests, "on"))
+        return http_reply_error(r, 403, "this server does not accept guests: ask its owner for an API token");
+    char addr[64] = "";
+    lws_get_peer_simple(r->wsi, addr, sizeof addr);
+    if (!guest_allowed(app->auth, addr, app->cfg->guest_rate)) {
+        static const struct http_header retry = { "retry-after", "3600" };
+        char *body = strdup("{\"error\":\"too many guests from this address: try again in an hour\"}");
+        return body ? http_reply(r, 429, "application/json", (unsigned char *)body, strlen(body),
+                                 &retry, 1) : -1;
+    }
+    char id[37], token[65];
+    int64_t user;
+    ids_uuid(id);
+    if (store_guest_add(app->store, id, (int64_t)time(NULL), &user))
+        return http_reply_error(r, 500, "could not create the guest");
+    cred_guest_token(app->auth->secret, id, token);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "anonymous_id", id);
+    cJSON_AddStringToObject(o, "anonymous_token", token);
+    return http_reply_json(r, 201, o);
+}
+
+int api_me(struct http_req *r)
+{
+    if (r->method != LWSHUMETH_GET)
+        return http_reply_error(r, 405, "use GET on /v1/me");
+    struct user_info u;
+    if (store_user_get(r->app->store, r->user_id, &u))
+        return http_reply_error(r, 500, "could not read the user");
+    struct limits_usage use;
+    limits_usage(r->app, r->user_id, &use);
+    cJSON *o = cJSON_CreateObject();
+    if (u.is_guest)
+        cJSON_AddStringToObject(o, "user", "guest");
+    else if (u.name[0])
+        cJSON_AddStringToObject(o, "user", u.name);
+    else
+        cJSON_AddNullToObject(o, "user");
+    cJSON_AddBoolToObject(o, "guest", u.is_guest);
+    cJSON_AddBoolToObject(o, "auth", r->app->cfg->auth);
+    if (r->app->cfg->quota_chars > 0)
+        cJSON_AddNumberToObject(o, "quota_chars", r->app->cfg->quota_chars);
+    else
+        cJSON_AddNullToObject(o, "quota_chars");
+    cJSON_AddNumberToObject(o, "used_chars", (double)use.used_chars);
+    if (use.resets_at) {
+        char when[32];
+        time_t t = (time_t)use.resets_at;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        cJSON_AddStringToObject(o, "resets_at", when);
+    } else {
+        cJSON_AddNullToObject(o, "resets_at");
+    }
+    return http_reply_json(r, 200, o);
+}
+
+void auth_expire_guests(struct app *app)
+{
+    if (!app->cfg->auth)
+        return;
+    int removed = 0;
+    if (store_guests_expire(app->store, (int64_t)time(NULL) - GUEST_IDLE_SECONDS, &removed) == 0 &&
+        removed)
+        log_info("removed %d guest%s idle for 30 days, with their documents", removed,
+                 removed == 1 ? "" : "s");
+}

@@ -1,0 +1,163 @@
+/* limits — see limits.h. Per-user state lives in a direct-mapped table (USERS slots keyed
+ * by user id): a rate bucket and the 30-day usage read from the store at most once a
+ * minute. Two active users sharing a slot reset each other's bucket (a full one), which
+ * errs towards allowing; usage is re-read from the store, so quotas stay exact.
+ * Service thread only. */
+#include "server/limits.h"
+#include "server/app.h"
+#include "store/store.h"
+#include "util/log.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define USERS 4096
+#define USAGE_REFRESH_S 60
+
+struct user_slot {
+    int64_t user;            /* 0: empty */
+    double tokens;           /* rate bucket: blocks that may still be requested */
+    int64_t refilled_us;
+    int64_t used;            /* chars in the window when loaded, plus charges since */
+    int64_t oldest;          /* oldest counted use (unix s), 0 if none */
+    int64_t loaded_at;       /* unix s; 0: not loaded */
+};
+
+struct limits {
+    struct user_slot slots[USERS];
+    struct usage_event *pending;
+    int npending, cap;
+};
+
+struct limits *limits_create(void)
+{
+    return calloc(1, sizeof(struct limits));
+}
+
+void limits_destroy(struct limits *l)
+{
+    if (!l)
+        return;
+    free(l->pending);
+    free(l);
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static struct user_slot *slot_of(struct limits *l, int64_t user, int rate)
+{
+    struct user_slot *s = &l->slots[(uint64_t)user * 0x9E3779B97F4A7C15ull >> 52];
+    if (s->user != user) {
+        memset(s, 0, sizeof *s);
+        s->user = user;
+        s->tokens = rate;
+        s->refilled_us = now_us();
+    }
+    return s;
+}
+
+void limits_flush(struct app *app)
+{
+    struct limits *l = app->limits;
+    if (!l || !l->npending)
+        return;
+    if (store_usage_add(app->store, l->pending, l->npending))
+        log_error("could not record %d synthesis charge%s (quotas undercount them)", l->npending,
+                  l->npending == 1 ? "" : "s");
+    l->npending = 0;
+}
+
+/* The slot with its usage no older than USAGE_REFRESH_S. */
+static struct user_slot *usage_slot(struct app *app, int64_t user)
+{
+    struct user_slot *s = slot_of(app->limits, user, app->cfg->rate_blocks);
+    int64_t now = (int64_t)time(NULL);
+    if (!s->loaded_at || now - s->loaded_at >= USAGE_REFRESH_S ||
+        (s->oldest && s->oldest + LIMITS_WINDOW_SECONDS <= now)) {
+        limits_flush(app);   /* the store then holds every charge */
+        int64_t used = 0, oldest = 0;
+        if (store_usage_sum(app->store, user, now - LIMITS_WINDOW_SECONDS, &used, &oldest) == 0) {
+            s->used = used;
+            s->oldest = oldest;
+            s->loaded_at = now;
+        }
+    }
+    return s;
+}
+
+void limits_usage(struct app *app, int64_t user, struct limits_usage *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!app->limits)
+        return;
+    struct user_slot *s = usage_slot(app, user);
+    out->used_chars = s->used;
+    out->resets_at = s->oldest ? s->oldest + LIMITS_WINDOW_SECONDS : 0;
+}
+
+int limits_take_block(struct app *app, int64_t user, int *retry_s)
+{
+    int rate = app->cfg->rate_blocks;
+    if (rate <= 0 || !app->limits)
+        return 0;
+    struct user_slot *s = slot_of(app->limits, user, rate);
+    int64_t t = now_us();
+    s->tokens += (double)(t - s->refilled_us) * rate / 60e6;
+    if (s->tokens > rate)
+        s->tokens = rate;
+    s->refilled_us = t;
+    if (s->tokens >= 1) {
+        s->tokens -= 1;
+        return 0;
+    }
+    *retry_s = (int)((1 - s->tokens) * 60 / rate) + 1;
+    return -1;
+}
+
+int limits_quota_check(struct app *app, int64_t user, char *msg, size_t msglen)
+{
+    int quota = app->cfg->quota_chars;
+    if (quota <= 0)
+        return 0;
+    struct limits_usage u;
+    limits_usage(app, user, &u);
+    if (u.used_chars < quota)
+        return 0;
+    char when[32] = "";
+    time_t t = (time_t)u.resets_at;
+    struct tm tm;
+    if (t && gmtime_r(&t, &tm))
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+    snprintf(msg, msglen, "your quota of %d characters per 30 days is used up; it resets %s%s",
+             quota, when[0] ? "at " : "as older use leaves the 30-day window", when);
+    return -1;
+}
+
+void limits_charge(struct app *app, int64_t user, int64_t chars)
+{
+    struct limits *l = app->limits;
+    if (!l || user <= 0 || chars <= 0)
+        return;
+    if (l->npending == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 64;
+        struct usage_event *grown = realloc(l->pending, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return;
+        l->pending = grown;
+        l->cap = cap;
+    }
+    int64_t now = (int64_t)time(NULL);
+    l->pending[l->npending++] = (struct usage_event){ user, now, chars };
+    struct user_slot *s = slot_of(l, user, app->cfg->rate_blocks);
+    if (s->loaded_at) {
+        s->used += chars;
+        if (!s->oldest)
+            s->oldest = now;
+    }
+}

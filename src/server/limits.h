@@ -1,0 +1,33 @@
+/* limits — per-user quotas (--quota-chars per rolling 30 days) and the per-block rate
+ * limit (--rate-blocks a minute), SPEC section 7. Service thread only.
+ * Usage is counted once, when a worker actually synthesized a block for the user (the
+ * CACHED event with `synthesized`): cache hits and joining a job already queued are free.
+ * Charges are kept in memory and written to the store once a second (limits_flush) in one
+ * transaction, so a busy server does not fsync per block on the service thread. */
+#ifndef RECITE_LIMITS_H
+#define RECITE_LIMITS_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct app;
+struct limits;
+
+#define LIMITS_WINDOW_SECONDS (30 * 86400)
+
+struct limits *limits_create(void);
+void limits_destroy(struct limits *l);   /* accepts NULL; does not flush */
+
+struct limits_usage {
+    int64_t used_chars;   /* in the last 30 days, this second's charges included */
+    int64_t resets_at;    /* unix seconds when the oldest counted use leaves the window; 0: none */
+};
+void limits_usage(struct app *app, int64_t user, struct limits_usage *out);
+/* One block requested: 0, or -1 past --rate-blocks with *retry_s (seconds to wait). */
+int limits_take_block(struct app *app, int64_t user, int *retry_s);
+/* Whether a new synthesis may start for the user: 0, or -1 with the reason in msg. */
+int limits_quota_check(struct app *app, int64_t user, char *msg, size_t msglen);
+/* A worker synthesized `chars` characters for the user. */
+void limits_charge(struct app *app, int64_t user, int64_t chars);
+/* Writes pending charges to the store (the one-second timer, and at shutdown). */
+void limits_flush(struct app *app);
+#endif

@@ -1,0 +1,141 @@
+// Quotas and rate limits (SPEC section 7), and the upgrade of a data directory written by
+// the release before accounts.
+import assert from 'node:assert/strict';
+import { cp } from 'node:fs/promises';
+import { resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { itest, synth, range } from './harness.mjs';
+import { addUser, userCmd, as } from './auth_harness.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+// blocks of exactly 40 characters each
+const BLOCK = (i, tag) => `Block ${i} of the quota test, ${tag}.`.padEnd(39, 'x') + '.';
+
+itest('a spent quota stops new blocks with an unrecoverable error; cache hits stay free', async (t, h) => {
+  const dir = await h.tmp();
+  const A = { token: await addUser(dir, 'alice') };
+  const B = { token: await addUser(dir, 'bob') };
+  const s = await h.start({ dataDir: dir, workers: 1, args: ['--auth', '--quota-chars', '50'] });
+  const alice = as(s, h, A);
+  const bob = as(s, h, B);
+  const text = range(0, 3).map((i) => BLOCK(i, 'q')).join('\n\n');
+  const doc = await alice.createDoc(text);
+  assert.equal(doc.block_count, 3);
+  const c = await alice.ws();
+  c.send(synth(doc.id, [0]));
+  assert.equal((await c.waitFinal(doc.id, [0])).get(0).at(-1).status, 'cached');
+  let me = await alice.me();
+  assert.equal(me.used_chars, 40);
+  assert.equal(me.quota_chars, 50);
+  assert.ok(Date.parse(me.resets_at) > Date.now() + 29 * 86400e3, me.resets_at);
+  c.send(synth(doc.id, [1]));
+  assert.equal((await c.waitFinal(doc.id, [1])).get(1).at(-1).status, 'cached');
+  me = await alice.me();
+  assert.equal(me.used_chars, 80);
+  // past the quota: a new block is an unrecoverable error saying when it resets
+  let from = c.mark();
+  c.send(synth(doc.id, [2]));
+  const err = (await c.waitFinal(doc.id, [2], { from })).get(2).at(-1);
+  assert.equal(err.status, 'error');
+  assert.equal(err.recoverable, false);
+  assert.match(err.error, /quota/);
+  assert.match(err.error, /resets at \d{4}-\d\d-\d\d/);
+  // blocks already made are still served (cache hits are free)
+  from = c.mark();
+  c.send(synth(doc.id, [0, 1]));
+  const again = await c.waitFinal(doc.id, [0, 1], { from });
+  assert.deepEqual([again.get(0).at(-1).status, again.get(1).at(-1).status], ['cached', 'cached']);
+  assert.equal((await alice.me()).used_chars, 80);
+  // bob's document with the same text: cached for him too, and free
+  const bdoc = await bob.createDoc(text);
+  const cb = await bob.ws();
+  cb.send(synth(bdoc.id, [0, 1]));
+  const hb = await cb.waitFinal(bdoc.id, [0, 1]);
+  assert.equal(hb.get(0).at(-1).status, 'cached');
+  assert.equal((await bob.me()).used_chars, 0);
+  // usage survives a restart (the charges reached the store)
+  await s.stop();
+  const s2 = await h.start({ dataDir: dir, workers: 1, args: ['--auth', '--quota-chars', '50'] });
+  assert.equal((await as(s2, h, A).me()).used_chars, 80);
+});
+
+itest('a variant synthesized once for two users is charged once', async (t, h) => {
+  const dir = await h.tmp();
+  const A = { token: await addUser(dir, 'alice') };
+  const B = { token: await addUser(dir, 'bob') };
+  const s = await h.start({ dataDir: dir, workers: 1, args: ['--auth', '--quota-chars', '1000'] });
+  const alice = as(s, h, A);
+  const bob = as(s, h, B);
+  const text = range(0, 6).map((i) => BLOCK(i, 'dedup')).join('\n\n');
+  const [da, db] = [await alice.createDoc(text), await bob.createDoc(text)];
+  const [ca, cb] = [await alice.ws(), await bob.ws()];
+  ca.send(synth(da.id, range(0, 6)));
+  cb.send(synth(db.id, range(0, 6)));
+  await ca.waitFinal(da.id, range(0, 6));
+  await cb.waitFinal(db.id, range(0, 6));
+  const used = (await alice.me()).used_chars + (await bob.me()).used_chars;
+  assert.equal(used, 6 * 40, 'each block paid for exactly once, by one of them');
+});
+
+itest('--rate-blocks counts blocks, not messages; the rest get a recoverable error and are not queued', async (t, h) => {
+  const dir = await h.tmp();
+  const A = { token: await addUser(dir, 'alice') };
+  const B = { token: await addUser(dir, 'bob') };
+  const s = await h.start({ dataDir: dir, workers: 1, args: ['--auth', '--rate-blocks', '5'] });
+  const alice = as(s, h, A);
+  const text = range(0, 8).map((i) => BLOCK(i, 'rate')).join('\n\n');
+  const doc = await alice.createDoc(text);
+  const c = await alice.ws();
+  // three messages of 2, 2 and 4 blocks: the 6th block onwards is over the limit
+  c.send(synth(doc.id, [0, 1]));
+  c.send(synth(doc.id, [2, 3], { cursor: 0 }));
+  c.send(synth(doc.id, [4, 5, 6, 7], { cursor: 0 }));
+  const hist = await c.waitFinal(doc.id, range(0, 8));
+  for (const i of [5, 6, 7]) {
+    const l = hist.get(i);
+    assert.equal(l.length, 1, `block ${i} got exactly one status: ${JSON.stringify(l)}`);
+    assert.equal(l[0].status, 'error');
+    assert.equal(l[0].recoverable, true);
+    assert.match(l[0].error, /retry/);
+  }
+  for (const i of range(0, 5)) assert.equal(hist.get(i).at(-1).status, 'cached', `block ${i}`);
+  await c.barrier();
+  assert.equal(c.statuses(doc.id).filter((m) => [5, 6, 7].includes(m.block_idx)).length, 3,
+    'nothing was queued for the refused blocks');
+  // the limit is per user: bob is not affected
+  const bob = as(s, h, B);
+  const bd = await bob.createDoc('Bob reads one block.');
+  const cb = await bob.ws();
+  cb.send(synth(bd.id, [0]));
+  assert.equal((await cb.waitFinal(bd.id, [0])).get(0).at(-1).status, 'cached');
+});
+
+itest('a data directory from before accounts is upgraded in place; its documents go to the first user', async (t, h) => {
+  // tests/data/datadir-v1 was written by the release before accounts (schema 1): two
+  // documents, one with a saved position, one block of audio
+  const dir = await h.tmp();
+  await cp(resolve(here, '../data/datadir-v1/recite.db'), `${dir}/recite.db`);
+  const plain = await h.start({ dataDir: dir, workers: 1 });
+  const before = (await plain.get('/v1/documents')).json;
+  assert.equal(before.length, 2);
+  assert.equal(before.find((d) => d.title === 'Before accounts').last_block_idx, 1);
+  await plain.stop();
+  const add = await userCmd(dir, 'add', 'alice');
+  assert.equal(add.code, 0, add.stderr);
+  assert.match(add.stderr, /first user: the 2 documents it held before accounts now belong to alice/);
+  const token = add.stdout.trim();
+  const bob = await addUser(dir, 'bob');
+  const s = await h.start({ dataDir: dir, workers: 1, args: ['--auth'] });
+  const A = as(s, h, { token });
+  const docs = (await A.get('/v1/documents')).json;
+  assert.deepEqual(docs.map((d) => d.id).sort(), before.map((d) => d.id).sort());
+  assert.equal(docs.find((d) => d.title === 'Before accounts').last_block_idx, 1);
+  assert.equal((await as(s, h, { token: bob }).get('/v1/documents')).json.length, 0);
+  // the stored audio is still there: the old block is cached at once
+  const old = docs.find((d) => d.title === 'Old two');
+  const c = await A.ws();
+  c.send(synth(old.id, [0]));
+  const first = await c.waitFor((m) => m.type === 'status');
+  assert.equal(first.status, 'cached');
+});
