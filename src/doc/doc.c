@@ -25,7 +25,7 @@ int doc_format_parse(const char *name, enum doc_format *out)
     static const struct { const char *name; enum doc_format fmt; } names[] = {
         { "text", DOC_TEXT }, { "plain", DOC_TEXT }, { "txt", DOC_TEXT },
         { "markdown", DOC_MARKDOWN }, { "md", DOC_MARKDOWN },
-        { "html", DOC_HTML }, { "htm", DOC_HTML },
+        { "html", DOC_HTML }, { "htm", DOC_HTML }, { "pdf", DOC_PDF }, { "epub", DOC_EPUB },
     };
     if (!name)
         return -1;
@@ -43,11 +43,13 @@ int doc_format_guess(const char *filename, const char *mime, enum doc_format *ou
         { "md", DOC_MARKDOWN }, { "markdown", DOC_MARKDOWN }, { "mdown", DOC_MARKDOWN },
         { "mkd", DOC_MARKDOWN }, { "txt", DOC_TEXT }, { "text", DOC_TEXT },
         { "html", DOC_HTML }, { "htm", DOC_HTML }, { "xhtml", DOC_HTML },
+        { "pdf", DOC_PDF }, { "epub", DOC_EPUB },
     };
     static const struct { const char *type; enum doc_format fmt; } types[] = {
         { "text/markdown", DOC_MARKDOWN }, { "text/x-markdown", DOC_MARKDOWN },
         { "text/plain", DOC_TEXT }, { "text/html", DOC_HTML },
-        { "application/xhtml+xml", DOC_HTML },
+        { "application/xhtml+xml", DOC_HTML }, { "application/pdf", DOC_PDF },
+        { "application/epub+zip", DOC_EPUB },
     };
     if (filename) {
         const char *base = strrchr(filename, '/');
@@ -72,6 +74,14 @@ int doc_format_guess(const char *filename, const char *mime, enum doc_format *ou
     }
     return -1;
 }
+
+const char *doc_format_name(enum doc_format fmt)
+{
+    static const char *const names[] = { "text", "markdown", "html", "pdf", "epub" };
+    return (unsigned)fmt < sizeof names / sizeof names[0] ? names[fmt] : "text";
+}
+
+int doc_format_is_binary(enum doc_format fmt) { return fmt == DOC_PDF || fmt == DOC_EPUB; }
 
 int doc_estimate_ms(const char *text)
 {
@@ -101,7 +111,7 @@ struct doc *doc_build(const char *content, size_t len, enum doc_format fmt,
 {
     if (!content)
         content = "";   /* tolerate (NULL, 0) as the empty document */
-    if (!utf8_valid(content, len)) {
+    if (!doc_format_is_binary(fmt) && !utf8_valid(content, len)) {
         set_err(err, errlen, "content is not valid UTF-8");
         return NULL;
     }
@@ -110,7 +120,7 @@ struct doc *doc_build(const char *content, size_t len, enum doc_format fmt,
         return NULL;
     }
     char msg[128] = "out of memory";
-    struct builder *b = builder_create(fmt == DOC_HTML);
+    struct builder *b = builder_create(fmt == DOC_HTML || doc_format_is_binary(fmt));
     struct doc *d = calloc(1, sizeof *d);
     char *heading = NULL;
     if (!b || !d)
@@ -120,6 +130,8 @@ struct doc *doc_build(const char *content, size_t len, enum doc_format fmt,
     case DOC_MARKDOWN: rc = markdown_render(b, content, len, msg, sizeof msg); break;
     case DOC_HTML: rc = html_render(b, content, len, msg, sizeof msg); break;
     case DOC_TEXT: rc = text_render(b, content, len, msg, sizeof msg); break;
+    case DOC_PDF: rc = pdf_render(b, content, len, msg, sizeof msg); break;
+    case DOC_EPUB: rc = epub_render(b, content, len, msg, sizeof msg); break;
     default:
         snprintf(msg, sizeof msg, "unknown document format");
         rc = -1;

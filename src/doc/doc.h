@@ -1,11 +1,12 @@
-/* doc — pure text -> blocks: markdown (md4c), HTML main text (libxml2), plain text.
+/* doc — pure text -> blocks: markdown (md4c), HTML main text (libxml2), plain text, PDF
+ * (poppler-glib), EPUB (libarchive + libxml2).
  * No I/O, no globals, safe to call from any thread. Owner: the caller of doc_build()
  * owns the returned struct doc and frees it with doc_destroy(). */
 #ifndef RECITE_DOC_H
 #define RECITE_DOC_H
 #include <stddef.h>
 
-enum doc_format { DOC_TEXT, DOC_MARKDOWN, DOC_HTML };
+enum doc_format { DOC_TEXT, DOC_MARKDOWN, DOC_HTML, DOC_PDF, DOC_EPUB };
 
 struct doc_block {
     int idx;              /* 0..n-1, consecutive across the document */
@@ -21,13 +22,19 @@ struct doc {
     int block_count;
 };
 
-/* "text" | "markdown" | "html" (also "md", "txt", "plain"). 0 or -1 if unknown. */
+/* "text" | "markdown" | "html" | "pdf" | "epub" (also "md", "txt", "plain"). 0 or -1. */
 int doc_format_parse(const char *name, enum doc_format *out);
+/* The canonical name ("text", "markdown", "html", "pdf", "epub"). */
+const char *doc_format_name(enum doc_format fmt);
+/* PDF and EPUB are files, not text: their errors mean "understood but unreadable" (a
+ * password, a scan, a zip bomb; HTTP 422) rather than a malformed request (400). */
+int doc_format_is_binary(enum doc_format fmt);
 /* From an upload's file name extension, falling back to its MIME type. 0 or -1. */
 int doc_format_guess(const char *filename, const char *mime, enum doc_format *out);
 
 /* Build a document. `title` may be NULL or "" (then derived). Returns NULL with a human
- * readable message in err on failure (invalid UTF-8: "content is not valid UTF-8"). */
+ * readable message in err on failure (invalid UTF-8 in a text format: "content is not
+ * valid UTF-8"; a PDF or EPUB that cannot be read says why). */
 struct doc *doc_build(const char *content, size_t len, enum doc_format fmt,
                       const char *title, char *err, size_t errlen);
 void doc_destroy(struct doc *d);

@@ -126,6 +126,7 @@ static bool is_layout_table(xmlNode *table)
 
 struct walker {
     struct builder *b;
+    const struct html_opts *opts;
     bool root_is_article;
     enum act *acts;        /* action taken for each open ancestor, to undo on the way up */
     bool *layout;          /* per open ancestor: is the innermost table around it layout */
@@ -142,17 +143,62 @@ static bool is_table_part(const char *tag)
     return false;
 }
 
+static bool attr_has(xmlNode *n, const char *name, const char *const *words)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    bool hit = false;
+    for (const char *const *w = words; v && *w && !hit; w++)
+        hit = strstr((const char *)v, *w) != NULL;
+    xmlFree(v);
+    return hit;
+}
+
+/* Footnote markers and the notes themselves are not read inline: an element typed as a
+ * note reference or note (EPUB's epub:type, ARIA's doc-* roles), and a superscript that
+ * holds nothing but an in-page link ("<sup><a href="#fn3">3</a></sup>", "[12]"). */
+static bool is_note(xmlNode *n)
+{
+    static const char *const words[] = { "noteref", "footnote", "endnote", "rearnote",
+                                         "doc-backlink", NULL };
+    if (attr_has(n, "epub:type", words) || attr_has(n, "type", words) || attr_has(n, "role", words))
+        return true;
+    if (!is_named(n, "sup"))
+        return false;
+    xmlNode *link = NULL;
+    for (xmlNode *c = n->children; c; c = c->next) {
+        if (c->type == XML_TEXT_NODE && c->content && strspn((const char *)c->content, " \t\r\n[]") ==
+            strlen((const char *)c->content))
+            continue;
+        if (link || !is_named(c, "a"))
+            return false;
+        link = c;
+    }
+    if (!link)
+        return false;
+    xmlChar *href = xmlGetProp(link, (const xmlChar *)"href");
+    bool local = href && strchr((const char *)href, '#');
+    xmlFree(href);
+    return local;
+}
+
 /* Decides what an element does and emits its opening; returns the action. *layout is
  * set when the innermost table around the element's content is a layout table. */
 static enum act walker_open(struct walker *w, xmlNode *n, bool *layout)
 {
     bool in_layout = w->depth ? w->layout[w->depth - 1] : false;
     *layout = in_layout;
+    if (is_note(n))
+        return ACT_SKIP;
     const struct elem *e = elem_find(n);
     if (!e)
         return ACT_INLINE_PASS;
     enum act act = e->act;
     const char *tag = e->tag;
+    if (act == ACT_SPEAK && tag[0] == 'h' && w->opts && w->opts->heading_shift > 0) {
+        static const char *const hs[] = { "h1", "h2", "h3", "h4", "h5", "h6" };
+        int lvl = tag[1] - '1' + w->opts->heading_shift;
+        tag = hs[lvl > 5 ? 5 : lvl];
+    }
     if (is_named(n, "header") && w->root_is_article)
         act = ACT_BLOCK_PASS;   /* an article's own header holds its title */
     if (is_named(n, "table")) {
@@ -300,6 +346,48 @@ static void walker_run(struct walker *w, xmlNode *root)
     }
 }
 
+static bool has_heading(xmlNode *root)
+{
+    for (xmlNode *n = root; n; n = next_node(n, root, true))
+        if (n->type == XML_ELEMENT_NODE && n->name && n->name[0] == 'h' && n->name[1] >= '1' &&
+            n->name[1] <= '6' && !n->name[2])
+            return true;
+    return false;
+}
+
+int html_render_tree(struct builder *b, xmlDoc *doc, const struct html_opts *opts, char *err,
+                     size_t errlen)
+{
+    xmlNode *top = xmlDocGetRootElement(doc);
+    xmlNode *root = NULL;
+    struct walker w = { .b = b, .opts = opts };
+    if (top) {
+        root = find_first(top, "article");
+        w.root_is_article = root != NULL;
+        if (!root)
+            root = find_first(top, "main");
+        if (!root)
+            root = find_first(top, "body");
+        if (!root)
+            root = top;
+        if (opts && opts->fallback_heading && *opts->fallback_heading && !has_heading(root)) {
+            static const char *const hs[] = { "h1", "h2", "h3", "h4", "h5", "h6" };
+            int lvl = opts->heading_shift < 0 ? 0 : opts->heading_shift > 5 ? 5 : opts->heading_shift;
+            builder_block_open(b, hs[lvl], NULL, BUILDER_SPEAK);
+            builder_text(b, opts->fallback_heading, strlen(opts->fallback_heading));
+            builder_block_close(b);
+        }
+        walker_run(&w, root);
+    }
+    free(w.acts);
+    free(w.layout);
+    if (w.oom) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 int html_render(struct builder *b, const char *s, size_t len, char *err, size_t errlen)
 {
     if (len == 0)
@@ -313,26 +401,7 @@ int html_render(struct builder *b, const char *s, size_t len, char *err, size_t 
                                     HTML_PARSE_NONET | HTML_PARSE_RECOVER);
     if (!doc)
         return 0;   /* nothing parseable (e.g. only white space): an empty document */
-    xmlNode *top = xmlDocGetRootElement(doc);
-    xmlNode *root = NULL;
-    struct walker w = { .b = b };
-    if (top) {
-        root = find_first(top, "article");
-        w.root_is_article = root != NULL;
-        if (!root)
-            root = find_first(top, "main");
-        if (!root)
-            root = find_first(top, "body");
-        if (!root)
-            root = top;
-        walker_run(&w, root);
-    }
-    free(w.acts);
-    free(w.layout);
+    int rc = html_render_tree(b, doc, NULL, err, errlen);
     xmlFreeDoc(doc);
-    if (w.oom) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    return 0;
+    return rc;
 }

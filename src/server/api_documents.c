@@ -66,7 +66,14 @@ static int create_document(struct http_req *r)
     }
     if (format_name && doc_format_parse(format_name, &fmt) != 0) {
         /* format_name points into json: answer before freeing it (found by fuzzing) */
-        int rc = http_reply_error(r, 400, "unknown format \"%.40s\": use text, markdown or html", format_name);
+        int rc = http_reply_error(r, 400, "unknown format \"%.40s\": use text, markdown, html, pdf or epub", format_name);
+        cJSON_Delete(json);
+        return rc;
+    }
+    if (json && doc_format_is_binary(fmt)) {
+        /* a JSON string cannot carry a PDF's or an EPUB's bytes */
+        int rc = http_reply_error(r, 400, "format \"%.40s\" is a file: upload it as multipart/form-data "
+                                  "(field `file`)", format_name);
         cJSON_Delete(json);
         return rc;
     }
@@ -80,11 +87,11 @@ static int create_document(struct http_req *r)
     struct doc *d = doc_build(content, content_len, fmt, title, err, sizeof err);
     cJSON_Delete(json);
     if (!d)
-        return http_reply_error(r, 400, "%s", err[0] ? err : "could not read the document");
+        return http_reply_error(r, doc_format_is_binary(fmt) ? 422 : 400, "%s",
+                                err[0] ? err : "could not read the document");
     char id[37];
     ids_uuid(id);
-    static const char *const fmt_names[] = { "text", "markdown", "html" };
-    int rc = store_doc_insert(r->app->store, r->user_id, id, fmt_names[fmt], d, (int64_t)time(NULL));
+    int rc = store_doc_insert(r->app->store, r->user_id, id, doc_format_name(fmt), d, (int64_t)time(NULL));
     if (rc) {
         doc_destroy(d);
         if (rc == STORE_FULL || disk_full(r->app->cfg->data_dir))

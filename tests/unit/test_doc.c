@@ -480,7 +480,7 @@ static void test_formats(void)
     CHECK_INT(doc_format_parse("md", &f), 0); CHECK_INT(f, DOC_MARKDOWN);
     CHECK_INT(doc_format_parse("html", &f), 0); CHECK_INT(f, DOC_HTML);
     CHECK_INT(doc_format_parse("htm", &f), 0); CHECK_INT(f, DOC_HTML);
-    CHECK_INT(doc_format_parse("pdf", &f), -1);
+    CHECK_INT(doc_format_parse("docx", &f), -1);
     CHECK_INT(doc_format_parse(NULL, &f), -1);
     CHECK_INT(doc_format_guess("notes.MD", NULL, &f), 0); CHECK_INT(f, DOC_MARKDOWN);
     CHECK_INT(doc_format_guess("a.b/book.markdown", "text/plain", &f), 0); CHECK_INT(f, DOC_MARKDOWN);
@@ -490,7 +490,7 @@ static void test_formats(void)
     CHECK_INT(doc_format_guess("upload", "text/html; charset=utf-8", &f), 0); CHECK_INT(f, DOC_HTML);
     CHECK_INT(doc_format_guess("upload.bin", "text/markdown", &f), 0); CHECK_INT(f, DOC_MARKDOWN);
     CHECK_INT(doc_format_guess(NULL, "text/plain", &f), 0); CHECK_INT(f, DOC_TEXT);
-    CHECK_INT(doc_format_guess("a.pdf", "application/pdf", &f), -1);
+    CHECK_INT(doc_format_guess("a.docx", "application/msword", &f), -1);
     CHECK_INT(doc_format_guess(NULL, NULL, &f), -1);
     CHECK_INT(doc_estimate_ms(""), 0);
     CHECK_INT(doc_estimate_ms("Hi"), 300);
