@@ -218,8 +218,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = nul + 1;
     }
     fake_worker(size ? data[0] : 0);
-    app.queue->ops->conn_gone(app.queue, 1);
-    app.queue->ops->conn_gone(app.queue, 2);
+    app.queue->ops->gone(app.queue, REQ_CONN, 1);
+    app.queue->ops->gone(app.queue, REQ_CONN, 2);
     job_event_free(app.queue->ops->drain(app.queue));
     int queued = 0, running = 0;
     app.queue->ops->stats(app.queue, &queued, &running);

@@ -18,6 +18,7 @@
 #include "server/offload.h"
 #include "server/pipeline.h"
 #include "server/server.h"
+#include "server/waiters.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "worker_main.h"
@@ -127,7 +128,7 @@ static int cmd_serve(const struct config *cfg)
     }
     if (!app.hot || !app.conns || !app.queue || !app.limits)
         goto out;
-    if (!(app.speech = speech_create(&app)))   /* POST /v1/audio/speech, previews */
+    if (!(app.waiters = waiters_create()))   /* POST /v1/audio/speech, previews */
         goto out;
     if (!cfg->redis && engines_find("openai")) {
         /* openai jobs wait on the network: a pool of their own (--openai-concurrency), and
@@ -154,7 +155,7 @@ out:
     offload_destroy(app.offload);    /* queued request work runs; nobody is answered */
     if (app.queue)
         app.queue->ops->destroy(app.queue);
-    speech_destroy(app.speech);
+    waiters_destroy(app.waiters);
     conns_destroy(app.conns);
     hotcache_destroy(app.hot);
     limits_destroy(app.limits);

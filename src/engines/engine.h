@@ -32,9 +32,22 @@ void synth_result_free(struct synth_result *r);
 
 struct engine;  /* per-thread instance, opaque */
 
+/* What an engine's work is like, so the rest of recite can place its jobs without
+ * knowing engines by name (engine_ops.flags). */
+enum engine_flag {
+    /* Waits on the network, not the CPU (openai): its jobs run on a pool of their own
+     * (--openai-concurrency) so slow upstreams never hold the CPU workers, and its
+     * failures are the upstream's (502 rather than 500 for /v1/audio/speech). */
+    ENGINE_NETWORK = 1u << 0,
+    /* CPU-heavy with one session shared by every thread (a neural model loaded once per
+     * process, e.g. an ONNX Runtime session): create() returns a cheap handle onto it. */
+    ENGINE_SHARED_SESSION = 1u << 1,
+};
+
 struct engine_ops {
     const char *slug;   /* model slug: "espeak", "flite", "openai" */
     const char *name;   /* human name */
+    unsigned flags;     /* enum engine_flag bits */
     /* Once, on the main thread, before any create(). Fills the voice list. Returns 0, -1
      * with a message in err (the engine is left out, with a warning), or 1 when the engine
      * is not configured (left out quietly: openai without --openai-url). */

@@ -548,6 +548,7 @@ static int openai_synthesize(struct engine *e, const char *voice, const char *te
 const struct engine_ops openai_engine_ops = {
     .slug = "openai",
     .name = "OpenAI-compatible",
+    .flags = ENGINE_NETWORK,
     .global_init = openai_global_init,
     .global_cleanup = openai_global_cleanup,
     .create = openai_create,

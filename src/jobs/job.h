@@ -8,9 +8,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Who wants a variant: a connection's block of a document. Never a socket pointer. */
+/* Who a requester is. The fan-out of a job's result is explicit: pipeline_drain hands each
+ * requester to the code of its kind. A requester is identified by (kind, id); ids of
+ * different kinds are separate counters and may be equal. */
+enum requester_kind {
+    REQ_NONE = 0,   /* not set: submit refuses it (a forgotten kind is a bug, not a default) */
+    REQ_CONN,       /* a WebSocket connection (id: its conn_id); statuses go to the socket */
+    REQ_WAITER,     /* an HTTP request waiting for the audio (server/waiters.c: speech,
+                       preview); answered when the job ends */
+    REQ_EXPORT,     /* reserved: an export job waiting for its blocks */
+    REQ_USER,       /* reserved: a user's background work (accounts) */
+};
+
+/* Who wants a variant: a connection's (or waiter's) block of a document. Never a socket
+ * pointer. */
 struct requester {
-    uint64_t conn_id;
+    enum requester_kind kind;
+    uint64_t id;      /* the requester's id within its kind */
     char doc_id[40];
     int idx;
     int cursor;       /* the requester's cursor for ordering (nearest first) */

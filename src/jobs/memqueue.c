@@ -1,13 +1,13 @@
 /* memqueue — the in-process job queue (embedded mode).
  *
- * Threads: the service thread calls submit/evict/conn_gone/reap/drain; worker threads
+ * Threads: the service thread calls submit/evict/gone/reap/drain; worker threads
  * block in take() and report with finish(). One mutex guards everything; a condvar wakes
  * takers; events go to a list that the service thread swaps out in drain(), after the
  * notify callback (lws_cancel_service) woke it. Workers receive copies (tickets), never
  * pointers into the queue, so eviction can free a job at any time.
  *
- * Order: connections are served round-robin (the connection after the one served last),
- * and within a connection the job nearest to that connection's cursor runs first (ahead
+ * Order: requesters (connections and waiters, by (kind, id)) are served round-robin (the
+ * one after the one served last), and within a connection the job nearest to that connection's cursor runs first (ahead
  * of the cursor wins a tie). So one reader's long prefetch never delays another reader's
  * first block. A requester marked `first` (the cursor block of a new synthesize) runs before
  * the rest of its connection's jobs, the newest one first: the block 0 of a document just
@@ -38,13 +38,35 @@ struct mjob {
     struct mjob *next;
 };
 
+/* A requester's place in the round robin: by kind, then id. */
+struct rr_key {
+    enum requester_kind kind;
+    uint64_t id;
+};
+
+static int rr_less(struct rr_key a, struct rr_key b)
+{
+    return a.kind != b.kind ? a.kind < b.kind : a.id < b.id;
+}
+
+static struct rr_key rr_of(const struct requester *r)
+{
+    return (struct rr_key){ r->kind, r->id };
+}
+
+static int same_requester(const struct requester *r, enum requester_kind kind, uint64_t id)
+{
+    return r->kind == kind && r->id == id;
+}
+
 struct memqueue {
     struct queue base;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct mjob *jobs;
     struct job_event *ev_head, *ev_tail;
-    uint64_t next_attempt, next_seq, last_conn;
+    uint64_t next_attempt, next_seq;
+    struct rr_key last;              /* the requester served last (round robin) */
     int visibility_ms, max_tries;
     int shutting_down;
     queue_notify_fn notify;
@@ -160,6 +182,8 @@ static int mq_submit(struct queue *q, const char *hash, const char *model, const
 {
     struct memqueue *mq = (struct memqueue *)q;
     int rc = 0;
+    if (r->kind == REQ_NONE)
+        return -1;
     pthread_mutex_lock(&mq->lock);
     struct mjob *job = find_job(mq, hash);
     if (!job) {
@@ -181,7 +205,7 @@ static int mq_submit(struct queue *q, const char *hash, const char *model, const
     *state = job->state == MJOB_RUNNING ? SUBMIT_PROCESSING : SUBMIT_QUEUED;
     for (int i = 0; i < job->nreqs; i++) {
         struct requester *e = &job->reqs[i];
-        if (e->conn_id == r->conn_id && e->idx == r->idx && !strcmp(e->doc_id, r->doc_id)) {
+        if (same_requester(e, r->kind, r->id) && e->idx == r->idx && !strcmp(e->doc_id, r->doc_id)) {
             e->cursor = r->cursor;
             if (r->first)
                 e->first = ++mq->next_seq;
@@ -215,7 +239,7 @@ static int add_evicted(struct evicted **out, int *nout, const struct mjob *job,
         return -1;
     *out = n;
     struct evicted *e = &n[(*nout)++];
-    e->conn_id = r->conn_id;
+    e->conn_id = r->id;
     memcpy(e->doc_id, r->doc_id, sizeof e->doc_id);
     e->idx = r->idx;
     memcpy(e->model, job->model, sizeof e->model);
@@ -241,14 +265,14 @@ static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id
             int ndrop = 0;
             for (int i = 0; i < job->nreqs; i++) {
                 const struct requester *r = &job->reqs[i];
-                ndrop += r->conn_id == conn_id && !strcmp(r->doc_id, doc_id) &&
+                ndrop += same_requester(r, REQ_CONN, conn_id) && !strcmp(r->doc_id, doc_id) &&
                          (model ? voice_differs : (r->idx < lo || r->idx > hi));
             }
             evictable = ndrop > 0 && (ndrop < job->nreqs || withdraw(mq, job));
         }
         for (int i = 0; i < job->nreqs;) {
             struct requester *r = &job->reqs[i];
-            if (r->conn_id != conn_id || strcmp(r->doc_id, doc_id)) {
+            if (!same_requester(r, REQ_CONN, conn_id) || strcmp(r->doc_id, doc_id)) {
                 i++;
                 continue;
             }
@@ -289,7 +313,7 @@ static int mq_evict_other_voices(struct queue *q, uint64_t conn_id, const char *
     return evict_where((struct memqueue *)q, conn_id, doc_id, 0, 0, 0, model, voice, out, nout);
 }
 
-static void mq_conn_gone(struct queue *q, uint64_t conn_id)
+static void mq_gone(struct queue *q, enum requester_kind kind, uint64_t id)
 {
     struct memqueue *mq = (struct memqueue *)q;
     pthread_mutex_lock(&mq->lock);
@@ -298,7 +322,7 @@ static void mq_conn_gone(struct queue *q, uint64_t conn_id)
         struct mjob *next = job->next;
         int had = job->nreqs;
         for (int i = 0; i < job->nreqs;)
-            if (job->reqs[i].conn_id == conn_id)
+            if (same_requester(&job->reqs[i], kind, id))
                 job->reqs[i] = job->reqs[--job->nreqs];
             else
                 i++;
@@ -316,26 +340,26 @@ static int model_ok(const struct mjob *j, const char *model, int want)
     return !model || (strcmp(j->model, model) == 0) == (want != 0);
 }
 
-/* Picks the next job: round-robin over connections, nearest-to-cursor within one; only
+/* Picks the next job: round-robin over requesters, nearest-to-cursor within one; only
  * jobs that pass the model filter count. */
 static struct mjob *pick_where(struct memqueue *mq, const char *model, int want)
 {
-    uint64_t next_conn = 0, min_conn = 0;
+    struct rr_key next_rr = { 0 }, min_rr = { 0 };
     int have_next = 0, have_min = 0;
     for (struct mjob *j = mq->jobs; j; j = j->next) {
         if (j->state != MJOB_QUEUED || !model_ok(j, model, want))
             continue;
         for (int i = 0; i < j->nreqs; i++) {
-            uint64_t c = j->reqs[i].conn_id;
-            if (!have_min || c < min_conn)
-                min_conn = c, have_min = 1;
-            if (c > mq->last_conn && (!have_next || c < next_conn))
-                next_conn = c, have_next = 1;
+            struct rr_key c = rr_of(&j->reqs[i]);
+            if (!have_min || rr_less(c, min_rr))
+                min_rr = c, have_min = 1;
+            if (rr_less(mq->last, c) && (!have_next || rr_less(c, next_rr)))
+                next_rr = c, have_next = 1;
         }
     }
     if (!have_min)
         return NULL;
-    uint64_t conn = have_next ? next_conn : min_conn;
+    struct rr_key who = have_next ? next_rr : min_rr;
     struct mjob *best = NULL;
     long best_key = 0;
     uint64_t best_first = 0;
@@ -344,7 +368,7 @@ static struct mjob *pick_where(struct memqueue *mq, const char *model, int want)
             continue;
         for (int i = 0; i < j->nreqs; i++) {
             const struct requester *r = &j->reqs[i];
-            if (r->conn_id != conn)
+            if (!same_requester(r, who.kind, who.id))
                 continue;
             long d = (long)r->idx - r->cursor;
             long key = d >= 0 ? 2 * d : -2 * d + 1;   /* ahead of the cursor wins a tie */
@@ -355,7 +379,7 @@ static struct mjob *pick_where(struct memqueue *mq, const char *model, int want)
                 best = j, best_key = key, best_first = r->first;
         }
     }
-    mq->last_conn = conn;
+    mq->last = who;
     return best;
 }
 
@@ -495,7 +519,7 @@ static const struct queue_ops memqueue_ops = {
     .submit = mq_submit,
     .evict_window = mq_evict_window,
     .evict_other_voices = mq_evict_other_voices,
-    .conn_gone = mq_conn_gone,
+    .gone = mq_gone,
     .take = mq_take,
     .finish = mq_finish,
     .reap = mq_reap,

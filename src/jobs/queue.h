@@ -26,7 +26,8 @@ struct queue_ops {
     /* Adds a requester for the variant; creates the job if it doesn't exist. */
     int (*submit)(struct queue *q, const char *hash, const char *model, const char *voice,
                   const char *text, const struct requester *r, enum submit_state *state);
-    /* Sets the cursor of (conn, doc) and evicts its queued requesters outside [lo, hi].
+    /* evict_*: WebSocket connections (REQ_CONN) only; conn_id is the connection's id.
+     * Sets the cursor of (conn, doc) and evicts its queued requesters outside [lo, hi].
      * Appends evictions to *out (realloc'd), returns how many were added or -1. */
     int (*evict_window)(struct queue *q, uint64_t conn_id, const char *doc_id, int cursor,
                         int lo, int hi, struct evicted **out, int *nout);
@@ -34,8 +35,9 @@ struct queue_ops {
     int (*evict_other_voices)(struct queue *q, uint64_t conn_id, const char *doc_id,
                               const char *model, const char *voice, struct evicted **out,
                               int *nout);
-    /* The connection is gone: drop its requesters (jobs nobody wants are dropped). */
-    void (*conn_gone)(struct queue *q, uint64_t conn_id);
+    /* The requester (kind, id) is gone — a connection closed, a waiter's client hung up:
+     * drop its requesters (jobs nobody wants are dropped). */
+    void (*gone)(struct queue *q, enum requester_kind kind, uint64_t id);
     /* Worker side: blocks until a job is available or shutdown (returns -1). */
     int (*take)(struct queue *q, struct job_ticket *t);
     /* Worker side: reports the result (ownership of result's buffers moves to the queue). */

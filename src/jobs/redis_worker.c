@@ -255,7 +255,7 @@ static int rw_evict_other_voices(struct queue *q, uint64_t c, const char *d, con
     (void)q, (void)c, (void)d, (void)m, (void)v, (void)o, (void)n;
     return 0;
 }
-static void rw_conn_gone(struct queue *q, uint64_t c) { (void)q, (void)c; }
+static void rw_gone(struct queue *q, enum requester_kind k, uint64_t c) { (void)q, (void)k, (void)c; }
 static void rw_reap(struct queue *q, int64_t now) { (void)q, (void)now; }
 static struct job_event *rw_drain(struct queue *q) { (void)q; return NULL; }
 static void rw_stats(struct queue *q, int *queued, int *running)
@@ -294,7 +294,7 @@ static const struct queue_ops rwq_ops = {
     .submit = rw_submit,
     .evict_window = rw_evict_window,
     .evict_other_voices = rw_evict_other_voices,
-    .conn_gone = rw_conn_gone,
+    .gone = rw_gone,
     .take = rw_take,
     .finish = rw_finish,
     .reap = rw_reap,

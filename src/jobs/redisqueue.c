@@ -17,7 +17,7 @@
  *     the audio (INSERT OR IGNORE; counted in the metrics only when it was new, so a slow
  *     original and its retry are counted once), marks the job done in Redis (RS_COMPLETE:
  *     a queued retry can no longer be claimed), and calls the core's finish().
- *   service thread: submit/evict/conn_gone/reap/drain on the core. When a handed-off job
+ *   service thread: submit/evict/gone/reap/drain on the core. When a handed-off job
  *     loses its last requester, the core's withdraw hook runs RS_WITHDRAW on a third
  *     connection (guarded by sync_lock): it succeeds only while no worker has claimed the
  *     attempt, so a worker never synthesizes an evicted job.
@@ -580,10 +580,10 @@ static int rq_evict_other_voices(struct queue *q, uint64_t conn_id, const char *
     return core->ops->evict_other_voices(core, conn_id, doc_id, model, voice, out, nout);
 }
 
-static void rq_conn_gone(struct queue *q, uint64_t conn_id)
+static void rq_gone(struct queue *q, enum requester_kind kind, uint64_t id)
 {
     struct queue *core = ((struct redisqueue *)q)->core;
-    core->ops->conn_gone(core, conn_id);
+    core->ops->gone(core, kind, id);
 }
 
 static int rq_take(struct queue *q, struct job_ticket *t)
@@ -665,7 +665,7 @@ static const struct queue_ops redisqueue_ops = {
     .submit = rq_submit,
     .evict_window = rq_evict_window,
     .evict_other_voices = rq_evict_other_voices,
-    .conn_gone = rq_conn_gone,
+    .gone = rq_gone,
     .take = rq_take,
     .finish = rq_finish,
     .reap = rq_reap,

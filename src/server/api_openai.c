@@ -1,29 +1,29 @@
-/* api_openai — POST /v1/audio/speech and GET /v1/audio/voices (OpenAI-compatible), and the
- * HTTP waiters shared with the preview endpoint. See api_openai.h for the shape.
+/* api_openai — POST /v1/audio/speech and GET /v1/audio/voices (OpenAI-compatible), and
+ * the preview's answer. See api_openai.h for the shape.
  *
  * A speech request is checked, hashed like a block (sha256(input|model|voice|), so the
  * reader and the API share one cache), and answered from the hot cache or the store when
- * the audio exists. Otherwise it becomes a waiter: a requester with its own conn_id in the
- * queue (deduplicated with every other requester of that variant), and the HTTP request
- * stays open, with no thread blocked, until the job's CACHED/SKIPPED/ERROR event arrives.
- * Speed and formats other than Ogg Opus are made from the stored Opus on the offload pool
- * (server/offload.c: decode, resample to 24 kHz, pitch-preserving tempo change, encode):
- * the stored variant is always the speed-1 Opus, as for the web player, which changes
- * speed itself.
+ * the audio exists. Otherwise it becomes a waiter (server/waiters.c): a queue requester of
+ * kind REQ_WAITER (deduplicated with every other requester of that variant), and the HTTP
+ * request stays open, with no thread blocked, until speech_on_event gets the job's
+ * CACHED/SKIPPED/ERROR event. Speed and formats other than Ogg Opus are made from the
+ * stored Opus on the offload pool (server/offload.c: decode, resample to 24 kHz,
+ * pitch-preserving tempo change, encode): the stored variant is always the speed-1 Opus,
+ * as for the web player, which changes speed itself.
  *
  * Threads: everything here runs on the service thread except convert_work (an offload
- * pool thread), which touches only its struct convert. A waiter holds its wsi and session
- * until the connection closes (speech_closed) or it is answered; a conversion whose
- * waiter has gone is only freed when it comes back.
- * Ownership: waiters belong to struct speech; a struct convert (the audio copy in, the
- * body out) belongs to the offload pool until convert_done frees it; result bodies move
- * into http_reply. */
+ * pool thread), which touches only its struct convert. A conversion whose waiter has gone
+ * (the client closed) is only freed when it comes back.
+ * Ownership: a waiter's struct speech_wait is the waiter's (waiters.c frees it); a struct
+ * convert (the audio copy in, the body out) belongs to the offload pool until
+ * convert_done frees it; result bodies move into http_reply. */
 #include "server/api_openai.h"
 #include "server/app.h"
 #include "server/hotcache.h"
 #include "server/offload.h"
 #include "server/http.h"
 #include "server/session.h"
+#include "server/waiters.h"
 #include "audio/audio.h"
 #include "engines/engine.h"
 #include "jobs/queue.h"
@@ -39,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WAIT_TIMEOUT_S 300     /* a waiter's connection is closed after this long */
 #define OUT_RATE 24000         /* pcm and wav answers, as OpenAI's */
 
 enum fmt { FMT_OPUS, FMT_MP3, FMT_WAV, FMT_PCM, FMT_COUNT };
@@ -47,29 +46,40 @@ static const char *const fmt_name[FMT_COUNT] = { "opus", "mp3", "wav", "pcm" };
 static const char *const fmt_ctype[FMT_COUNT] = { "audio/ogg", "audio/mpeg", "audio/wav",
                                                   "audio/pcm" };
 
+/* What a speech or preview waiter needs to be answered (its waiter's data). */
 enum kind { W_SPEECH, W_PREVIEW };
-
-struct waiter {
-    uint64_t id;
-    struct lws *wsi;
-    struct session *s;
-    int method;
+struct speech_wait {
     enum kind kind;
     enum fmt fmt;
     double speed;
     char hash[65];
     char model[32];
     char *text;          /* preview: the sentence, for the answer */
-    int converting;
-    struct waiter *next;
 };
 
-struct speech {
-    struct app *app;
-    struct waiter *waiters;       /* service thread only */
-    int nwaiters;
-    uint64_t next_id;
-};
+static void speech_wait_free(void *p)
+{
+    struct speech_wait *sw = p;
+    if (sw)
+        free(sw->text);
+    free(sw);
+}
+
+static struct speech_wait *speech_wait_new(enum kind kind, enum fmt fmt, double speed,
+                                           const char *hash, const char *model, const char *text)
+{
+    struct speech_wait *sw = calloc(1, sizeof *sw);
+    if (!sw || (kind == W_PREVIEW && !(sw->text = strdup(text)))) {
+        free(sw);
+        return NULL;
+    }
+    sw->kind = kind;
+    sw->fmt = fmt;
+    sw->speed = speed;
+    memcpy(sw->hash, hash, sizeof sw->hash);
+    snprintf(sw->model, sizeof sw->model, "%s", model);
+    return sw;
+}
 
 /* ---- conversions (offload pool) ----------------------------------------------------- */
 
@@ -144,160 +154,6 @@ static void convert_free(struct convert *c)
 
 static void convert_done(struct offload_task *task, int status);
 
-struct speech *speech_create(struct app *app)
-{
-    struct speech *sp = calloc(1, sizeof *sp);
-    if (!sp)
-        return NULL;
-    sp->app = app;
-    sp->next_id = SPEECH_CONN_BASE;
-    return sp;
-}
-
-static void waiter_free(struct waiter *w)
-{
-    free(w->text);
-    free(w);
-}
-
-void speech_destroy(struct speech *sp)
-{
-    if (!sp)
-        return;
-    while (sp->waiters) {
-        struct waiter *w = sp->waiters;
-        sp->waiters = w->next;
-        waiter_free(w);
-    }
-    free(sp);
-}
-
-/* ---- waiters (service thread) ---------------------------------------------------- */
-
-static struct waiter *waiter_find(struct speech *sp, uint64_t id)
-{
-    for (struct waiter *w = sp->waiters; w; w = w->next)
-        if (w->id == id)
-            return w;
-    return NULL;
-}
-
-static void waiter_remove(struct speech *sp, struct waiter *w)
-{
-    for (struct waiter **pp = &sp->waiters; *pp; pp = &(*pp)->next)
-        if (*pp == w) {
-            *pp = w->next;
-            sp->nwaiters--;
-            waiter_free(w);
-            return;
-        }
-}
-
-/* The request the waiter answers, as http_reply expects it. */
-static void waiter_req(struct app *app, const struct waiter *w, struct http_req *r)
-{
-    memset(r, 0, sizeof *r);
-    r->app = app;
-    r->wsi = w->wsi;
-    r->s = w->s;
-    r->method = w->method;
-    r->path = w->s->http.path;
-}
-
-/* An answer outside the connection's own callback: a failure closes it asynchronously
- * (we cannot return -1 for it from here). The waiter is gone afterwards. */
-static void finish_waiter(struct app *app, struct waiter *w, int rc)
-{
-    if (rc < 0)
-        lws_set_timeout(w->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-    waiter_remove(app->speech, w);
-}
-
-static void waiter_error(struct app *app, struct waiter *w, int status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void waiter_error(struct app *app, struct waiter *w, int status, const char *fmt, ...)
-{
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    struct http_req r;
-    waiter_req(app, w, &r);
-    finish_waiter(app, w, http_reply_error(&r, status, "%s", msg));
-}
-
-/* 503 with Retry-After when --speech-max-pending requests are waiting already; else 0. */
-static int busy(struct http_req *r, int *rc)
-{
-    struct speech *sp = r->app->speech;
-    if (!sp) {
-        *rc = http_reply_error(r, 503, "speech synthesis is not available");
-        return 1;
-    }
-    if (sp->nwaiters < r->app->cfg->speech_max_pending)
-        return 0;
-    struct http_header h[] = { { "retry-after", "1" } };
-    char msg[160];
-    snprintf(msg, sizeof msg, "the server is busy (%d speech requests waiting); try again shortly",
-             sp->nwaiters);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "error", msg);
-    char *t = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    *rc = t ? http_reply(r, 503, "application/json", (unsigned char *)t, strlen(t), h, 1) : -1;
-    return 1;
-}
-
-/* A new waiter for r (NULL: out of memory). The connection now waits on us, not on the
- * client: lws must not time it out as idle meanwhile. */
-static struct waiter *waiter_add(struct http_req *r, enum kind kind, enum fmt fmt, double speed,
-                                 const char *hash, const char *model, const char *text)
-{
-    struct speech *sp = r->app->speech;
-    struct waiter *w = calloc(1, sizeof *w);
-    if (!w || (kind == W_PREVIEW && !(w->text = strdup(text)))) {
-        free(w);
-        return NULL;
-    }
-    w->id = sp->next_id++;
-    w->wsi = r->wsi;
-    w->s = r->s;
-    w->method = r->method;
-    w->kind = kind;
-    w->fmt = fmt;
-    w->speed = speed;
-    memcpy(w->hash, hash, sizeof w->hash);
-    snprintf(w->model, sizeof w->model, "%s", model);
-    w->next = sp->waiters;
-    sp->waiters = w;
-    sp->nwaiters++;
-    lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, WAIT_TIMEOUT_S);
-    return w;
-}
-
-/* Registers a waiter for (hash, model, voice, text) and submits it to the queue. Returns
- * what the HTTP callback must return: 0 while waiting, or an answered error. */
-static int wait_for(struct http_req *r, enum kind kind, enum fmt fmt, double speed,
-                    const char *hash, const char *model, const char *voice, const char *text)
-{
-    struct app *app = r->app;
-    int rc;
-    if (busy(r, &rc))
-        return rc;
-    struct waiter *w = waiter_add(r, kind, fmt, speed, hash, model, text);
-    if (!w)
-        return http_reply_error(r, 500, "out of memory");
-    struct requester req = { .conn_id = w->id, .idx = 0, .cursor = 0 };
-    enum submit_state st;
-    if (app->queue->ops->submit(app->queue, hash, model, voice, text, &req, &st)) {
-        waiter_remove(app->speech, w);
-        lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
-        return http_reply_error(r, 500, "could not queue the synthesis");
-    }
-    return 0;
-}
-
 /* Copies the variant's Ogg Opus from the event, the hot cache or the store. */
 static int audio_bytes(struct app *app, const char *hash, const struct job_event *ev,
                        unsigned char **data, size_t *len)
@@ -336,8 +192,14 @@ static void duration_header(char *buf, size_t len, int64_t ms)
     snprintf(buf, len, "%lld", (long long)ms);
 }
 
-/* Answers a speech waiter whose Ogg Opus exists: at once for opus at speed 1, else through
- * a conversion (offload pool). Returns what an HTTP callback would return (inline use), 0 if queued. */
+static int is_plain_opus(enum fmt fmt, double speed)
+{
+    return fmt == FMT_OPUS && fabs(speed - 1.0) < 1e-6;
+}
+
+/* Answers a speech request whose Ogg Opus exists: at once for opus at speed 1, else
+ * through a conversion on the offload pool, for which w (NULL only for plain opus) waits
+ * and is marked busy. Returns what an HTTP callback would return, 0 if converting. */
 static int answer_speech(struct app *app, struct http_req *r, struct waiter *w, enum fmt fmt,
                          double speed, const char *hash, const struct job_event *ev,
                          int64_t duration_ms)
@@ -346,7 +208,7 @@ static int answer_speech(struct app *app, struct http_req *r, struct waiter *w, 
     size_t len = 0;
     if (audio_bytes(app, hash, ev, &data, &len) < 0)
         return http_reply_error(r, 500, "could not read the audio");
-    if (fmt == FMT_OPUS && fabs(speed - 1.0) < 1e-6) {
+    if (is_plain_opus(fmt, speed)) {
         char dur[24];
         duration_header(dur, sizeof dur, duration_ms);
         struct http_header h[] = { { "x-duration-ms", dur } };
@@ -367,7 +229,7 @@ static int answer_speech(struct app *app, struct http_req *r, struct waiter *w, 
         convert_free(c);
         return http_reply_error(r, 503, "the server is shutting down");
     }
-    w->converting = 1;
+    w->busy = 1;
     return 0;
 }
 
@@ -385,34 +247,27 @@ static int answer_preview(struct http_req *r, const char *hash, const char *text
     return http_reply_json(r, 200, o);
 }
 
-void speech_on_event(struct app *app, const struct job_event *ev)
+/* A speech or preview waiter's job ended (waiters.h, waiter_event_fn). */
+static void speech_on_event(struct app *app, struct waiter *w, const struct job_event *ev)
 {
-    struct speech *sp = app->speech;
-    if (!sp || ev->type == JOB_EV_PROCESSING)
-        return;
-    for (int i = 0; i < ev->nreqs; i++) {
-        if (!speech_is_waiter(ev->reqs[i].conn_id))
-            continue;
-        struct waiter *w = waiter_find(sp, ev->reqs[i].conn_id);
-        if (!w || w->converting)
-            continue;
-        struct http_req r;
-        waiter_req(app, w, &r);
-        if (ev->type == JOB_EV_SKIPPED) {
-            waiter_error(app, w, 400, "the input has nothing to say");
-        } else if (ev->type == JOB_EV_ERROR) {
-            int upstream = !strcmp(w->model, "openai");
-            waiter_error(app, w, upstream ? 502 : 500, "synthesis failed: %s",
-                         ev->result.error[0] ? ev->result.error : "unknown error");
-        } else if (w->kind == W_PREVIEW) {
-            finish_waiter(app, w, answer_preview(&r, w->hash, w->text, ev->result.duration_ms,
-                                                 ev->result.word_timings));
-        } else {
-            int rc = answer_speech(app, &r, w, w->fmt, w->speed, w->hash, ev,
-                                   ev->result.duration_ms);
-            if (!w->converting)
-                finish_waiter(app, w, rc);
-        }
+    const struct speech_wait *sw = w->data;
+    struct http_req r;
+    waiter_request(app, w, &r);
+    if (ev->type == JOB_EV_SKIPPED) {
+        waiter_error(app, w, 400, "the input has nothing to say");
+    } else if (ev->type == JOB_EV_ERROR) {
+        const struct model *m = engines_find(sw->model);
+        int upstream = m && (m->ops->flags & ENGINE_NETWORK);
+        waiter_error(app, w, upstream ? 502 : 500, "synthesis failed: %s",
+                     ev->result.error[0] ? ev->result.error : "unknown error");
+    } else if (sw->kind == W_PREVIEW) {
+        waiter_finish(app, w, answer_preview(&r, sw->hash, sw->text, ev->result.duration_ms,
+                                             ev->result.word_timings));
+    } else {
+        int rc = answer_speech(app, &r, w, sw->fmt, sw->speed, sw->hash, ev,
+                               ev->result.duration_ms);
+        if (!w->busy)
+            waiter_finish(app, w, rc);
     }
 }
 
@@ -422,13 +277,13 @@ static void convert_done(struct offload_task *task, int status)
 {
     struct convert *c = offload_container(task, struct convert, task);
     struct app *app = c->app;
-    struct waiter *w = status == 0 && app->speech ? waiter_find(app->speech, c->waiter_id) : NULL;
+    struct waiter *w = status == 0 ? waiters_find(app->waiters, c->waiter_id) : NULL;
     if (w) {
         struct http_req r;
-        waiter_req(app, w, &r);
+        waiter_request(app, w, &r);
         if (!c->ok) {
             log_warn("speech: converting to %s failed: %s", fmt_name[c->fmt], c->err);
-            finish_waiter(app, w, http_reply_error(&r, 500, "could not convert the audio: %s", c->err));
+            waiter_finish(app, w, http_reply_error(&r, 500, "could not convert the audio: %s", c->err));
         } else {
             char dur[24];
             duration_header(dur, sizeof dur, c->duration_ms);
@@ -436,24 +291,20 @@ static void convert_done(struct offload_task *task, int status)
             unsigned char *body = c->body.data;
             size_t len = c->body.len;
             memset(&c->body, 0, sizeof c->body);
-            finish_waiter(app, w, http_reply(&r, 200, fmt_ctype[c->fmt], body, len, h, 1));
+            waiter_finish(app, w, http_reply(&r, 200, fmt_ctype[c->fmt], body, len, h, 1));
         }
     }
     convert_free(c);
 }
 
-void speech_closed(struct app *app, struct session *s)
+/* A waiter for the job (hash, model, voice, text); answered by speech_on_event. */
+static int wait_speech(struct http_req *r, enum kind kind, enum fmt fmt, double speed,
+                       const char *hash, const char *model, const char *voice, const char *text)
 {
-    struct speech *sp = app->speech;
-    if (!sp)
-        return;
-    for (struct waiter *w = sp->waiters, *next; w; w = next) {
-        next = w->next;
-        if (w->s == s) {
-            app->queue->ops->conn_gone(app->queue, w->id);   /* nobody else: job dropped */
-            waiter_remove(sp, w);
-        }
-    }
+    struct speech_wait *sw = speech_wait_new(kind, fmt, speed, hash, model, text);
+    if (!sw)
+        return http_reply_error(r, 500, "out of memory");
+    return waiters_wait(r, hash, model, voice, text, speech_on_event, sw, speech_wait_free);
 }
 
 /* ---- POST /v1/audio/speech ------------------------------------------------------- */
@@ -558,26 +409,29 @@ int api_speech(struct http_req *r)
         METRIC_ADD(&r->app->metrics, cache_hits, 1);
         int64_t dur = e ? e->duration_ms : rec.duration_ms;
         audio_record_free(&rec);
-        struct waiter tmp = { .id = 0 };
-        if (fmt == FMT_OPUS && fabs(speed - 1.0) < 1e-6) {
-            rc = answer_speech(r->app, r, &tmp, fmt, speed, hash, NULL, dur);
+        if (is_plain_opus(fmt, speed)) {
+            rc = answer_speech(r->app, r, NULL, fmt, speed, hash, NULL, dur);
             goto out;
         }
-        /* A conversion: a waiter without a queue entry, for the conversion's answer. */
-        if (busy(r, &rc))
+        /* A conversion: a waiter without a queue requester, for the conversion's answer. */
+        if (waiters_full(r, &rc))
             goto out;
-        struct waiter *w = waiter_add(r, W_SPEECH, fmt, speed, hash, m->ops->slug, NULL);
-        if (!w) {
+        struct waiter *w = waiters_add(r, speech_on_event,
+                                       speech_wait_new(W_SPEECH, fmt, speed, hash, m->ops->slug, NULL),
+                                       speech_wait_free);
+        if (!w || !w->data) {
+            if (w)
+                waiters_remove(r->app->waiters, w);
             rc = http_reply_error(r, 500, "out of memory");
             goto out;
         }
         rc = answer_speech(r->app, r, w, fmt, speed, hash, NULL, dur);
-        if (!w->converting)
-            waiter_remove(r->app->speech, w);
+        if (!w->busy)
+            waiters_remove(r->app->waiters, w);
         goto out;
     }
     METRIC_ADD(&r->app->metrics, cache_misses, 1);
-    rc = wait_for(r, W_SPEECH, fmt, speed, hash, m->ops->slug, v->slug, ji->valuestring);
+    rc = wait_speech(r, W_SPEECH, fmt, speed, hash, m->ops->slug, v->slug, ji->valuestring);
 out:
     cJSON_Delete(j);
     return rc;
@@ -597,7 +451,7 @@ int speech_answer_preview(struct http_req *r, const char *model, const char *voi
         audio_record_free(&rec);
         return rc;
     }
-    return wait_for(r, W_PREVIEW, FMT_OPUS, 1.0, hash, model, voice, text);
+    return wait_speech(r, W_PREVIEW, FMT_OPUS, 1.0, hash, model, voice, text);
 }
 
 /* ---- GET /v1/audio/voices -------------------------------------------------------- */

@@ -13,9 +13,9 @@ struct queue;
 struct worker_pool;
 struct hotcache;
 struct conns;
-struct speech;
 struct auth;
 struct limits;
+struct waiters;
 struct offload;
 
 struct app {
@@ -27,7 +27,7 @@ struct app {
     struct hotcache *hot;
     struct conns *conns;          /* WebSocket connection ids -> sessions */
     struct offload *offload;      /* threads for request work that is not TTS (offload.h) */
-    struct speech *speech;        /* HTTP waiters of /v1/audio/speech and previews (api_openai.c) */
+    struct waiters *waiters;      /* HTTP requests waiting for a job: speech, previews (waiters.h) */
     struct auth *auth;            /* --auth: the server secret, guest creation limits (auth.h) */
     struct limits *limits;        /* quotas and rate limits per user (limits.h) */
     struct metrics metrics;

@@ -7,6 +7,7 @@
 #include "server/auth.h"
 #include "server/session.h"
 #include "store/store.h"
+#include "server/waiters.h"
 #include "util/log.h"
 #include <libwebsockets.h>
 #include <stdarg.h>
@@ -416,7 +417,7 @@ int http_callback(struct app *app, struct lws *wsi, int reason, struct session *
         return end_transaction(wsi);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
-        speech_closed(app, s);   /* a speech/preview request still waiting for its audio */
+        waiters_closed(app, s);   /* a speech/preview request still waiting for its audio */
         http_state_reset(&s->http);
         return 0;
     default:

@@ -108,6 +108,8 @@ int offload_submit(struct offload *o, struct offload_task *t,
                    void (*work)(struct offload_task *, void *),
                    void (*done)(struct offload_task *, int))
 {
+    if (!o)
+        return -1;
     t->work = work;
     t->done = done;
     pthread_mutex_lock(&o->lock);

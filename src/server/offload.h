@@ -69,7 +69,8 @@ struct offload_config {
 
 /* Starts the threads. NULL with err filled on failure (nothing left running). */
 struct offload *offload_create(const struct offload_config *cfg, char *err, size_t errlen);
-/* Service thread. Queues t; 0, or -1 if the pool is stopping (done will not be called). */
+/* Service thread. Queues t; 0, or -1 if the pool is stopping or NULL (done will not be
+ * called). */
 int offload_submit(struct offload *o, struct offload_task *t,
                    void (*work)(struct offload_task *, void *),
                    void (*done)(struct offload_task *, int));

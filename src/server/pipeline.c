@@ -3,12 +3,12 @@
  * creates a job (queued) or adds this requester to the job already queued or running
  * (queued/processing): one synthesis per variant, whoever asks. Service thread only. */
 #include "server/pipeline.h"
-#include "server/api_openai.h"
 #include "server/app.h"
 #include "server/hotcache.h"
 #include "server/limits.h"
 #include "server/offload.h"
 #include "server/protocol.h"
+#include "server/waiters.h"
 #include "server/ws.h"
 #include "engines/engine.h"
 #include "jobs/queue.h"
@@ -211,8 +211,9 @@ static void answer_block(struct app *app, uint64_t conn, int64_t user, const cha
     }
     METRIC_ADD(&app->metrics, cache_misses, 1);
     /* The block the reader waits for jumps this connection's queue (older prefetch waits). */
-    struct requester r = { .conn_id = conn, .idx = idx, .cursor = cursor, .first = idx == cursor,
-                           .user_id = user, .chars = (int)utf8_codepoints(text, strlen(text)) };
+    struct requester r = { .kind = REQ_CONN, .id = conn, .idx = idx, .cursor = cursor,
+                           .first = idx == cursor, .user_id = user,
+                           .chars = (int)utf8_codepoints(text, strlen(text)) };
     snprintf(r.doc_id, sizeof r.doc_id, "%s", doc_id);
     enum submit_state state;
     if (limits_quota_check(app, user, why, sizeof why)) {
@@ -337,7 +338,7 @@ void pipeline_on_message(struct app *app, uint64_t conn, int64_t user, const cha
 
 void pipeline_on_close(struct app *app, uint64_t conn)
 {
-    app->queue->ops->conn_gone(app->queue, conn);
+    app->queue->ops->gone(app->queue, REQ_CONN, conn);
 }
 
 /* A worker synthesized the block: it costs its text's characters once, to the first
@@ -380,12 +381,22 @@ void pipeline_drain(struct app *app)
             si.recoverable = ev->recoverable;
             break;
         }
-        /* HTTP waiters (POST /v1/audio/speech, previews) are answered by api_openai.c. */
-        speech_on_event(app, ev);
-        for (int i = 0; i < ev->nreqs; i++)
-            if (!speech_is_waiter(ev->reqs[i].conn_id))
-                send_status(app, ev->reqs[i].conn_id, ev->reqs[i].doc_id, ev->reqs[i].idx,
-                            ev->model, ev->voice, &si);
+        /* The fan-out: each requester is told by the code of its kind. */
+        for (int i = 0; i < ev->nreqs; i++) {
+            const struct requester *rq = &ev->reqs[i];
+            switch (rq->kind) {
+            case REQ_CONN:     /* a WebSocket: a status message (dropped if it has gone) */
+                send_status(app, rq->id, rq->doc_id, rq->idx, ev->model, ev->voice, &si);
+                break;
+            case REQ_WAITER:   /* an HTTP request (speech, preview): answered when final */
+                waiters_on_event(app, ev, rq->id);
+                break;
+            case REQ_NONE:
+            case REQ_EXPORT:   /* reserved: nothing submits these yet */
+            case REQ_USER:
+                break;
+            }
+        }
         if (ev->type == JOB_EV_CACHED && ev->result.audio) {
             /* the hot cache takes the bytes the worker just encoded */
             hotcache_put(app->hot, ev->hash, ev->result.audio, ev->result.audio_len,

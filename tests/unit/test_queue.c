@@ -9,7 +9,7 @@ static void on_notify(void *arg) { (void)arg; notified++; }
 
 static struct requester req(uint64_t conn, const char *doc, int idx, int cursor)
 {
-    struct requester r = { .conn_id = conn, .idx = idx, .cursor = cursor };
+    struct requester r = { .kind = REQ_CONN, .id = conn, .idx = idx, .cursor = cursor };
     snprintf(r.doc_id, sizeof r.doc_id, "%s", doc);
     return r;
 }
@@ -242,13 +242,50 @@ static void test_conn_gone(void)
     submit(q, 1, "en-us", 1, "doc", 0, 0);
     submit(q, 2, "en-us", 1, "doc", 1, 0);
     submit(q, 2, "en-us", 2, "doc", 1, 0);
-    q->ops->conn_gone(q, 1);
+    q->ops->gone(q, REQ_CONN, 1);
     int queued, running;
     q->ops->stats(q, &queued, &running);
     CHECK_INT(queued, 1);      /* block 1 is still wanted by conn 2 */
     q->ops->shutdown(q);
     struct job_ticket t;
     CHECK_INT(q->ops->take(q, &t), -1);
+    q->ops->destroy(q);
+}
+
+/* Requesters are (kind, id): a waiter and a WebSocket with the same id are two requesters,
+ * each event names both with their kinds, and one going leaves the other's job alone. */
+static void test_requester_kinds(void)
+{
+    struct queue *q = memqueue_create(30000, 3, on_notify, NULL);
+    char h[65];
+    hash_of(7, h);
+    enum submit_state st;
+    struct requester conn = req(5, "doc", 0, 0);
+    struct requester waiter = { .kind = REQ_WAITER, .id = 5 };
+    struct requester unset = { .id = 5 };
+    CHECK_INT(q->ops->submit(q, h, "espeak", "en-us", "text", &unset, &st), -1);
+    CHECK_INT(q->ops->submit(q, h, "espeak", "en-us", "text", &conn, &st), 0);
+    CHECK_INT(q->ops->submit(q, h, "espeak", "en-us", "text", &waiter, &st), 0);
+    q->ops->gone(q, REQ_WAITER, 5);
+    int queued, running;
+    q->ops->stats(q, &queued, &running);
+    CHECK_INT(queued, 1);   /* the connection still wants it */
+    CHECK_INT(q->ops->submit(q, h, "espeak", "en-us", "text", &waiter, &st), 0);
+    struct job_ticket t;
+    CHECK_INT(q->ops->take(q, &t), 0);
+    finish_ok(q, &t);
+    int conns = 0, waiters = 0;
+    struct job_event *ev = q->ops->drain(q);
+    for (struct job_event *e = ev; e; e = e->next)
+        if (e->type == JOB_EV_CACHED)
+            for (int i = 0; i < e->nreqs; i++) {
+                conns += e->reqs[i].kind == REQ_CONN && e->reqs[i].id == 5;
+                waiters += e->reqs[i].kind == REQ_WAITER && e->reqs[i].id == 5;
+            }
+    job_event_free(ev);
+    CHECK_INT(conns, 1);
+    CHECK_INT(waiters, 1);
+    q->ops->gone(q, REQ_CONN, 5);
     q->ops->destroy(q);
 }
 
@@ -261,5 +298,6 @@ int main(void)
     test_first_block_first();
     test_retry_and_timeout();
     test_conn_gone();
+    test_requester_kinds();
     CHECK_DONE();
 }

@@ -171,7 +171,7 @@ static void submit(struct queue *q, int n, uint64_t conn, const char *doc, int i
 {
     char h[65];
     snprintf(h, sizeof h, "%064d", n);
-    struct requester r = { .conn_id = conn, .idx = idx, .cursor = cursor };
+    struct requester r = { .kind = REQ_CONN, .id = conn, .idx = idx, .cursor = cursor };
     snprintf(r.doc_id, sizeof r.doc_id, "%s", doc);
     enum submit_state st;
     CHECK_INT(q->ops->submit(q, h, "espeak", "en-us", "text", &r, &st), 0);
@@ -257,8 +257,8 @@ static void test_hand_off_eviction(void)
     CHECK_INT(queued, 1);                         /* job 3 for reader 2 */
     /* the connection goes: its handed-off job is withdrawn, the running one stays */
     withdrawn = 0;
-    q->ops->conn_gone(q, 2);
-    q->ops->conn_gone(q, 1);
+    q->ops->gone(q, REQ_CONN, 2);
+    q->ops->gone(q, REQ_CONN, 1);
     CHECK_INT(withdrawn, 1);
     q->ops->stats(q, &queued, &running);
     CHECK_INT(queued, 0);
