@@ -27,7 +27,7 @@ struct opt {
 static const struct opt opts[] = {
     { "host", OPT_STR, F(host), "127.0.0.1", SERVE_ONLY, "address to listen on" },
     { "port", OPT_INT, F(port), "8080", SERVE_ONLY, "TCP port" },
-    { "data", OPT_STR, F(data_dir), "./recite-data", SERVE_ONLY | ON(CMD_EXPORT) | ON(CMD_USER), "data directory (SQLite database)" },
+    { "data", OPT_STR, F(data_dir), "./recite-data", SERVE_ONLY | ON(CMD_EXPORT) | ON(CMD_USER) | ON(CMD_SAY) | ON(CMD_VOICES), "data directory (SQLite database, voices/)" },
     /* no fixed default: one per CPU core (default_workers), since synthesis is CPU-bound */
     { "workers", OPT_INT, F(workers), NULL, WORKERS, "TTS worker threads, 0: none in this process (default: one per CPU core)" },
     { "redis", OPT_STR, F(redis), NULL, WORKERS, "redis://host:port/db for distributed mode" },
@@ -53,6 +53,7 @@ static const struct opt opts[] = {
     { "quota-chars", OPT_INT, F(quota_chars), "0", SERVE_ONLY, "characters synthesized per user per rolling 30 days, 0: no quota" },
     /* -1 = not given: 300 with --auth, no limit in single-user mode */
     { "rate-blocks", OPT_INT, F(rate_blocks), "-1", SERVE_ONLY, "blocks a user may request per minute, 0: no limit (default 300 with --auth)" },
+    { "voices", OPT_STR, F(voices_dir), NULL, ENGINES, "folder of Piper voices, NAME.onnx + NAME.onnx.json (default DATA/voices)" },
     { "model", OPT_STR, F(model), "espeak", SYNTH, "TTS model" },
     { "voice", OPT_STR, F(voice), "en-us", SYNTH, "voice of the model" },
     { "o", OPT_STR, F(output), NULL, SYNTH, "output file (.ogg, .wav or .mp3)" },

@@ -26,6 +26,7 @@ struct config {
     char *openai_voices;
     int openai_concurrency;
     int openai_retries;
+    char *voices_dir;   /* the piper model's voices (engines/piper.c); NULL: DATA/voices */
     int speech_max_pending;
     /* accounts (SPEC section 7; server/auth.c, server/limits.c) */
     int auth;

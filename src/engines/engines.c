@@ -28,6 +28,7 @@
 static const struct engine_ops *const engine_table[] = {
     &espeak_engine_ops,
     &flite_engine_ops,
+    &piper_engine_ops,    /* only with voices in --voices DIR */
     &openai_engine_ops,   /* only with --openai-url */
 };
 #define ENGINE_TABLE_LEN (int)(sizeof engine_table / sizeof engine_table[0])

@@ -1,0 +1,326 @@
+/* piper_ort — Piper voice models on the ONNX Runtime C API.
+ *
+ * Threads: piper_ort_init/cleanup on the main thread (engines_init/cleanup). A model is
+ * loaded by whichever worker first needs it (piper.c serializes that per voice) and then
+ * run by any number of threads at once: OrtApi::Run on one session is thread-safe, so the
+ * workers share one session per voice and its weights are in memory once.
+ *
+ * Threads inside the runtime: the environment owns ONE global intra-op pool
+ * (CreateEnvWithGlobalThreadPools; sessions opt out of pools of their own with
+ * DisablePerSessionThreads), sized by piper.c so that workers + pool threads never exceed
+ * the cores, with spinning off (idle pool threads would otherwise burn a core each on a
+ * 2-core box). Inter-op parallelism is off (sequential execution).
+ *
+ * Memory: the CPU memory arena and memory patterns are off (as Piper itself runs its
+ * sessions), so a Run's intermediate tensors are freed when it returns; with an arena each
+ * concurrent Run would leave its peak behind and the resident size would grow with the
+ * number of workers.
+ *
+ * The API version is the headers' ORT_API_VERSION: Debian 13's runtime and the npm one on
+ * Debian 12 are both built against the same headers (scripts/onnxruntime.sh).
+ *
+ * Ownership: a piper_model owns its session and input names; a piper_run owns its arrays. */
+#include "engines/piper_ort.h"
+#include <onnxruntime_c_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const OrtApi *ort;
+static OrtEnv *ort_env;
+static OrtMemoryInfo *ort_mem;
+
+struct piper_model {
+    OrtSession *session;
+    int has_sid;
+    int has_durations;
+    char out_name[64];
+};
+
+/* Takes the status: 0 if NULL, else -1 with "what: message". */
+static int check(OrtStatus *st, const char *what, char *err, size_t errlen)
+{
+    if (!st)
+        return 0;
+    snprintf(err, errlen, "%s: %s", what, ort->GetErrorMessage(st));
+    ort->ReleaseStatus(st);
+    return -1;
+}
+
+int piper_ort_init(int threads, char *err, size_t errlen)
+{
+    const OrtApiBase *base = OrtGetApiBase();
+    ort = base ? base->GetApi(ORT_API_VERSION) : NULL;
+    if (!ort) {
+        snprintf(err, errlen, "ONNX Runtime %s does not offer C API version %d",
+                 base ? base->GetVersionString() : "?", ORT_API_VERSION);
+        return -1;
+    }
+    OrtThreadingOptions *tp = NULL;
+    int rc = -1;
+    if (check(ort->CreateThreadingOptions(&tp), "ONNX Runtime", err, errlen) < 0)
+        return -1;
+    if (check(ort->SetGlobalIntraOpNumThreads(tp, threads > 0 ? threads : 1), "ONNX Runtime",
+              err, errlen) < 0 ||
+        check(ort->SetGlobalInterOpNumThreads(tp, 1), "ONNX Runtime", err, errlen) < 0 ||
+        check(ort->SetGlobalSpinControl(tp, 0), "ONNX Runtime", err, errlen) < 0 ||
+        check(ort->CreateEnvWithGlobalThreadPools(ORT_LOGGING_LEVEL_ERROR, "recite", tp, &ort_env),
+              "ONNX Runtime", err, errlen) < 0 ||
+        check(ort->CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &ort_mem),
+              "ONNX Runtime", err, errlen) < 0)
+        goto out;
+    rc = 0;
+out:
+    ort->ReleaseThreadingOptions(tp);
+    if (rc < 0)
+        piper_ort_cleanup();
+    return rc;
+}
+
+void piper_ort_cleanup(void)
+{
+    if (!ort)
+        return;
+    if (ort_mem)
+        ort->ReleaseMemoryInfo(ort_mem);
+    if (ort_env)
+        ort->ReleaseEnv(ort_env);
+    ort_mem = NULL;
+    ort_env = NULL;
+}
+
+static const char *type_name(ONNXTensorElementDataType t)
+{
+    switch (t) {
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return "float";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return "int64";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return "int32";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: return "double";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return "float16";
+    default: return "other";
+    }
+}
+
+/* Name and element type of input or output i. */
+static int io_info(OrtSession *s, int output, size_t i, char *name, size_t namelen,
+                   ONNXTensorElementDataType *type, char *err, size_t errlen)
+{
+    OrtAllocator *alloc;
+    char *n = NULL;
+    OrtTypeInfo *ti = NULL;
+    const OrtTensorTypeAndShapeInfo *tsi = NULL;
+    *type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+    if (check(ort->GetAllocatorWithDefaultOptions(&alloc), "ONNX Runtime", err, errlen) < 0 ||
+        check(output ? ort->SessionGetOutputName(s, i, alloc, &n)
+                     : ort->SessionGetInputName(s, i, alloc, &n), "model", err, errlen) < 0)
+        return -1;
+    snprintf(name, namelen, "%s", n);
+    if (ort->AllocatorFree(alloc, n)) {}   /* returns NULL for the default allocator */
+    if (check(output ? ort->SessionGetOutputTypeInfo(s, i, &ti)
+                     : ort->SessionGetInputTypeInfo(s, i, &ti), "model", err, errlen) < 0)
+        return -1;
+    OrtStatus *st = ort->CastTypeInfoToTensorInfo(ti, &tsi);
+    if (!st && tsi)
+        st = ort->GetTensorElementType(tsi, type);
+    if (st)   /* not a tensor: the type stays UNDEFINED, and the caller says so */
+        ort->ReleaseStatus(st);
+    ort->ReleaseTypeInfo(ti);
+    return 0;
+}
+
+/* Piper's inputs, by name and type; anything else means this is not a Piper voice. */
+static int check_io(struct piper_model *m, int need_sid, char *err, size_t errlen)
+{
+    size_t nin = 0, nout = 0;
+    if (check(ort->SessionGetInputCount(m->session, &nin), "model", err, errlen) < 0 ||
+        check(ort->SessionGetOutputCount(m->session, &nout), "model", err, errlen) < 0)
+        return -1;
+    static const struct { const char *name; ONNXTensorElementDataType type; } want[] = {
+        { "input", ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 },
+        { "input_lengths", ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 },
+        { "scales", ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT },
+        { "sid", ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 },
+    };
+    int found[4] = { 0 };
+    char seen[256] = "";
+    size_t seen_len = 0;
+    for (size_t i = 0; i < nin; i++) {
+        char name[64];
+        ONNXTensorElementDataType t;
+        if (io_info(m->session, 0, i, name, sizeof name, &t, err, errlen) < 0)
+            return -1;
+        if (seen_len < sizeof seen)
+            seen_len += (size_t)snprintf(seen + seen_len, sizeof seen - seen_len, "%s%s (%s)",
+                                         i ? ", " : "", name, type_name(t));
+        int known = 0;
+        for (int k = 0; k < 4; k++)
+            if (strcmp(name, want[k].name) == 0 && t == want[k].type)
+                found[k] = known = 1;
+        if (!known) {
+            snprintf(err, errlen, "its inputs are not Piper's (input int64, input_lengths int64, "
+                     "scales float[, sid int64]): it has %s", seen);
+            return -1;
+        }
+    }
+    if (!found[0] || !found[1] || !found[2] || (need_sid && !found[3])) {
+        snprintf(err, errlen, "its inputs are not Piper's (input int64, input_lengths int64, "
+                 "scales float%s): it has %s", need_sid ? ", sid int64 for its speakers" : "",
+                 seen[0] ? seen : "none");
+        return -1;
+    }
+    m->has_sid = found[3];
+    for (size_t i = 0; i < nout; i++) {
+        char name[64];
+        ONNXTensorElementDataType t;
+        if (io_info(m->session, 1, i, name, sizeof name, &t, err, errlen) < 0)
+            return -1;
+        if (t != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+            continue;
+        if (strcmp(name, "durations") == 0)
+            m->has_durations = 1;
+        else if (!m->out_name[0] || strcmp(name, "output") == 0)
+            snprintf(m->out_name, sizeof m->out_name, "%s", name);
+    }
+    if (!m->out_name[0]) {
+        snprintf(err, errlen, "it has no float audio output (Piper's is `output`)");
+        return -1;
+    }
+    return 0;
+}
+
+struct piper_model *piper_model_load(const char *path, int need_sid, char *err, size_t errlen)
+{
+    if (!ort_env) {
+        snprintf(err, errlen, "ONNX Runtime is not initialised");
+        return NULL;
+    }
+    struct piper_model *m = calloc(1, sizeof *m);
+    OrtSessionOptions *so = NULL;
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (check(ort->CreateSessionOptions(&so), "ONNX Runtime", err, errlen) < 0)
+        goto fail;
+    if (check(ort->DisablePerSessionThreads(so), "ONNX Runtime", err, errlen) < 0 ||
+        check(ort->SetSessionExecutionMode(so, ORT_SEQUENTIAL), "ONNX Runtime", err, errlen) < 0 ||
+        check(ort->DisableCpuMemArena(so), "ONNX Runtime", err, errlen) < 0 ||
+        check(ort->DisableMemPattern(so), "ONNX Runtime", err, errlen) < 0 ||
+        check(ort->SetSessionGraphOptimizationLevel(so, ORT_ENABLE_ALL), "ONNX Runtime", err,
+              errlen) < 0)
+        goto fail;
+    char e[384];
+    if (check(ort->CreateSession(ort_env, path, so, &m->session), "not a model ONNX Runtime can "
+              "load", e, sizeof e) < 0) {
+        snprintf(err, errlen, "%s", e);
+        goto fail;
+    }
+    if (check_io(m, need_sid, err, errlen) < 0)
+        goto fail;
+    ort->ReleaseSessionOptions(so);
+    return m;
+fail:
+    if (so)
+        ort->ReleaseSessionOptions(so);
+    piper_model_free(m);
+    return NULL;
+}
+
+void piper_model_free(struct piper_model *m)
+{
+    if (!m)
+        return;
+    if (m->session)
+        ort->ReleaseSession(m->session);
+    free(m);
+}
+
+int piper_model_has_durations(const struct piper_model *m)
+{
+    return m && m->has_durations;
+}
+
+/* A float output's data copied out (the OrtValue is released by the caller). */
+static int copy_floats(OrtValue *v, float **out, size_t *count, char *err, size_t errlen)
+{
+    OrtTensorTypeAndShapeInfo *info = NULL;
+    float *data = NULL;
+    size_t n = 0;
+    if (check(ort->GetTensorTypeAndShape(v, &info), "model output", err, errlen) < 0)
+        return -1;
+    OrtStatus *st = ort->GetTensorShapeElementCount(info, &n);
+    ort->ReleaseTensorTypeAndShapeInfo(info);
+    if (check(st, "model output", err, errlen) < 0 ||
+        check(ort->GetTensorMutableData(v, (void **)&data), "model output", err, errlen) < 0)
+        return -1;
+    *out = malloc((n ? n : 1) * sizeof **out);
+    if (!*out) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (n)
+        memcpy(*out, data, n * sizeof **out);
+    *count = n;
+    return 0;
+}
+
+int piper_model_run(struct piper_model *m, const int64_t *ids, int n, const float scales[3],
+                    int sid, struct piper_run *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int64_t len = n, sid64 = sid < 0 ? 0 : sid, shape_in[2] = { 1, n }, shape_1[1] = { 1 }, shape_3[1] = { 3 };
+    float sc[3] = { scales[0], scales[1], scales[2] };
+    OrtValue *in[4] = { 0 }, *outs[2] = { 0 };
+    const char *in_names[4] = { "input", "input_lengths", "scales", "sid" };
+    const char *out_names[2] = { m->out_name, "durations" };
+    size_t nin = m->has_sid ? 4 : 3, nout = m->has_durations ? 2 : 1;
+    int rc = -1;
+    if (check(ort->CreateTensorWithDataAsOrtValue(ort_mem, (void *)ids, (size_t)n * sizeof *ids,
+                                                  shape_in, 2, ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64,
+                                                  &in[0]), "input", err, errlen) < 0 ||
+        check(ort->CreateTensorWithDataAsOrtValue(ort_mem, &len, sizeof len, shape_1, 1,
+                                                  ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, &in[1]),
+              "input", err, errlen) < 0 ||
+        check(ort->CreateTensorWithDataAsOrtValue(ort_mem, sc, sizeof sc, shape_3, 1,
+                                                  ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &in[2]),
+              "input", err, errlen) < 0 ||
+        (m->has_sid &&
+         check(ort->CreateTensorWithDataAsOrtValue(ort_mem, &sid64, sizeof sid64, shape_1, 1,
+                                                   ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, &in[3]),
+               "input", err, errlen) < 0))
+        goto out;
+    if (check(ort->Run(m->session, NULL, in_names, (const OrtValue *const *)in, nin, out_names,
+                       nout, outs), "model run", err, errlen) < 0)
+        goto out;
+    if (copy_floats(outs[0], &out->audio, &out->count, err, errlen) < 0)
+        goto out;
+    if (m->has_durations) {
+        size_t nd = 0;
+        if (copy_floats(outs[1], &out->durations, &nd, err, errlen) < 0)
+            goto out;
+        if (nd != (size_t)n) {   /* not one per id: unusable for timings, ignore */
+            free(out->durations);
+            out->durations = NULL;
+        }
+    }
+    rc = 0;
+out:
+    for (int i = 0; i < 4; i++)
+        if (in[i])
+            ort->ReleaseValue(in[i]);
+    for (int i = 0; i < 2; i++)
+        if (outs[i])
+            ort->ReleaseValue(outs[i]);
+    if (rc < 0)
+        piper_run_free(out);
+    return rc;
+}
+
+void piper_run_free(struct piper_run *r)
+{
+    if (!r)
+        return;
+    free(r->audio);
+    free(r->durations);
+    memset(r, 0, sizeof *r);
+}
