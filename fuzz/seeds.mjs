@@ -3,6 +3,7 @@
 // leads the fuzzer into a code path: every message type, every endpoint, Range forms,
 // multipart uploads, WebSocket frames.
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -139,5 +140,31 @@ write('fuzz_piper_config', [
   pv({ phoneme_id_map: { _: [0], '^': [1] } }), pv({ phoneme_id_map: { ab: [1] } }),
   pv({ phoneme_type: 'text' }), pv({ audio: { sample_rate: 1 } }), pv({ language: { code: 'de_DE' } }),
   '{}', '[]', '{"phoneme_id_map":', 'null',
+]);
+
+// --- fuzz_upload: first byte = Content-Type (bits 0-1: none, ogg, wav, mpeg) and text (bit 2:
+// "Hello." or a long sentence); the rest is the uploaded body. The Ogg Opus seed is made by
+// build/recite (run `make` first); the WAV seeds here.
+function wav(seconds, { rate = 22050, bits = 16, ch = 1, tag = 1, claim } = {}) {
+  const frames = Math.round(seconds * rate), bytes = frames * ch * bits / 8;
+  const b = Buffer.alloc(44 + bytes);
+  b.write('RIFF', 0); b.writeUInt32LE(36 + bytes, 4); b.write('WAVE', 8);
+  b.write('fmt ', 12); b.writeUInt32LE(16, 16); b.writeUInt16LE(tag, 20); b.writeUInt16LE(ch, 22);
+  b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * ch * bits / 8, 28); b.writeUInt16LE(ch * bits / 8, 32);
+  b.writeUInt16LE(bits, 34); b.write('data', 36); b.writeUInt32LE(claim ?? bytes, 40);
+  for (let i = 0; i < frames * ch && bits === 16; i++) b.writeInt16LE(Math.round(8000 * Math.sin(i / 7)), 44 + 2 * i);
+  return b;
+}
+const tmpOgg = join(root, '..', '..', 'build', 'seed-upload.ogg');
+execFileSync(join(root, '..', '..', 'build', 'recite'), ['say', '-o', tmpOgg, 'Hello.']);
+const ogg = readFileSync(tmpOgg);
+rmSync(tmpOgg);
+const up = (flags, body) => Buffer.concat([Buffer.from([flags]), body]);
+write('fuzz_upload', [
+  up(1, ogg), up(0, ogg), up(2, ogg), up(1, ogg.subarray(0, ogg.length - 40)),
+  up(2, wav(1)), up(6, wav(3)), up(0, wav(0.5, { rate: 48000, ch: 2 })), up(2, wav(1, { bits: 8 })),
+  up(2, wav(0.2, { claim: 36000 * 22050 * 2 })), up(2, wav(1, { rate: 96000 })), up(2, wav(1, { tag: 85 })),
+  up(3, Buffer.from([0xff, 0xfb, 0x90, 0x64, ...Buffer.alloc(400)])), up(1, Buffer.from('ID3\x03\x00 not really')),
+  up(0, Buffer.from('just some text')), up(0, Buffer.alloc(0)),
 ]);
 console.log(`seed corpora written under ${root}`);

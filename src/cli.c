@@ -82,6 +82,8 @@ int cli_voices(void)
     }
     for (int i = 0; i < engines_count(); i++) {
         const struct model *m = engines_get(i);
+        if ((m->ops->flags & ENGINE_IN_PAGE))
+            continue;   /* `browser`: voices of the web page, no command can use them */
         for (int v = 0; v < m->voice_count; v++)
             printf("%s\t%s\t%s\t%s\n", m->ops->slug, m->voices[v].slug, m->voices[v].lang,
                    m->voices[v].name);

@@ -98,6 +98,19 @@ int audio_opus_add_gain(unsigned char *data, size_t len, double gain_db);
  * 0, or -1 (not Ogg Opus, or no memory; the bytes are then unchanged). */
 #define AUDIO_OPUS_TRIM_DB 1.5
 int audio_opus_level(struct buf *ogg, double target_lufs, double *applied_db);
+/* ---- browser uploads (upload.c) ---------------------------------------------------------
+ * Checks the audio a page uploaded for one block of `text` (UTF-8) and decodes it to mono
+ * PCM: Ogg Opus (valid pages and CRCs, OpusHead, mono or stereo) or WAV (PCM or float,
+ * 8-48 kHz, mono or stereo, the announced data all there), agreeing with the Content-Type
+ * if that names a format (ctype may be NULL), lasting what the text could take to say.
+ * 0 (out filled, *is_opus set), or one of the codes below with a message in err and out
+ * empty. */
+#define AUDIO_UPLOAD_INVALID (-1)       /* malformed, truncated, empty: HTTP 400 */
+#define AUDIO_UPLOAD_UNSUPPORTED (-2)   /* not Ogg Opus or WAV, or a mismatched type: 415 */
+#define AUDIO_UPLOAD_IMPLAUSIBLE (-3)   /* far too long or short for the text: 422 */
+int audio_upload_decode(const unsigned char *data, size_t len, const char *ctype,
+                        const char *text, struct pcm *out, int *is_opus, char *err,
+                        size_t errlen);
 /* Resamples mono PCM to `rate` (windowed-sinc, for the OpenAI `pcm` and `wav` formats at
  * 24 kHz). 0 or -1 (ENOMEM; p unchanged). */
 int pcm_resample(struct pcm *p, int rate);

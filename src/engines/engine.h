@@ -42,6 +42,9 @@ enum engine_flag {
     /* CPU-heavy with one session shared by every thread (a neural model loaded once per
      * process, e.g. an ONNX Runtime session): create() returns a cheap handle onto it. */
     ENGINE_SHARED_SESSION = 1u << 1,
+    /* Synthesized in the page, never by the server (model `browser`): offered in the
+     * picker and accepted on upload (POST /v1/audio); create() fails. */
+    ENGINE_IN_PAGE = 1u << 2,
 };
 
 struct engine_ops {
@@ -85,6 +88,8 @@ const struct voice_info *model_find_voice(const struct model *m, const char *voi
 /* Default model and voice for `recite say` and the page: espeak / en-us. */
 #define ENGINE_DEFAULT_MODEL "espeak"
 #define ENGINE_DEFAULT_VOICE "en-us"
+/* The model of the voices synthesized in the page (engines/browser.c). */
+#define ENGINE_BROWSER_MODEL "browser"
 
 /* Full pipeline used by workers and `recite say`: synthesize, then cut or pad the silence
  * at both ends to exactly AUDIO_PAD_START_MS / AUDIO_PAD_END_MS (pcm_fit_silence),
@@ -95,6 +100,14 @@ const struct voice_info *model_find_voice(const struct model *m, const char *voi
  * empty. Empty PCM (nothing to say) is success. */
 int engine_render(const struct model *m, struct engine *e, const char *voice,
                   const char *text, struct synth_result *out, char *err, size_t errlen);
+
+/* engine_render's second half, for audio from anywhere (a browser upload, POST /v1/audio):
+ * fit the silence, shift the word timings, level; keep `encoded` only if it suits storage.
+ * 0, or -1 with err (out emptied). */
+int engine_finish(struct synth_result *out, char *err, size_t errlen);
+/* The stored form of a finished result: its kept Ogg Opus (moved out of r), or its PCM
+ * encoded to Ogg Opus and levelled exactly as decoded. 0, or -1 with err. */
+int engine_encode(struct synth_result *r, struct buf *opus, char *err, size_t errlen);
 
 /* Restarts the calling thread's rand() sequence (engine_rand.c): engine_render calls it
  * before every synthesis, so the same (text, model, voice) always renders the same audio. */

@@ -30,6 +30,7 @@ static const struct engine_ops *const engine_table[] = {
     &flite_engine_ops,
     &piper_engine_ops,    /* only with voices in --voices DIR */
     &openai_engine_ops,   /* only with --openai-url */
+    &browser_engine_ops,  /* synthesized in the page; needs espeak's voice list */
 };
 #define ENGINE_TABLE_LEN (int)(sizeof engine_table / sizeof engine_table[0])
 
@@ -213,6 +214,11 @@ int engine_render(const struct model *m, struct engine *e, const char *voice,
         synth_result_free(out);
         return -1;
     }
+    return engine_finish(out, err, errlen);
+}
+
+int engine_finish(struct synth_result *out, char *err, size_t errlen)
+{
     if (out->encoded.len) {
         if (keep_encoded(out))
             return 0;
@@ -238,5 +244,21 @@ int engine_render(const struct model *m, struct engine *e, const char *voice,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    return 0;
+}
+
+int engine_encode(struct synth_result *r, struct buf *opus, char *err, size_t errlen)
+{
+    memset(opus, 0, sizeof *opus);
+    if (r->encoded.len) {
+        *opus = r->encoded;   /* an upstream's Ogg Opus, kept as is (engine_finish) */
+        memset(&r->encoded, 0, sizeof r->encoded);
+        return 0;
+    }
+    if (audio_encode_opus(&r->pcm, opus, err, errlen)) {
+        buf_free(opus);
+        return -1;
+    }
+    audio_opus_level(opus, AUDIO_LOUDNESS_TARGET, NULL);   /* exact level as decoded */
     return 0;
 }

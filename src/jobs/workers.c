@@ -115,14 +115,9 @@ void workers_run_job(struct store *st, struct engine_cache *ec, const struct job
         res->type = JOB_EV_SKIPPED;
         goto out;
     }
-    if (sr.encoded.len) {
-        opus = sr.encoded;   /* an upstream's Ogg Opus, kept as is (engine_render) */
-        memset(&sr.encoded, 0, sizeof sr.encoded);
-    } else if (audio_encode_opus(&sr.pcm, &opus, res->error, sizeof res->error)) {
+    if (engine_encode(&sr, &opus, res->error, sizeof res->error)) {
         res->type = JOB_EV_ERROR;
         goto out;
-    } else {
-        audio_opus_level(&opus, AUDIO_LOUDNESS_TARGET, NULL);   /* exact level as decoded */
     }
     res->duration_ms = pcm_duration_ms(&sr.pcm);
     res->word_timings = word_timings_json(&sr);

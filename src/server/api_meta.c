@@ -15,6 +15,13 @@ int api_healthz(struct http_req *r)
     return http_reply_json(r, 200, o);
 }
 
+/* Whether this server can synthesize a model's blocks itself: not with `--workers 0` and
+ * no Redis (then nothing would ever take a job), except openai, which has its own pool. */
+static int server_synthesizes(const struct app *app, const struct model *m)
+{
+    return app->cfg->workers > 0 || app->cfg->redis || !strcmp(m->ops->slug, "openai");
+}
+
 int api_models(struct http_req *r)
 {
     cJSON *arr = cJSON_CreateArray();
@@ -23,6 +30,11 @@ int api_models(struct http_req *r)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "slug", m->ops->slug);
         cJSON_AddStringToObject(o, "name", m->ops->name);
+        /* Beyond SPEC's fields, for the page: which synthesis_mode the model takes, and
+         * whether it can be used now (an unavailable server model makes the page fall
+         * back to the browser voices). */
+        cJSON_AddStringToObject(o, "synthesis_mode", (m->ops->flags & ENGINE_IN_PAGE) ? "browser" : "server");
+        cJSON_AddBoolToObject(o, "available", (m->ops->flags & ENGINE_IN_PAGE) || server_synthesizes(r->app, m));
         cJSON *voices = cJSON_AddArrayToObject(o, "voices");
         for (int v = 0; v < m->voice_count; v++) {
             cJSON *vo = cJSON_CreateObject();

@@ -316,7 +316,8 @@ static const struct model *speech_model(const char *name)
     for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
         if (!strcmp(name, aliases[i]))
             return engines_find(ENGINE_DEFAULT_MODEL);
-    return engines_find(name);
+    const struct model *m = engines_find(name);
+    return m && !(m->ops->flags & ENGINE_IN_PAGE) ? m : NULL;   /* `browser` voices exist only in the page */
 }
 
 static int only_space(const char *s)
@@ -469,7 +470,7 @@ int api_speech_voices(struct http_req *r)
     cJSON *arr = cJSON_AddArrayToObject(o, "voices");
     for (int i = 0; i < engines_count(); i++) {
         const struct model *m = engines_get(i);
-        if (only && m != only)
+        if ((only && m != only) || (m->ops->flags & ENGINE_IN_PAGE))
             continue;
         for (int k = 0; k < m->voice_count; k++) {
             cJSON *vo = cJSON_CreateObject();

@@ -127,6 +127,9 @@ int api_preview(struct http_req *r, const char *rest)
     const struct model *m = engines_find(model);
     if (!m)
         return http_reply_error(r, 404, "unknown model \"%.40s\"", model);
+    if ((m->ops->flags & ENGINE_IN_PAGE))
+        return http_reply_error(r, 404, "model \"%s\" is previewed in the page, not by the server",
+                                m->ops->slug);
     const struct voice_info *v = model_find_voice(m, voice);
     if (!v)
         return http_reply_error(r, 404, "unknown voice \"%.60s\" for model %s", voice, m->ops->slug);

@@ -173,11 +173,50 @@ static int only_space(const char *s)
     return 1;
 }
 
-static void answer_block(struct app *app, uint64_t conn, int64_t user, const char *doc_id, int idx, int count,
-                         int cursor, const char *model, const char *voice)
+/* The text of a block to speak, malloc'd; NULL (after sending `skipped`) when the index is
+ * out of range or the block has nothing to say. */
+static char *speakable_text(struct app *app, uint64_t conn, int64_t user, const char *doc_id,
+                            int idx, int count, const char *model, const char *voice)
 {
-    struct status_info si = { .status = ST_SKIPPED };
     char *text = NULL;
+    if (idx < 0 || idx >= count || store_block_text(app->store, user, doc_id, idx, &text) != 0 ||
+        only_space(text)) {
+        free(text);
+        struct status_info si = { .status = ST_SKIPPED };
+        send_status(app, conn, doc_id, idx, model, voice, &si);
+        return NULL;
+    }
+    return text;
+}
+
+/* synthesis_mode "browser": what this user uploaded is `cached`; anything else the page
+ * synthesizes itself (`synthesize_locally`). Nothing is queued: server and browser audio
+ * never mix. */
+static void answer_browser_block(struct app *app, uint64_t conn, int64_t user, const char *doc_id,
+                                 int idx, int count, const char *model, const char *voice)
+{
+    char *text = speakable_text(app, conn, user, doc_id, idx, count, model, voice);
+    if (!text)
+        return;
+    char hash[65];
+    ids_upload_hash(text, model, voice, user, hash);
+    free(text);
+    struct audio_record rec = { 0 };
+    struct status_info si = { .status = ST_SYNTHESIZE_LOCALLY };
+    if (store_audio_meta(app->store, hash, &rec) == 0 && rec.owner == user) {
+        si.status = ST_CACHED;
+        si.hash = hash;
+        si.duration_ms = rec.duration_ms;
+        si.word_timings = rec.word_timings;
+    }
+    send_status(app, conn, doc_id, idx, model, voice, &si);
+    audio_record_free(&rec);
+}
+
+static void answer_block(struct app *app, uint64_t conn, int64_t user, const char *doc_id, int idx,
+                         int count, int cursor, const char *model, const char *voice)
+{
+    struct status_info si = { 0 };
     char why[192];
     int retry_s;
     if (limits_take_block(app, user, &retry_s)) {
@@ -188,12 +227,9 @@ static void answer_block(struct app *app, uint64_t conn, int64_t user, const cha
         send_status(app, conn, doc_id, idx, model, voice, &si);
         return;
     }
-    if (idx < 0 || idx >= count || store_block_text(app->store, user, doc_id, idx, &text) != 0 ||
-        only_space(text)) {
-        free(text);
-        send_status(app, conn, doc_id, idx, model, voice, &si);
+    char *text = speakable_text(app, conn, user, doc_id, idx, count, model, voice);
+    if (!text)
         return;
-    }
     char hash[65];
     ids_variant_hash(text, model, voice, "", hash);
     const struct hot_entry *e = hotcache_get(app->hot, hash);
@@ -281,8 +317,18 @@ static void on_synthesize(struct app *app, uint64_t conn, int64_t user, const cJ
     /* one identity per voice: the canonical slug names the variant and every status */
     model = m->ops->slug;
     voice = vi->slug;
-    if (strcmp(mode, "server")) {
-        send_error(app, conn, doc_id, "synthesis_mode \"%.20s\" is not supported by this server; use \"server\"", mode);
+    int browser = !strcmp(mode, MODE_BROWSER);
+    if (!browser && strcmp(mode, MODE_SERVER)) {
+        send_error(app, conn, doc_id, "synthesis_mode must be \"server\" or \"browser\" (got \"%.20s\")", mode);
+        return;
+    }
+    if (browser != !!(m->ops->flags & ENGINE_IN_PAGE)) {
+        if (browser)
+            send_error(app, conn, doc_id, "synthesis_mode \"browser\" needs model \"%s\" (got \"%s\")",
+                       ENGINE_BROWSER_MODEL, model);
+        else
+            send_error(app, conn, doc_id, "model \"%s\" is synthesized in the page: send synthesis_mode \"browser\"",
+                       model);
         return;
     }
     /* A voice switch: this connection's queued jobs for the document in another voice go. */
@@ -292,8 +338,12 @@ static void on_synthesize(struct app *app, uint64_t conn, int64_t user, const cJ
     /* The cursor orders this connection's queued jobs (nearest first). */
     app->queue->ops->evict_window(app->queue, conn, doc_id, cursor, INT_MIN, INT_MAX, &ev, &nev);
     send_evicted(app, ev, nev);
-    for (int i = 0; i < n; i++)
-        answer_block(app, conn, user, doc_id, idx[i], count, cursor, model, voice);
+    for (int i = 0; i < n; i++) {
+        if (browser)
+            answer_browser_block(app, conn, user, doc_id, idx[i], count, model, voice);
+        else
+            answer_block(app, conn, user, doc_id, idx[i], count, cursor, model, voice);
+    }
 }
 
 static void on_cursor_moved(struct app *app, uint64_t conn, int64_t user, const cJSON *msg)

@@ -32,4 +32,10 @@
 #define ST_CACHED "cached"
 #define ST_SKIPPED "skipped"
 #define ST_ERROR "error"
+/* synthesis_mode "browser" only: the user has not uploaded this block yet, so the page
+ * synthesizes it itself (and then uploads it with POST /v1/audio). */
+#define ST_SYNTHESIZE_LOCALLY "synthesize_locally"
+
+#define MODE_SERVER "server"
+#define MODE_BROWSER "browser"
 #endif

@@ -59,6 +59,12 @@ static const char *const migrations[] = {
     "  at INTEGER NOT NULL,"
     "  chars INTEGER NOT NULL);"
     "CREATE INDEX usage_by_user ON usage(user_id, at);",
+    /* 2 -> 3: browser uploads (POST /v1/audio): the one user each may be served to. A row of its
+     * own rather than a column of `audio`, so `data` stays the last column there (above);
+     * audio without a row here is everyone's. */
+    "CREATE TABLE audio_owners("
+    "  hash TEXT PRIMARY KEY NOT NULL,"
+    "  user_id INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

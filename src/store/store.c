@@ -41,10 +41,11 @@ static const char *const store_sql[SQ_COUNT] = {
     [SQ_DOC_POSITION] = "UPDATE documents SET last_block_idx = ?2 WHERE id = ?1 AND owner = ?3",
     [SQ_DOC_DELETE] = "DELETE FROM documents WHERE id = ?1 AND owner = ?2",
     [SQ_AUDIO_GET] =
-        "SELECT model, voice, duration_ms, word_timings, data FROM audio WHERE hash = ?1",
+        "SELECT model, voice, duration_ms, word_timings, data,"
+        " (SELECT user_id FROM audio_owners WHERE hash = ?1) FROM audio WHERE hash = ?1",
     [SQ_AUDIO_META] =
-        "SELECT model, voice, duration_ms, word_timings, length(data) FROM audio"
-        " WHERE hash = ?1",
+        "SELECT model, voice, duration_ms, word_timings, length(data),"
+        " (SELECT user_id FROM audio_owners WHERE hash = ?1) FROM audio WHERE hash = ?1",
     [SQ_AUDIO_PUT] =
         "INSERT OR IGNORE INTO audio(hash, model, voice, duration_ms, word_timings,"
         " created_at, data) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -53,6 +54,7 @@ static const char *const store_sql[SQ_COUNT] = {
     [SQ_GUEST_SEEN] = "UPDATE users SET last_seen = ?2 WHERE id = ?1",
     [SQ_USAGE_SUM] =
         "SELECT ifnull(sum(chars), 0), ifnull(min(at), 0) FROM usage WHERE user_id = ?1 AND at > ?2",
+    [SQ_AUDIO_OWNER_PUT] = "INSERT OR IGNORE INTO audio_owners(hash, user_id) VALUES(?1, ?2)",
 };
 
 int store_fail(struct store *st, const char *what)

@@ -33,6 +33,9 @@ struct audio_record {
     unsigned char *data;    /* Ogg Opus bytes; malloc'd when returned by store_audio_get */
     size_t len;
     char *word_timings;     /* JSON array text, or NULL */
+    /* 0: everyone's (server-synthesized). Otherwise the only user it is ever served to: a
+     * browser upload (POST /v1/audio), whose hash also names that user. */
+    int64_t owner;
 };
 
 /* Opens (creating dir and schema if needed) DIR/recite.db. NULL with err on failure. */
@@ -63,7 +66,8 @@ void doc_record_free(struct doc_record *r);
 int store_audio_get(struct store *st, const char *hash, struct audio_record *out);
 /* Metadata only (data NULL, len set). */
 int store_audio_meta(struct store *st, const char *hash, struct audio_record *out);
-/* Insert-or-ignore: storing the same hash twice keeps the first copy. */
+/* Insert-or-ignore: storing the same hash twice keeps the first copy. With a->owner set,
+ * the audio and its owner are stored in one transaction. */
 int store_audio_put(struct store *st, const struct audio_record *a);
 /* The message a listener sees when store_audio_put returned rc (nonzero). */
 const char *store_audio_put_error(int rc);

@@ -11,7 +11,8 @@
 #include "util/log.h"
 
 /* Shared by get and meta: columns model, voice, duration_ms, word_timings, then either
- * the blob (with_data) or its length. Returns 0, STORE_NOT_FOUND or -1. */
+ * the blob (with_data) or its length, then the owner (NULL: everyone's). Returns 0,
+ * STORE_NOT_FOUND or -1. */
 static int audio_read(struct store *st, enum store_stmt which, const char *what,
                       const char *hash, struct audio_record *out, int with_data)
 {
@@ -57,6 +58,7 @@ static int audio_read(struct store *st, enum store_stmt which, const char *what,
     } else {
         out->len = (size_t)sqlite3_column_int64(s, 4);
     }
+    out->owner = sqlite3_column_int64(s, 5);   /* NULL (no owner row) reads as 0 */
 done:
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
@@ -79,12 +81,8 @@ int store_audio_meta(struct store *st, const char *hash, struct audio_record *ou
     return audio_read(st, SQ_AUDIO_META, "audio metadata", hash, out, 0);
 }
 
-int store_audio_put(struct store *st, const struct audio_record *a)
+static int audio_insert(struct store *st, const struct audio_record *a)
 {
-    if (!st || !a || !a->hash[0] || (a->len && !a->data)) {
-        log_error("store: put audio: invalid arguments");
-        return -1;
-    }
     sqlite3_stmt *s = st->stmt[SQ_AUDIO_PUT];
     /* the fixed arrays may be full without a NUL: bind with explicit lengths */
     sqlite3_bind_text(s, 1, a->hash, (int)strnlen(a->hash, sizeof a->hash), SQLITE_STATIC);
@@ -106,6 +104,39 @@ int store_audio_put(struct store *st, const struct audio_record *a)
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return ret;
+}
+
+static int owner_insert(struct store *st, const struct audio_record *a)
+{
+    sqlite3_stmt *s = st->stmt[SQ_AUDIO_OWNER_PUT];
+    sqlite3_bind_text(s, 1, a->hash, (int)strnlen(a->hash, sizeof a->hash), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, a->owner);
+    int ret = 0;
+    if (sqlite3_step(s) != SQLITE_DONE)
+        ret = store_fail(st, "put audio owner");
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return ret;
+}
+
+int store_audio_put(struct store *st, const struct audio_record *a)
+{
+    if (!st || !a || !a->hash[0] || (a->len && !a->data)) {
+        log_error("store: put audio: invalid arguments");
+        return -1;
+    }
+    if (!a->owner)
+        return audio_insert(st, a);
+    /* An owned upload: never visible without its owner row, so both in one transaction. */
+    int ret = store_exec_stmt(st, SQ_BEGIN_IMMEDIATE, "put audio: begin");
+    if (ret < 0)
+        return ret;
+    if ((ret = audio_insert(st, a)) < 0 || (ret = owner_insert(st, a)) < 0 ||
+        (ret = store_exec_stmt(st, SQ_COMMIT, "put audio: commit")) < 0) {
+        store_rollback(st);
+        return ret;
+    }
+    return 0;
 }
 
 const char *store_audio_put_error(int rc)

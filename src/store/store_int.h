@@ -29,6 +29,7 @@ enum store_stmt {
     SQ_GUEST_FIND,
     SQ_GUEST_SEEN,
     SQ_USAGE_SUM,
+    SQ_AUDIO_OWNER_PUT,
     SQ_COUNT
 };
 

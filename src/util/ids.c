@@ -15,6 +15,14 @@ void ids_sha256_hex(const void *data, size_t len, char out[65])
     out[64] = '\0';
 }
 
+void ids_upload_hash(const char *text, const char *model, const char *voice, long long user,
+                     char out[65])
+{
+    char params[48];
+    snprintf(params, sizeof params, "src=browser,user=%lld", user);
+    ids_variant_hash(text, model, voice, params, out);
+}
+
 void ids_variant_hash(const char *text, const char *model, const char *voice,
                       const char *params, char out[65])
 {

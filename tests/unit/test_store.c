@@ -93,7 +93,7 @@ static void test_documents(void)
     CHECK_INT(store_pragma_text(st, "foreign_keys", got, sizeof got), 0);
     CHECK_STR(got, "1");
     CHECK_INT(store_pragma_text(st, "user_version", got, sizeof got), 0);
-    CHECK_STR(got, "2");   /* 2: accounts (users, owner, usage) */
+    CHECK_STR(got, "3");   /* 2: accounts (users, owner, usage); 3: audio_owners */
     CHECK_INT(store_pragma_text(st, "busy_timeout", got, sizeof got), 0);
     CHECK_STR(got, "5000");
     log_set_level(-1);   /* the next calls fail on purpose; keep the output quiet */
@@ -290,6 +290,22 @@ static void test_audio(void)
     CHECK_INT(m.len, big);
     CHECK_INT(m.duration_ms, 1234);
     CHECK_STR(m.word_timings, a.word_timings);
+    audio_record_free(&m);
+    CHECK_INT(m.owner, 0);   /* server audio: everyone's */
+
+    /* a browser upload keeps its owner, through get and meta */
+    unsigned char mine[4] = { 1, 2, 3, 4 };
+    struct audio_record o = { .duration_ms = 700, .data = mine, .len = sizeof mine, .owner = 7 };
+    fill_hash(o.hash, 45);
+    snprintf(o.model, sizeof o.model, "browser");
+    snprintf(o.voice, sizeof o.voice, "en-us");
+    CHECK_INT(store_audio_put(st, &o), 0);
+    CHECK_INT(store_audio_get(st, o.hash, &g), 0);
+    CHECK_INT(g.owner, 7);
+    CHECK(g.len == sizeof mine && memcmp(g.data, mine, sizeof mine) == 0);
+    audio_record_free(&g);
+    CHECK_INT(store_audio_meta(st, o.hash, &m), 0);
+    CHECK_INT(m.owner, 7);
     audio_record_free(&m);
 
     /* NULL word timings and an empty blob round-trip too */
