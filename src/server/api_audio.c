@@ -1,5 +1,6 @@
 /* api_audio — GET /v1/audio/{hash}: hot cache first, then the store; ETag/304, Range/206;
- * a browser upload only to the user who uploaded it. Service thread. (libwebsockets does
+ * a browser upload only to the user who uploaded it (uploads themselves: api_upload.c).
+ * Service thread. (libwebsockets does
  * not do Range for dynamic bodies, so it is here.) */
 #include "server/http.h"
 #include "server/api_openai.h"
@@ -117,5 +118,7 @@ int api_audio(struct http_req *r, const char *rest)
             return http_reply_error(r, 405, "use GET or HEAD on /v1/audio/{hash}");
         return serve_audio(r, rest + 1);
     }
-    return http_reply_error(r, 501, "%s is not available in this version", r->path);
+    if (rest[0] == '\0')
+        return api_upload(r);          /* POST /v1/audio: api_upload.c */
+    return http_reply_error(r, 404, "no such endpoint: %s", r->path);
 }

@@ -19,7 +19,7 @@ int api_healthz(struct http_req *r)
  * no Redis (then nothing would ever take a job), except openai, which has its own pool. */
 static int server_synthesizes(const struct app *app, const struct model *m)
 {
-    return app->cfg->workers > 0 || app->cfg->redis || !strcmp(m->ops->slug, "openai");
+    return app->cfg->workers > 0 || app->cfg->redis || (m->ops->flags & ENGINE_NETWORK);
 }
 
 int api_models(struct http_req *r)

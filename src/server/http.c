@@ -418,6 +418,7 @@ int http_callback(struct app *app, struct lws *wsi, int reason, struct session *
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         waiters_closed(app, s);   /* a speech/preview request still waiting for its audio */
+        upload_closed(s);         /* an upload (POST /v1/audio) still being processed */
         http_state_reset(&s->http);
         return 0;
     default:

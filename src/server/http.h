@@ -50,6 +50,9 @@ int http_callback(struct app *app, struct lws *wsi, int reason, struct session *
 /* Route handlers (api_*.c, static.c). */
 int api_documents(struct http_req *r, const char *rest);   /* /v1/documents... */
 int api_audio(struct http_req *r, const char *rest);       /* /v1/audio... */
+int api_upload(struct http_req *r);                        /* POST /v1/audio */
+/* CLOSED_HTTP: an upload still being processed will find nobody to answer. */
+void upload_closed(struct session *s);
 int api_models(struct http_req *r);
 int api_healthz(struct http_req *r);
 int api_metrics(struct http_req *r);

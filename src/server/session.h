@@ -30,6 +30,7 @@ struct http_state {
     struct lws_spa *spa;        /* multipart/form-data parser */
     struct buf upload;          /* the uploaded `file` part */
     char upload_name[256];
+    void *pending;              /* an upload being processed off the thread (api_upload.c) */
     /* response body being written */
     unsigned char *resp;
     size_t resp_len, resp_off;

@@ -54,7 +54,7 @@ function checkTimings(st, text, what) {
 itest('GET /v1/models lists espeak-ng and flite voices with names and BCP-47 languages', async (t, h) => {
   const s = await h.start();
   const models = (await s.get('/v1/models')).json;
-  assert.deepEqual(models.map((m) => m.slug), ['espeak', 'flite'], 'openai only with --openai-url');
+  assert.deepEqual(models.map((m) => m.slug), ['espeak', 'flite', 'browser'], 'openai only with --openai-url; browser: the page\'s voices');
   for (const m of models) {
     assert.ok(m.name && m.voices.length > 0, m.slug);
     const slugs = new Set();

@@ -1,0 +1,164 @@
+// Browser synthesis, server side (SPEC sections 3, 4 and 6): POST /v1/audio stores a block's
+// audio made in the page, scoped to its user; synthesis_mode "browser" answers `cached` for
+// what this user uploaded and `synthesize_locally` for the rest, never queueing anything;
+// model `browser` is listed but never synthesized by the server; every bad upload is a 4xx
+// with a precise message and stores nothing.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { itest, synth, run, BIN } from './harness.mjs';
+
+const TEXT = 'The first sentence is here.\n\nThe second one follows it.\n\nA third closes the document.';
+
+/** `recite say` output for text as a Buffer (ext: ogg, wav, mp3). */
+async function say(h, text, ext) {
+  const file = join(await h.tmp(), `say.${ext}`);
+  const r = await run(BIN, ['say', '-o', file, text]);
+  assert.equal(r.code, 0, r.stderr);
+  return readFile(file);
+}
+
+/** A 16-bit mono WAV header announcing `seconds` of audio, followed by `bodySeconds` of it. */
+function wavHeader(seconds, bodySeconds, rate = 22050) {
+  const bytes = Math.round(seconds * rate) * 2, have = Math.round(bodySeconds * rate) * 2;
+  const b = Buffer.alloc(44 + have);
+  b.write('RIFF', 0); b.writeUInt32LE(Math.min(36 + bytes, 0xffffffff), 4); b.write('WAVE', 8);
+  b.write('fmt ', 12); b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(rate, 24); b.writeUInt32LE(rate * 2, 28); b.writeUInt16LE(2, 32); b.writeUInt16LE(16, 34);
+  b.write('data', 36); b.writeUInt32LE(bytes, 40);
+  return b;
+}
+
+function upload(s, doc, idx, body, { model = 'browser', voice = 'en-us', type } = {}) {
+  const headers = { 'X-Document-Id': doc, 'X-Block-Idx': String(idx), 'X-Model': model, 'X-Voice': voice };
+  if (type) headers['Content-Type'] = type;
+  return s.post('/v1/audio', { body, headers });
+}
+
+/** The statuses of a browser-mode synthesize for indices, on a fresh connection. */
+async function browserStatuses(h, s, doc, indices) {
+  const c = await h.ws(s);
+  c.send(synth(doc, indices, { model: 'browser', synthesis_mode: 'browser' }));
+  const got = await c.waitUntil(() => {
+    const hist = c.history(doc);
+    return indices.every((i) => hist.get(i)) && hist;
+  });
+  c.close();
+  return new Map(indices.map((i) => [i, got.get(i).at(-1)]));
+}
+
+itest('an uploaded WAV is levelled, stored as Ogg Opus and answered as cached in browser mode', async (t, h) => {
+  const s = await h.start({ workers: 1 });
+  const d = await s.createDoc(TEXT, 'markdown');
+  const doc = await s.getDoc(d.id);
+
+  const before = await browserStatuses(h, s, d.id, [0, 1, 2, 3]);
+  assert.equal(before.get(0).status, 'synthesize_locally', 'nothing uploaded yet: the page speaks it');
+  assert.equal(before.get(0).model, 'browser');
+  assert.equal(before.get(3).status, 'skipped', 'out of range, as in server mode');
+
+  const wav = await say(h, doc.blocks[0].text, 'wav');
+  const r = await upload(s, d.id, 0, wav, { type: 'audio/wav' });
+  assert.equal(r.status, 201, r.text);
+  assert.match(r.json.variant_hash, /^[0-9a-f]{64}$/);
+  assert.equal(r.json.audio_url, `/v1/audio/${r.json.variant_hash}`);
+
+  const a = await s.get(r.json.audio_url);
+  assert.equal(a.status, 200);
+  assert.equal(a.headers.get('content-type'), 'audio/ogg');
+  assert.equal(a.body.subarray(0, 4).toString(), 'OggS', 'stored as Ogg Opus');
+  assert.match(a.headers.get('cache-control'), /^private/, 'one user\'s audio: no shared caches');
+  const ms = Number(a.headers.get('x-duration-ms'));
+  assert.ok(ms > 1000 && ms < 5000, `duration ${ms} ms`);
+
+  const after = await browserStatuses(h, s, d.id, [0, 1]);
+  assert.equal(after.get(0).status, 'cached');
+  assert.equal(after.get(0).audio_url, r.json.audio_url);
+  assert.equal(after.get(0).duration_ms, ms);
+  assert.equal(after.get(1).status, 'synthesize_locally');
+
+  // the server's own synthesis of the same block never returns the upload
+  const c = await h.ws(s);
+  c.send(synth(d.id, [0]));
+  const st = (await c.waitFinal(d.id, [0])).get(0).at(-1);
+  assert.equal(st.status, 'cached');
+  assert.notEqual(st.audio_url, r.json.audio_url, 'server audio and browser audio never mix');
+});
+
+itest('an uploaded Ogg Opus is accepted; model browser is listed and never synthesized by the server', async (t, h) => {
+  const s = await h.start({ workers: 1 });
+  const models = (await s.get('/v1/models')).json;
+  const browser = models.find((m) => m.slug === 'browser');
+  assert.ok(browser, 'model browser is listed');
+  assert.equal(browser.synthesis_mode, 'browser');
+  assert.ok(browser.voices.some((v) => v.slug === 'en-us' && v.lang === 'en-US'));
+  assert.equal(models.find((m) => m.slug === 'espeak').synthesis_mode, 'server');
+
+  const d = await s.createDoc(TEXT, 'markdown');
+  const doc = await s.getDoc(d.id);
+  const ogg = await say(h, doc.blocks[1].text, 'ogg');
+  const r = await upload(s, d.id, 1, ogg, { type: 'audio/ogg' });
+  assert.equal(r.status, 201, r.text);
+  assert.equal((await browserStatuses(h, s, d.id, [1])).get(1).status, 'cached');
+
+  const c = await h.ws(s);
+  c.send(synth(d.id, [0], { model: 'browser' }));   // server mode
+  const e = await c.waitFor((m) => m.type === 'error');
+  assert.match(e.error, /synthesized in the page/);
+  c.send(synth(d.id, [0], { synthesis_mode: 'browser' }));   // espeak in browser mode
+  const e2 = await c.waitFor((m) => m.type === 'error' && m !== e);
+  assert.match(e2.error, /needs model "browser"/);
+  c.send(synth(d.id, [0], { synthesis_mode: 'elsewhere' }));
+  const e3 = await c.waitFor((m) => m.type === 'error' && m !== e && m !== e2);
+  assert.match(e3.error, /"server" or "browser"/);
+  assert.equal(c.statuses(d.id).length, 0, 'nothing queued');
+
+  const sp = await s.post('/v1/audio/speech', { json: { model: 'browser', voice: 'en-us', input: 'Hi.' } });
+  assert.equal(sp.status, 400, 'the OpenAI endpoint does not offer page voices');
+  assert.equal((await s.get('/v1/models/browser/voices/en-us/preview')).status, 404);
+});
+
+itest('bad uploads get a precise 4xx and store nothing', async (t, h) => {
+  const s = await h.start({ workers: 1 });
+  const d = await s.createDoc(TEXT, 'markdown');
+  const doc = await s.getDoc(d.id);
+  const text = doc.blocks[2].text;
+  const ogg = await say(h, text, 'ogg');
+  const mp3 = await say(h, text, 'mp3');
+  const wav = await say(h, text, 'wav');
+
+  const cases = [
+    ['wrong document', () => upload(s, '00000000-0000-4000-8000-000000000000', 2, ogg), 404, /unknown document/],
+    ['not a document id', () => upload(s, 'nope', 2, ogg), 404, /unknown document/],
+    ['index out of range', () => upload(s, d.id, 3, ogg), 400, /block 3 is out of range: the document has blocks 0 to 2/],
+    ['negative index', () => upload(s, d.id, -1, ogg), 400, /out of range/],
+    ['index not a number', () => upload(s, d.id, 'two', ogg), 400, /X-Block-Idx must be a block index/],
+    ['unknown model', () => upload(s, d.id, 2, ogg, { model: 'nosuch' }), 400, /unknown model "nosuch"/],
+    ['a server model', () => upload(s, d.id, 2, ogg, { model: 'espeak' }), 400, /only model "browser" audio can be uploaded/],
+    ['unknown voice', () => upload(s, d.id, 2, ogg, { voice: 'xx-none' }), 400, /unknown voice "xx-none"/],
+    ['missing headers', () => s.post('/v1/audio', { body: ogg }), 400, /X-Document-Id, X-Block-Idx, X-Model and X-Voice/],
+    ['not audio', () => upload(s, d.id, 2, Buffer.from('hello, this is text and not audio at all')), 415, /not audio/],
+    ['MP3', () => upload(s, d.id, 2, mp3), 415, /the body is MP3/],
+    ['says Opus, is MP3', () => upload(s, d.id, 2, mp3, { type: 'audio/ogg' }), 415, /Content-Type says Ogg Opus, but the body is MP3/],
+    ['says WAV, is Ogg', () => upload(s, d.id, 2, ogg, { type: 'audio/wav' }), 415, /Content-Type says WAV, but the body is Ogg Opus/],
+    ['truncated Ogg', () => upload(s, d.id, 2, ogg.subarray(0, Math.floor(ogg.length * 0.6)), { type: 'audio/ogg' }), 400, /truncated Ogg Opus/],
+    ['Ogg cut at a page boundary', () => upload(s, d.id, 2, ogg.subarray(0, ogg.lastIndexOf('OggS')), { type: 'audio/ogg' }), 400, /truncated Ogg Opus/],
+    ['a flipped byte (CRC)', () => { const b = Buffer.from(ogg); b[b.length - 10] ^= 0x55; return upload(s, d.id, 2, b); }, 400, /CRC/],
+    ['truncated WAV', () => upload(s, d.id, 2, wav.subarray(0, wav.length - 1000)), 400, /truncated WAV/],
+    ['a 10-hour WAV for one sentence', () => upload(s, d.id, 2, wavHeader(36000, 2)), 422, /lasts 10:00:00, but this block \(\d+ characters\) takes at most/],
+    ['a 2-minute WAV for one sentence', () => upload(s, d.id, 2, wavHeader(120, 120, 8000)), 422, /takes at most/],
+    ['WAV at 96 kHz', () => upload(s, d.id, 2, wavHeader(1, 1, 96000)), 415, /96000 Hz/],
+    ['empty body', () => upload(s, d.id, 2, Buffer.alloc(0)), 400, /body is empty|X-Document-Id/],
+  ];
+  for (const [what, send, status, message] of cases) {
+    const r = await send();
+    assert.equal(r.status, status, `${what}: ${r.status} ${r.text}`);
+    assert.match(r.json?.error ?? '', message, what);
+  }
+  const big = await s.post('/v1/audio', { body: Buffer.alloc(11 << 20),
+    headers: { 'X-Document-Id': d.id, 'X-Block-Idx': '2', 'X-Model': 'browser', 'X-Voice': 'en-us' } })
+    .catch((e) => ({ status: 413, error: e }));   // the server may close while we still send
+  assert.equal(big.status, 413);
+  assert.equal((await browserStatuses(h, s, d.id, [2])).get(2).status, 'synthesize_locally', 'nothing was stored');
+  assert.equal((await s.get('/healthz')).status, 200, 'still serving');
+});
