@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { itest, synth, run, BIN } from './harness.mjs';
+import { addUser, as } from './auth_harness.mjs';
 
 const TEXT = 'The first sentence is here.\n\nThe second one follows it.\n\nA third closes the document.';
 
@@ -161,4 +162,36 @@ itest('bad uploads get a precise 4xx and store nothing', async (t, h) => {
   assert.equal(big.status, 413);
   assert.equal((await browserStatuses(h, s, d.id, [2])).get(2).status, 'synthesize_locally', 'nothing was stored');
   assert.equal((await s.get('/healthz')).status, 200, 'still serving');
+});
+
+itest('with --auth an upload is its user\'s alone: another user gets 404 and never sees it cached', async (t, h) => {
+  const dir = await h.tmp();
+  const alice = { token: await addUser(dir, 'alice') };
+  const bob = { token: await addUser(dir, 'bob') };
+  const s = await h.start({ workers: 1, dataDir: dir, args: ['--auth'] });
+  const A = as(s, h, alice), B = as(s, h, bob);
+  const d = await A.createDoc(TEXT);
+  const text = (await A.get(`/v1/documents/${d.id}`)).json.blocks[0].text;
+  const wav = await say(h, text, 'wav');
+  const headers = { 'X-Document-Id': d.id, 'X-Block-Idx': '0', 'X-Model': 'browser', 'X-Voice': 'en-us' };
+  const up = await A.post('/v1/audio', { body: wav, headers });
+  assert.equal(up.status, 201, up.text);
+  assert.equal((await A.get(up.json.audio_url)).status, 200, 'the uploader hears it');
+  const other = await B.get(up.json.audio_url);
+  assert.equal(other.status, 404, 'another user: as if it did not exist');
+  assert.equal((await s.get(up.json.audio_url)).status, 401, 'nobody: not signed in');
+  const steal = await B.post('/v1/audio', { body: wav, headers });
+  assert.equal(steal.status, 404, 'bob cannot upload into alice\'s document');
+  assert.match(steal.json.error, /unknown document/);
+
+  // bob's own copy of the same text: his browser-mode answer never points at alice's audio
+  const db = await B.createDoc(TEXT);
+  const c = await B.ws();
+  c.send(synth(db.id, [0], { model: 'browser', synthesis_mode: 'browser' }));
+  const st = await c.waitFor((m) => m.type === 'status' && m.block_idx === 0);
+  assert.equal(st.status, 'synthesize_locally');
+  const mine = await B.post('/v1/audio', { body: wav, headers: { ...headers, 'X-Document-Id': db.id } });
+  assert.equal(mine.status, 201, mine.text);
+  assert.notEqual(mine.json.variant_hash, up.json.variant_hash, 'the hash is scoped to the user');
+  assert.equal((await A.get(mine.json.audio_url)).status, 404);
 });
