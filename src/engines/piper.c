@@ -483,6 +483,7 @@ out:
 const struct engine_ops piper_engine_ops = {
     .slug = "piper",
     .name = "Piper",
+    .flags = ENGINE_SHARED_SESSION,
     .global_init = piper_global_init,
     .global_cleanup = piper_global_cleanup,
     .create = piper_create,
