@@ -2,8 +2,10 @@
  * Main thread only. */
 #include "cli.h"
 #include "engines/engine.h"
+#include "engines/piper.h"
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 audio_encoder_fn cli_encoder_for(const char *path)
 {
@@ -73,9 +75,16 @@ int cli_engine_open(const struct config *cfg, const char *cmd, const struct mode
     return 0;
 }
 
-int cli_voices(void)
+int cli_voices(const struct config *cfg)
 {
     char err[256] = "";
+    if (cfg->nargs >= 1 && strcmp(cfg->args[0], "add") == 0)
+        return cli_voices_add(cfg);
+    if (cfg->nargs > 0) {
+        fprintf(stderr, "recite voices: unknown argument '%s'\n", cfg->args[0]);
+        config_usage(stderr, CMD_VOICES);
+        return 2;
+    }
     if (engines_init(err, sizeof err) <= 0) {
         fprintf(stderr, "recite voices: no speech engine available: %s\n", err);
         return 1;
@@ -87,6 +96,12 @@ int cli_voices(void)
         for (int v = 0; v < m->voice_count; v++)
             printf("%s\t%s\t%s\t%s\n", m->ops->slug, m->voices[v].slug, m->voices[v].lang,
                    m->voices[v].name);
+    }
+    if (!engines_find("piper") && isatty(STDERR_FILENO)) {
+        char dir[4096];
+        if (piper_voices_dir(dir, sizeof dir) == 0)
+            fprintf(stderr, "(no Piper voices in %s: `recite voices add en_US-lessac-medium` "
+                    "adds a natural one)\n", dir);
     }
     engines_cleanup();
     return 0;

@@ -10,7 +10,11 @@ struct engine;
 typedef int (*audio_encoder_fn)(const struct pcm *, struct buf *, char *, size_t);
 
 int cli_say(const struct config *cfg);
-int cli_voices(void);
+int cli_voices(const struct config *cfg);
+int cli_voices_add(const struct config *cfg);   /* cli_voices.c */
+/* A Piper voice name's path in the voices repository, without extension:
+ * "en_US-lessac-medium" -> "en/en_US/lessac/medium/en_US-lessac-medium". 0 or -1. */
+int cli_voice_path(const char *name, char *out, size_t len);
 int cli_export(const struct config *cfg);
 int cli_user(const struct config *cfg);   /* cli_user.c */
 

@@ -54,6 +54,7 @@ static const struct opt opts[] = {
     /* -1 = not given: 300 with --auth, no limit in single-user mode */
     { "rate-blocks", OPT_INT, F(rate_blocks), "-1", SERVE_ONLY, "blocks a user may request per minute, 0: no limit (default 300 with --auth)" },
     { "voices", OPT_STR, F(voices_dir), NULL, ENGINES, "folder of Piper voices, NAME.onnx + NAME.onnx.json (default DATA/voices)" },
+    { "voices-url", OPT_STR, F(voices_url), NULL, ON(CMD_VOICES), "`voices add NAME`: the Piper voices repository (default Hugging Face rhasspy/piper-voices v1.0.0)" },
     { "model", OPT_STR, F(model), "espeak", SYNTH, "TTS model" },
     { "voice", OPT_STR, F(voice), "en-us", SYNTH, "voice of the model" },
     { "o", OPT_STR, F(output), NULL, SYNTH, "output file (.ogg, .wav or .mp3)" },
@@ -68,7 +69,7 @@ static const struct {
     [CMD_SERVE] = { "serve", "recite serve [options]", "run the server: web page, HTTP API, WebSocket and TTS workers" },
     [CMD_WORKER] = { "worker", "recite worker --redis URL [--workers N]", "pull TTS jobs from Redis (distributed mode)" },
     [CMD_SAY] = { "say", "recite say [--model M] [--voice V] -o FILE \"text\"   (or text on stdin)", "synthesize text to .ogg, .wav or .mp3" },
-    [CMD_VOICES] = { "voices", "recite voices", "list models and voices, one per line, with language" },
+    [CMD_VOICES] = { "voices", "recite voices  |  recite voices add NAME|FILE.onnx", "list models and voices, one per line, with language; add a Piper voice (downloaded by name, e.g. en_US-lessac-medium, or copied from a file)" },
     [CMD_EXPORT] = { "export", "recite export [--data DIR] DOC_ID -o FILE  |  recite export FILE.md -o FILE", "a whole document to one audio file" },
     [CMD_USER] = { "user", "recite user add NAME | list | remove NAME | token NAME  [--data DIR]", "manage the accounts of `serve --auth` (works while the server runs)" },
 };

@@ -27,6 +27,7 @@ struct config {
     int openai_concurrency;
     int openai_retries;
     char *voices_dir;   /* the piper model's voices (engines/piper.c); NULL: DATA/voices */
+    char *voices_url;   /* `recite voices add NAME`: the Piper voices repository (cli_voices.c) */
     int speech_max_pending;
     /* accounts (SPEC section 7; server/auth.c, server/limits.c) */
     int auth;

@@ -182,7 +182,7 @@ int main(int argc, char **argv)
         rc = cmd_serve(&cfg);
         break;
     case CMD_VOICES:
-        rc = cli_voices();
+        rc = cli_voices(&cfg);
         break;
     case CMD_SAY:
         rc = cli_say(&cfg);

@@ -155,3 +155,66 @@ itest('recite say renders a piper voice to WAV at the voice\'s rate, the same ev
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /unknown voice 'nope' for model piper/);
 });
+
+itest('recite voices add downloads a voice and checks its checksums, or copies a local one', async (t, h) => {
+  const { createServer } = await import('node:http');
+  const { createHash } = await import('node:crypto');
+  const { readdir } = await import('node:fs/promises');
+  const md5 = (b) => createHash('md5').update(b).digest('hex');
+  const model = tinyPiperModel();
+  const json = await readFile(JSON_SRC);
+  const files = {
+    '/en/en_US/tiny/x_low/en_US-tiny-x_low.onnx': model,
+    '/en/en_US/tiny/x_low/en_US-tiny-x_low.onnx.json': json,
+    '/en/en_US/bad/x_low/en_US-bad-x_low.onnx': model,
+    '/en/en_US/bad/x_low/en_US-bad-x_low.onnx.json': json,
+  };
+  const entry = (dir, name, onnxMd5) => ({ key: name, files: {
+    [`${dir}/${name}.onnx`]: { size_bytes: model.length, md5_digest: onnxMd5 ?? md5(model) },
+    [`${dir}/${name}.onnx.json`]: { size_bytes: json.length, md5_digest: md5(json) },
+    [`${dir}/MODEL_CARD`]: { size_bytes: 1, md5_digest: md5('x') } } });
+  const list = {
+    'en_US-tiny-x_low': entry('en/en_US/tiny/x_low', 'en_US-tiny-x_low'),
+    'en_US-bad-x_low': entry('en/en_US/bad/x_low', 'en_US-bad-x_low', md5('something else')),
+  };
+  const srv = createServer((req, res) => {
+    const body = req.url === '/voices.json' ? Buffer.from(JSON.stringify(list)) : files[req.url];
+    res.writeHead(body ? 200 : 404).end(body ?? 'not found');
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => srv.close());
+  const url = `http://127.0.0.1:${srv.address().port}`;
+  const dir = join(await h.tmp(), 'voices');   // made by the command
+  const add = (name, d = dir) => run(BIN, ['voices', 'add', name, '--voices', d, '--voices-url', url]);
+
+  const ok = await add('en_US-tiny-x_low');
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /added voice en_US-tiny-x_low/);
+  assert.deepEqual(await readFile(join(dir, 'en_US-tiny-x_low.onnx')), model);
+  const listed = await run(BIN, ['voices', '--voices', dir]);
+  assert.match(listed.stdout, /^piper\ten_US-tiny-x_low\ten-US\t/m);
+
+  const bad = await add('en_US-bad-x_low');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /en_US-bad-x_low\.onnx: checksum mismatch/);
+  assert.deepEqual((await readdir(dir)).sort(), ['en_US-tiny-x_low.onnx', 'en_US-tiny-x_low.onnx.json'],
+    'nothing of the corrupt download is left');
+  const unknown = await add('de_DE-nobody-low');
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no voice "de_DE-nobody-low"/);
+  const notName = await add('lessac');
+  assert.equal(notName.code, 1);
+  assert.match(notName.stderr, /"lessac" is not a Piper voice name/);
+
+  // a local file, with and without its .onnx.json
+  const src = await h.tmp();
+  await writeFile(join(src, 'en_GB-copy-low.onnx'), model);
+  const noJson = await add(join(src, 'en_GB-copy-low.onnx'));
+  assert.equal(noJson.code, 1);
+  assert.match(noJson.stderr, /en_GB-copy-low\.onnx\.json/);
+  await writeFile(join(src, 'en_GB-copy-low.onnx.json'), json);
+  const copied = await add(join(src, 'en_GB-copy-low.onnx'));
+  assert.equal(copied.code, 0, copied.stderr);
+  const after = await run(BIN, ['voices', '--voices', dir]);
+  assert.match(after.stdout, /^piper\ten_GB-copy-low\t/m);
+});

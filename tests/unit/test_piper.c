@@ -17,6 +17,7 @@
 #include "engines/engine.h"
 #include "engines/piper_config.h"
 #include "engines/piper_phonemes.h"
+#include "cli.h"
 #include "check.h"
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +219,24 @@ static void test_config(void)
     }
 }
 
+/* The voices repository's layout (rhasspy/piper-voices, as its VOICES.md links them):
+ * LANG_FAMILY/LANG_CODE/DATASET/QUALITY/NAME. */
+static void test_voice_path(void)
+{
+    char p[256];
+    CHECK_INT(cli_voice_path("en_US-lessac-medium", p, sizeof p), 0);
+    CHECK_STR(p, "en/en_US/lessac/medium/en_US-lessac-medium");
+    CHECK_INT(cli_voice_path("ca_ES-upc_ona-x_low", p, sizeof p), 0);
+    CHECK_STR(p, "ca/ca_ES/upc_ona/x_low/ca_ES-upc_ona-x_low");
+    CHECK_INT(cli_voice_path("de_DE-thorsten_emotional-medium", p, sizeof p), 0);
+    CHECK_STR(p, "de/de_DE/thorsten_emotional/medium/de_DE-thorsten_emotional-medium");
+    const char *bad[] = { "lessac", "en_US-lessac", "en_US--medium", "-a-b", "a-b-", "a-b-c-d",
+                          "en_US-../x-medium", "en_US-a b-low", "en_US-a/b-low" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_INT(cli_voice_path(bad[i], p, sizeof p), -1);
+    CHECK_INT(cli_voice_path("en_US-lessac-medium", p, 10), -1);
+}
+
 int main(void)
 {
     char err[256] = "";
@@ -235,6 +254,7 @@ int main(void)
     test_config();
     test_reference_vectors();
     test_words();
+    test_voice_path();
     piper_config_free(&cfg);
     buf_free(&b);
     engines_cleanup();
