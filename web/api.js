@@ -1,6 +1,8 @@
 // api.js — the HTTP API of section 3, as small async functions. Errors are ApiError with
-// the server's {"error": "..."} message. An API token (multi-user mode) is read from
-// localStorage "recite.token" and sent as a Bearer header / ?token= on the WebSocket.
+// the server's {"error": "..."} message. With `serve --auth` the page holds one credential
+// in localStorage: "recite.token" (a user's API token) or "recite.guest" (a guest's
+// {anonymous_id, anonymous_token}); it goes out as a Bearer header on HTTP and in the
+// query of the WebSocket URL (SPEC section 7).
 
 export class ApiError extends Error {
   constructor(message, status) {
@@ -10,19 +12,47 @@ export class ApiError extends Error {
   }
 }
 
-function token() {
-  try { return localStorage.getItem('recite.token') || ''; } catch { return ''; }
+function read(key) {
+  try { return localStorage.getItem(key) || ''; } catch { return ''; }
+}
+
+function guest() {
+  try { return JSON.parse(read('recite.guest')) || null; } catch { return null; }
+}
+
+/** Keeps the credential the page signs in with: {token} or {anonymous_id, anonymous_token};
+ *  null signs out. */
+export function setCredential(cred) {
+  try {
+    localStorage.removeItem('recite.token');
+    localStorage.removeItem('recite.guest');
+    if (cred && cred.token) localStorage.setItem('recite.token', cred.token);
+    else if (cred && cred.anonymous_id) {
+      localStorage.setItem('recite.guest', JSON.stringify({
+        anonymous_id: cred.anonymous_id, anonymous_token: cred.anonymous_token }));
+    }
+  } catch { /* private mode: the credential lasts as long as the page */ }
+}
+
+export function hasCredential() {
+  return Boolean(read('recite.token') || guest());
 }
 
 export function authHeaders() {
-  const t = token();
-  return t ? { Authorization: `Bearer ${t}` } : {};
+  const t = read('recite.token');
+  if (t) return { Authorization: `Bearer ${t}` };
+  const g = guest();
+  return g ? { Authorization: `Bearer ${g.anonymous_id}:${g.anonymous_token}` } : {};
 }
 
 export function wsUrl() {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const t = token();
-  return `${proto}//${location.host}/v1/ws/tts${t ? `?token=${encodeURIComponent(t)}` : ''}`;
+  const t = read('recite.token');
+  const g = guest();
+  const q = t ? `?token=${encodeURIComponent(t)}`
+    : g ? `?anonymous_id=${encodeURIComponent(g.anonymous_id)}&anonymous_token=${encodeURIComponent(g.anonymous_token)}`
+      : '';
+  return `${proto}//${location.host}/v1/ws/tts${q}`;
 }
 
 async function request(method, path, { json, body, headers = {}, keepalive = false } = {}) {
@@ -55,6 +85,9 @@ export const listDocuments = () => request('GET', '/v1/documents');
 export const getDocument = (id) => request('GET', `/v1/documents/${encodeURIComponent(id)}`);
 export const deleteDocument = (id) => request('DELETE', `/v1/documents/${encodeURIComponent(id)}`);
 export const listModels = () => request('GET', '/v1/models');
+/** {user, guest, auth, quota_chars, used_chars, resets_at}; 401 (ApiError) when signed out. */
+export const getMe = () => request('GET', '/v1/me');
+export const createGuest = () => request('POST', '/v1/users/anonymous');
 
 export function createDocument({ content, format, title }) {
   const json = { content, format };

@@ -4,12 +4,14 @@
 import { createEngine, clampSpeed } from './engine.js';
 import { createWsClient } from './ws-client.js';
 import { createAudioOutput } from './audio-output.js';
-import { authHeaders, wsUrl } from './api.js';
+import { authHeaders, wsUrl, getMe, hasCredential, setCredential } from './api.js';
 import { store, svg, ICONS } from './views/dom.js';
 import { savedVoice } from './views/voice-picker.js';
 import { renderLibrary } from './views/library.js';
 import { renderNewDocument } from './views/new-document.js';
 import { renderReader } from './views/reader.js';
+import { renderSignIn } from './views/sign-in.js';
+import { renderAccount } from './views/account.js';
 
 const audioEl = document.querySelector('audio');
 const audio = createAudioOutput({ element: audioEl, headers: authHeaders });
@@ -73,13 +75,43 @@ function route() {
     a.toggleAttribute('aria-current', a.getAttribute('href') === hash);
   });
   window.scrollTo(0, 0);
+  if (account) account.refresh();
   if (doc) cleanup = renderReader(view, { id: decodeURIComponent(doc[1]), engine, audio, ws });
   else if (hash.startsWith('#/new')) cleanup = renderNewDocument(view, { navigate });
   else cleanup = renderLibrary(view, { navigate });
 }
 
-window.addEventListener('hashchange', route);
-route();
+// --- accounts (only when the server runs with --auth) ----------------------------------
+// GET /v1/me answers 401 when this page holds no working credential: then the sign-in
+// screen is all there is. A server without accounts answers {"auth": false}: no sign-in,
+// no account box, exactly as before.
+const accountSlot = document.getElementById('account');
+let account = null;
+
+async function boot() {
+  let me = null;
+  try {
+    me = await getMe();
+  } catch (err) {
+    if (err.status === 401) {
+      const had = hasCredential();
+      setCredential(null);
+      document.body.classList.add('signed-out');
+      renderSignIn(view, { reason: had ? 'That sign-in is no longer valid: sign in again.' : '' });
+      return;
+    }
+    // offline, or a server without /v1/me: the page works as it always did
+  }
+  if (me && me.auth) {
+    account = renderAccount(accountSlot, me);
+    // the quota moves while blocks are synthesized: keep the count near the truth
+    setInterval(() => account.refresh(), 30_000);
+    engine.subscribe((s) => { if (s.error && s.error.kind === 'fatal') account.refresh(); });
+  }
+  window.addEventListener('hashchange', route);
+  route();
+}
+boot();
 
 // For debugging and for the measurement script.
 window.recite = { engine, ws, audio };

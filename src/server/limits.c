@@ -22,7 +22,11 @@ struct user_slot {
     int64_t used;            /* chars in the window when loaded, plus charges since */
     int64_t oldest;          /* oldest counted use (unix s), 0 if none */
     int64_t loaded_at;       /* unix s; 0: not loaded */
+    int64_t reserved;        /* chars of this user's blocks queued and not finished */
+    int64_t reserved_at;     /* unix s of the last reservation */
 };
+
+#define RESERVE_TTL_S 120
 
 struct limits {
     struct user_slot slots[USERS];
@@ -127,16 +131,37 @@ int limits_quota_check(struct app *app, int64_t user, char *msg, size_t msglen)
         return 0;
     struct limits_usage u;
     limits_usage(app, user, &u);
-    if (u.used_chars < quota)
+    struct user_slot *s = usage_slot(app, user);
+    if (s->reserved && (int64_t)time(NULL) - s->reserved_at > RESERVE_TTL_S)
+        s->reserved = 0;   /* releases that never came (evicted, disconnected) */
+    if (u.used_chars + s->reserved < quota)
         return 0;
+    /* spent by blocks still queued: their use will count from about now */
     char when[32] = "";
-    time_t t = (time_t)u.resets_at;
+    time_t t = (time_t)(u.resets_at ? u.resets_at : (int64_t)time(NULL) + LIMITS_WINDOW_SECONDS);
     struct tm tm;
-    if (t && gmtime_r(&t, &tm))
+    if (gmtime_r(&t, &tm))
         strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
-    snprintf(msg, msglen, "your quota of %d characters per 30 days is used up; it resets %s%s",
-             quota, when[0] ? "at " : "as older use leaves the 30-day window", when);
+    snprintf(msg, msglen, "your quota of %d characters per 30 days is used up; it resets at %s",
+             quota, when);
     return -1;
+}
+
+void limits_reserve(struct app *app, int64_t user, int chars)
+{
+    if (!app->limits || app->cfg->quota_chars <= 0 || user <= 0)
+        return;
+    struct user_slot *s = slot_of(app->limits, user, app->cfg->rate_blocks);
+    s->reserved += chars;
+    s->reserved_at = (int64_t)time(NULL);
+}
+
+void limits_release(struct app *app, int64_t user, int chars)
+{
+    if (!app->limits || app->cfg->quota_chars <= 0 || user <= 0)
+        return;
+    struct user_slot *s = slot_of(app->limits, user, app->cfg->rate_blocks);
+    s->reserved = s->reserved > chars ? s->reserved - chars : 0;
 }
 
 void limits_charge(struct app *app, int64_t user, int64_t chars)

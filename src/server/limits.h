@@ -26,6 +26,12 @@ void limits_usage(struct app *app, int64_t user, struct limits_usage *out);
 int limits_take_block(struct app *app, int64_t user, int *retry_s);
 /* Whether a new synthesis may start for the user: 0, or -1 with the reason in msg. */
 int limits_quota_check(struct app *app, int64_t user, char *msg, size_t msglen);
+/* Reservations: a block queued for the user counts against the quota until its job ends
+ * (limits_release from the final event), so one batch of requests cannot overshoot the
+ * quota by everything it queued at once. A reservation whose release never comes (the block
+ * was evicted, the socket closed) is forgotten RESERVE_TTL_S after the user's last one. */
+void limits_reserve(struct app *app, int64_t user, int chars);
+void limits_release(struct app *app, int64_t user, int chars);
 /* A worker synthesized `chars` characters for the user. */
 void limits_charge(struct app *app, int64_t user, int64_t chars);
 /* Writes pending charges to the store (the one-second timer, and at shutdown). */

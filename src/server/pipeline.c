@@ -261,6 +261,7 @@ static void answer_block(struct app *app, uint64_t conn, int64_t user, const cha
         si.recoverable = 1;
     } else {
         si.status = state == SUBMIT_PROCESSING ? ST_PROCESSING : ST_QUEUED;
+        limits_reserve(app, user, r.chars);   /* counts against the quota until it ends */
     }
     free(text);
     send_status(app, conn, doc_id, idx, model, voice, &si);
@@ -436,6 +437,8 @@ void pipeline_drain(struct app *app)
             const struct requester *rq = &ev->reqs[i];
             switch (rq->kind) {
             case REQ_CONN:     /* a WebSocket: a status message (dropped if it has gone) */
+                if (ev->type != JOB_EV_PROCESSING)
+                    limits_release(app, rq->user_id, rq->chars);
                 send_status(app, rq->id, rq->doc_id, rq->idx, ev->model, ev->voice, &si);
                 break;
             case REQ_WAITER:   /* an HTTP request (speech, preview): answered when final */
