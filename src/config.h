@@ -36,6 +36,11 @@ struct config {
     int metrics_public;
     int quota_chars;          /* per user per rolling 30 days; 0: none */
     int rate_blocks;          /* per user per minute; -1: 300 with --auth, none without */
+    /* URL imports (net/fetch.c) */
+    int allow_private_urls;
+    char *url_allow;          /* comma-separated numeric addresses exempt from the guard */
+    int url_timeout_s;
+    int url_max_mb;
     int verbose;
     /* say / export */
     char *model;

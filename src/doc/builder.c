@@ -37,6 +37,7 @@ struct frame {
 struct builder {
     bool collapse;
     bool oom;
+    char *author;
     struct sbuf html;
 
     struct frame *frames;
@@ -94,6 +95,7 @@ void builder_destroy(struct builder *b)
     sbuf_free(&b->html);
     sbuf_free(&b->text);
     sbuf_free(&b->pool);
+    free(b->author);
     free(b->frames);
     free(b->mute_inl);
     free(b->evs);
@@ -527,5 +529,20 @@ int builder_finish(struct builder *b, struct doc *d, char **heading)
     b->nblocks = 0;
     *heading = b->heading;
     b->heading = NULL;
+    d->author = b->author;
+    b->author = NULL;
     return 0;
+}
+
+void builder_set_author(struct builder *b, const char *author)
+{
+    if (!author || !*author)
+        return;
+    char *a = strdup(author);
+    if (!a) {
+        b->oom = true;
+        return;
+    }
+    free(b->author);
+    b->author = a;
 }

@@ -41,6 +41,10 @@ void builder_text(struct builder *b, const char *s, size_t len);
 void builder_break(struct builder *b);                       /* "\n" spoken, <br> shown */
 void builder_atom(struct builder *b, const char *html, size_t len);  /* shown, not spoken */
 
+/* The document's author as the file names it (EPUB dc:creator, PDF Author); copied.
+ * builder_finish moves it into d->author. */
+void builder_set_author(struct builder *b, const char *author);
+
 /* Closes everything, moves html/blocks/block_count into d and the plain text of the
  * first non-empty heading into *heading (NULL if none). 0, or -1 on allocation failure
  * (d is left for doc_destroy either way). The builder is spent afterwards. */

@@ -103,11 +103,13 @@ void doc_destroy(struct doc *d)
     free(d->blocks);
     free(d->html);
     free(d->title);
+    free(d->author);
+    free(d->source_url);
     free(d);
 }
 
-struct doc *doc_build(const char *content, size_t len, enum doc_format fmt,
-                      const char *title, char *err, size_t errlen)
+static struct doc *build(const char *content, size_t len, enum doc_format fmt, const char *title,
+                         const struct html_opts *opts, char *err, size_t errlen)
 {
     if (!content)
         content = "";   /* tolerate (NULL, 0) as the empty document */
@@ -128,7 +130,7 @@ struct doc *doc_build(const char *content, size_t len, enum doc_format fmt,
     int rc;
     switch (fmt) {
     case DOC_MARKDOWN: rc = markdown_render(b, content, len, msg, sizeof msg); break;
-    case DOC_HTML: rc = html_render(b, content, len, msg, sizeof msg); break;
+    case DOC_HTML: rc = html_render_opts(b, content, len, opts, msg, sizeof msg); break;
     case DOC_TEXT: rc = text_render(b, content, len, msg, sizeof msg); break;
     case DOC_PDF: rc = pdf_render(b, content, len, msg, sizeof msg); break;
     case DOC_EPUB: rc = epub_render(b, content, len, msg, sizeof msg); break;
@@ -155,4 +157,17 @@ fail:
     doc_destroy(d);
     set_err(err, errlen, msg);
     return NULL;
+}
+
+struct doc *doc_build(const char *content, size_t len, enum doc_format fmt,
+                      const char *title, char *err, size_t errlen)
+{
+    return build(content, len, fmt, title, NULL, err, errlen);
+}
+
+struct doc *doc_build_web_page(const char *html, size_t len, const char *title, char *err,
+                               size_t errlen)
+{
+    static const struct html_opts web = { .web_page = true };
+    return build(html, len, DOC_HTML, title, &web, err, errlen);
 }

@@ -20,6 +20,8 @@ struct doc {
                              carrying data-block-idx="N" */
     struct doc_block *blocks;
     int block_count;
+    char *author;         /* as the file names it (EPUB, PDF), else NULL */
+    char *source_url;     /* the URL it was imported from, else NULL (set by the importer) */
 };
 
 /* "text" | "markdown" | "html" | "pdf" | "epub" (also "md", "txt", "plain"). 0 or -1. */
@@ -37,6 +39,11 @@ int doc_format_guess(const char *filename, const char *mime, enum doc_format *ou
  * valid UTF-8"; a PDF or EPUB that cannot be read says why). */
 struct doc *doc_build(const char *content, size_t len, enum doc_format fmt,
                       const char *title, char *err, size_t errlen);
+/* An HTML page fetched from a URL (UTF-8): like DOC_HTML, with the page's chrome —
+ * navigation, ads, cookie banners, comments, share bars, hidden elements — dropped and,
+ * without <article>/<main>, the element richest in paragraph text read (html_opts). */
+struct doc *doc_build_web_page(const char *html, size_t len, const char *title, char *err,
+                               size_t errlen);
 void doc_destroy(struct doc *d);
 
 /* Rough spoken duration of a text in ms (used for est_duration_ms). */

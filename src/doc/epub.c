@@ -458,6 +458,10 @@ static int read_package(struct builder *b, struct book *bk, xmlDoc *opf, char *e
         builder_block_close(b);
     }
     free(book_title);
+    xmlNode *creator = meta ? first_named(meta, "creator") : NULL;
+    char *author = creator ? text_of(creator) : NULL;
+    builder_set_author(b, author);
+    free(author);
     int rc = 0, chapters = 0;
     for (xmlNode *c = spine->children; c && rc == 0; c = c->next) {
         if (!named(c, "itemref"))

@@ -12,10 +12,12 @@
 #include "doc/url.h"
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum act {
     ACT_INLINE_PASS,   /* unknown/inline wrapper: children only */
@@ -181,13 +183,69 @@ static bool is_note(xmlNode *n)
     return local;
 }
 
+/* Splits a class or id value into words at anything not a letter or digit and looks each
+ * up in a list ("cookie-banner" -> cookie, banner). */
+static bool has_word(const char *v, const char *const *words)
+{
+    while (v && *v) {
+        while (*v && !isalnum((unsigned char)*v))
+            v++;
+        size_t n = 0;
+        while (isalnum((unsigned char)v[n]))
+            n++;
+        for (const char *const *w = words; n && *w; w++)
+            if (strlen(*w) == n && !strncasecmp(v, *w, n))
+                return true;
+        v += n;
+    }
+    return false;
+}
+
+static bool attr_word(xmlNode *n, const char *name, const char *const *words)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    bool hit = v && has_word((const char *)v, words);
+    xmlFree(v);
+    return hit;
+}
+
+/* The chrome of a web page: not main text, whatever element carries it. */
+static bool is_boilerplate(xmlNode *n)
+{
+    static const char *const names[] = {
+        "nav", "navbar", "navigation", "menu", "breadcrumb", "breadcrumbs", "sidebar", "footer",
+        "masthead", "banner", "cookie", "cookies", "consent", "gdpr", "ad", "ads", "advert",
+        "adverts", "advertisement", "advertising", "sponsor", "sponsored", "promo", "promoted",
+        "comment", "comments", "disqus", "related", "share", "sharing", "social", "newsletter",
+        "subscribe", "subscription", "signup", "popup", "modal", "overlay", "paywall", "toolbar",
+        "skiplink", "outbrain", "taboola", NULL };
+    static const char *const roles[] = { "navigation", "banner", "complementary", "contentinfo",
+                                         "search", "dialog", "alertdialog", "menu", "menubar", NULL };
+    static const char *const hidden[] = { "true", NULL };
+    if (attr_word(n, "class", names) || attr_word(n, "id", names) || attr_word(n, "role", roles) ||
+        attr_word(n, "aria-hidden", hidden) || xmlHasProp(n, (const xmlChar *)"hidden"))
+        return true;
+    xmlChar *style = xmlGetProp(n, (const xmlChar *)"style");
+    bool none = false;
+    if (style) {
+        char *c = (char *)style, *o = c;
+        for (; *c; c++)   /* "display: none" -> "display:none" */
+            if (*c != ' ')
+                *o++ = (char)tolower((unsigned char)*c);
+        *o = '\0';
+        none = strstr((char *)style, "display:none") || strstr((char *)style, "visibility:hidden");
+        xmlFree(style);
+    }
+    return none;
+}
+
 /* Decides what an element does and emits its opening; returns the action. *layout is
  * set when the innermost table around the element's content is a layout table. */
 static enum act walker_open(struct walker *w, xmlNode *n, bool *layout)
 {
     bool in_layout = w->depth ? w->layout[w->depth - 1] : false;
     *layout = in_layout;
-    if (is_note(n))
+    if (is_note(n) || (w->opts && w->opts->web_page && is_boilerplate(n)))
         return ACT_SKIP;
     const struct elem *e = elem_find(n);
     if (!e)
@@ -355,6 +413,89 @@ static bool has_heading(xmlNode *root)
     return false;
 }
 
+static size_t text_len(xmlNode *n)
+{
+    xmlChar *c = xmlNodeGetContent(n);
+    size_t len = 0;
+    for (const char *p = c ? (const char *)c : ""; *p; p++)
+        len += !isspace((unsigned char)*p);
+    xmlFree(c);
+    return len;
+}
+
+/* A page without <article> or <main>: the element that holds the most paragraph text
+ * (each <p> of 25+ characters counts fully for its parent and half for the grandparent,
+ * so the text of sibling wrappers adds up one level up), if it holds 140 characters. */
+static xmlNode *densest(xmlNode *top)
+{
+    struct score { xmlNode *n; size_t s; } *sc = NULL;
+    size_t nsc = 0, cap = 0, budget = 200000;
+    for (xmlNode *n = top; n && budget; n = next_node(n, top, true), budget--) {
+        if (!is_named(n, "p") || !n->parent)
+            continue;
+        size_t len = text_len(n);
+        if (len < 25)
+            continue;
+        xmlNode *up[2] = { n->parent, n->parent->parent };
+        for (int k = 0; k < 2; k++) {
+            if (!up[k] || up[k]->type != XML_ELEMENT_NODE)
+                continue;
+            size_t i = 0;
+            while (i < nsc && sc[i].n != up[k])
+                i++;
+            if (i == nsc) {
+                if (nsc == 4096)
+                    continue;   /* bounded: hostile pages cannot make this quadratic */
+                if (nsc == cap) {
+                    struct score *t = realloc(sc, (cap = cap ? cap * 2 : 64) * sizeof *sc);
+                    if (!t)
+                        goto done;
+                    sc = t;
+                }
+                sc[nsc++] = (struct score){ up[k], 0 };
+            }
+            sc[i].s += k ? len / 2 : len;
+        }
+    }
+done:;
+    xmlNode *best = NULL;
+    size_t bs = 139;
+    for (size_t i = 0; i < nsc; i++)
+        if (sc[i].s > bs) {
+            best = sc[i].n;
+            bs = sc[i].s;
+        }
+    free(sc);
+    return best;
+}
+
+/* The page's first h1, else its <title>, as plain text (malloc'd) or NULL. */
+static char *first_heading_text(xmlNode *top)
+{
+    xmlNode *h = find_first(top, "h1");
+    if (!h)
+        h = find_first(top, "title");
+    xmlChar *c = h ? xmlNodeGetContent(h) : NULL;
+    if (!c)
+        return NULL;
+    char *out = malloc(strlen((char *)c) + 1), *o = out;
+    bool space = false;
+    for (const char *p = (const char *)c; out && *p; p++) {
+        if (isspace((unsigned char)*p)) {
+            space = o != out;
+            continue;
+        }
+        if (space)
+            *o++ = ' ';
+        space = false;
+        *o++ = *p;
+    }
+    if (out)
+        *o = '\0';
+    xmlFree(c);
+    return out;
+}
+
 int html_render_tree(struct builder *b, xmlDoc *doc, const struct html_opts *opts, char *err,
                      size_t errlen)
 {
@@ -366,17 +507,25 @@ int html_render_tree(struct builder *b, xmlDoc *doc, const struct html_opts *opt
         w.root_is_article = root != NULL;
         if (!root)
             root = find_first(top, "main");
+        char *page_heading = NULL;
+        const char *fallback = opts ? opts->fallback_heading : NULL;
+        if (!root && opts && opts->web_page) {
+            root = densest(top);
+            if (root && !fallback)
+                fallback = page_heading = first_heading_text(top);
+        }
         if (!root)
             root = find_first(top, "body");
         if (!root)
             root = top;
-        if (opts && opts->fallback_heading && *opts->fallback_heading && !has_heading(root)) {
+        if (fallback && *fallback && !has_heading(root)) {
             static const char *const hs[] = { "h1", "h2", "h3", "h4", "h5", "h6" };
             int lvl = opts->heading_shift < 0 ? 0 : opts->heading_shift > 5 ? 5 : opts->heading_shift;
             builder_block_open(b, hs[lvl], NULL, BUILDER_SPEAK);
-            builder_text(b, opts->fallback_heading, strlen(opts->fallback_heading));
+            builder_text(b, fallback, strlen(fallback));
             builder_block_close(b);
         }
+        free(page_heading);
         walker_run(&w, root);
     }
     free(w.acts);
@@ -390,6 +539,12 @@ int html_render_tree(struct builder *b, xmlDoc *doc, const struct html_opts *opt
 
 int html_render(struct builder *b, const char *s, size_t len, char *err, size_t errlen)
 {
+    return html_render_opts(b, s, len, NULL, err, errlen);
+}
+
+int html_render_opts(struct builder *b, const char *s, size_t len, const struct html_opts *opts,
+                     char *err, size_t errlen)
+{
     if (len == 0)
         return 0;
     if (len > INT_MAX) {
@@ -401,7 +556,7 @@ int html_render(struct builder *b, const char *s, size_t len, char *err, size_t 
                                     HTML_PARSE_NONET | HTML_PARSE_RECOVER);
     if (!doc)
         return 0;   /* nothing parseable (e.g. only white space): an empty document */
-    int rc = html_render_tree(b, doc, NULL, err, errlen);
+    int rc = html_render_tree(b, doc, opts, err, errlen);
     xmlFreeDoc(doc);
     return rc;
 }

@@ -167,6 +167,10 @@ int pdf_render(struct builder *b, const char *s, size_t len, char *err, size_t e
         snprintf(err, errlen, "out of memory");
         goto out;
     }
+    gchar *author = poppler_document_get_author(doc);
+    if (author && g_utf8_validate(author, -1, NULL))
+        builder_set_author(b, author);
+    g_free(author);
     size_t chars = 0;
     if (read_pages(&L, doc, &chars, err, errlen))
         goto out;

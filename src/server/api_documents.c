@@ -1,8 +1,10 @@
-/* api_documents — /v1/documents: create (JSON or multipart upload), list, get, position,
+/* api_documents — /v1/documents: create (JSON, multipart upload or URL: built and stored
+ * on the offload pool by doc_create.c), list, get, position,
  * delete, each only on the requesting user's own documents (r->user_id; another user's id
  * is "not found" like an unknown one). Service thread; the service thread's store. */
 #include "server/http.h"
 #include "server/app.h"
+#include "server/doc_create.h"
 #include "doc/doc.h"
 #include "store/store.h"
 #include "util/ids.h"
@@ -12,99 +14,6 @@
 #include <string.h>
 #include <sys/statvfs.h>
 #include <time.h>
-
-/* Whether the data directory's file system is (nearly) full: a failed insert is then
- * answered 507 with a message saying so, instead of a bare 500 (docs/RELIABILITY.md). */
-static int disk_full(const char *dir)
-{
-    struct statvfs v;
-    return dir && statvfs(dir, &v) == 0 && (unsigned long long)v.f_bavail * v.f_frsize < (4ull << 20);
-}
-
-static int create_document(struct http_req *r)
-{
-    const char *content, *title = NULL, *format_name = NULL;
-    size_t content_len;
-    enum doc_format fmt = DOC_TEXT;
-    cJSON *json = NULL;
-    char err[256] = "";
-
-    if (r->is_multipart) {
-        if (!r->upload)
-            return http_reply_error(r, 400, "multipart upload needs a `file` part");
-        content = (const char *)r->upload;
-        content_len = r->upload_len;
-        title = r->form_title;
-        format_name = r->form_format;
-        if (!format_name && doc_format_guess(r->upload_name, NULL, &fmt) != 0)
-            fmt = DOC_TEXT;
-    } else {
-        json = cJSON_ParseWithLength((const char *)r->body, r->body_len);
-        if (!json || !cJSON_IsObject(json)) {
-            cJSON_Delete(json);
-            return http_reply_error(r, 400, "body must be a JSON object {\"content\", \"format\", \"title\"}");
-        }
-        cJSON *c = cJSON_GetObjectItemCaseSensitive(json, "content");
-        cJSON *f = cJSON_GetObjectItemCaseSensitive(json, "format");
-        cJSON *t = cJSON_GetObjectItemCaseSensitive(json, "title");
-        if (!cJSON_IsString(c)) {
-            cJSON_Delete(json);
-            return http_reply_error(r, 400, "`content` must be a string");
-        }
-        if (f && !cJSON_IsNull(f) && !cJSON_IsString(f)) {
-            cJSON_Delete(json);
-            return http_reply_error(r, 400, "`format` must be \"text\", \"markdown\" or \"html\"");
-        }
-        if (t && !cJSON_IsNull(t) && !cJSON_IsString(t)) {
-            cJSON_Delete(json);
-            return http_reply_error(r, 400, "`title` must be a string");
-        }
-        content = c->valuestring;
-        content_len = strlen(content);
-        format_name = cJSON_IsString(f) ? f->valuestring : NULL;
-        title = cJSON_IsString(t) ? t->valuestring : NULL;
-    }
-    if (format_name && doc_format_parse(format_name, &fmt) != 0) {
-        /* format_name points into json: answer before freeing it (found by fuzzing) */
-        int rc = http_reply_error(r, 400, "unknown format \"%.40s\": use text, markdown, html, pdf or epub", format_name);
-        cJSON_Delete(json);
-        return rc;
-    }
-    if (json && doc_format_is_binary(fmt)) {
-        /* a JSON string cannot carry a PDF's or an EPUB's bytes */
-        int rc = http_reply_error(r, 400, "format \"%.40s\" is a file: upload it as multipart/form-data "
-                                  "(field `file`)", format_name);
-        cJSON_Delete(json);
-        return rc;
-    }
-    size_t i = 0;
-    while (i < content_len && strchr(" \t\r\n", content[i]))
-        i++;
-    if (i == content_len) {
-        cJSON_Delete(json);
-        return http_reply_error(r, 400, "the document is empty");
-    }
-    struct doc *d = doc_build(content, content_len, fmt, title, err, sizeof err);
-    cJSON_Delete(json);
-    if (!d)
-        return http_reply_error(r, doc_format_is_binary(fmt) ? 422 : 400, "%s",
-                                err[0] ? err : "could not read the document");
-    char id[37];
-    ids_uuid(id);
-    int rc = store_doc_insert(r->app->store, r->user_id, id, doc_format_name(fmt), d, (int64_t)time(NULL));
-    if (rc) {
-        doc_destroy(d);
-        if (rc == STORE_FULL || disk_full(r->app->cfg->data_dir))
-            return http_reply_error(r, 507, "the server is out of disk space: the document was not stored");
-        return http_reply_error(r, 500, "could not store the document");
-    }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", id);
-    cJSON_AddStringToObject(o, "title", d->title);
-    cJSON_AddNumberToObject(o, "block_count", d->block_count);
-    doc_destroy(d);
-    return http_reply_json(r, 201, o);
-}
 
 static int list_documents(struct http_req *r)
 {
@@ -141,6 +50,10 @@ static int get_document(struct http_req *r, const char *id)
     cJSON_AddNumberToObject(o, "created_at", (double)rec.s.created_at);
     cJSON_AddNumberToObject(o, "last_block_idx", rec.s.last_block_idx);
     cJSON_AddStringToObject(o, "html", rec.html ? rec.html : "");
+    if (rec.source_url)
+        cJSON_AddStringToObject(o, "source_url", rec.source_url);
+    if (rec.author)
+        cJSON_AddStringToObject(o, "author", rec.author);
     cJSON *blocks = cJSON_AddArrayToObject(o, "blocks");
     for (int i = 0; i < rec.block_count; i++) {
         cJSON *b = cJSON_CreateObject();
@@ -185,7 +98,7 @@ int api_documents(struct http_req *r, const char *rest)
 {
     if (!*rest || !strcmp(rest, "/")) {
         if (r->method == LWSHUMETH_POST)
-            return create_document(r);
+            return docs_create_start(r);
         if (r->method == LWSHUMETH_GET)
             return list_documents(r);
         return http_reply_error(r, 405, "use GET or POST on /v1/documents");

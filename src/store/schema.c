@@ -65,6 +65,11 @@ static const char *const migrations[] = {
     "CREATE TABLE audio_owners("
     "  hash TEXT PRIMARY KEY NOT NULL,"
     "  user_id INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 3 -> 4: imports (issue 13). source_url: the URL a document was fetched from (shown on
+     * the page and returned as `source_url`); author: as the EPUB or PDF names it (export
+     * metadata). Both NULL for documents made from text. */
+    "ALTER TABLE documents ADD COLUMN source_url TEXT;"
+    "ALTER TABLE documents ADD COLUMN author TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -23,6 +23,8 @@ struct doc_record {
     char *html;
     struct doc_block *blocks;  /* idx, text, est_duration_ms */
     int block_count;
+    char *source_url;          /* NULL unless imported from a URL */
+    char *author;              /* NULL unless the file named one */
 };
 
 struct audio_record {

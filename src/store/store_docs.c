@@ -5,6 +5,7 @@
  * handed out is malloc'd and freed by doc_summary_free / doc_record_free / free();
  * titles and html are never NULL ("" when empty). */
 #include "store/store_int.h"
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,14 @@ int store_doc_insert(struct store *st, int64_t owner, const char *id, const char
     sqlite3_bind_int(doc, 5, d->block_count);
     sqlite3_bind_int64(doc, 6, created_at);
     sqlite3_bind_int64(doc, 7, owner);
+    if (d->source_url)
+        sqlite3_bind_text(doc, 8, d->source_url, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(doc, 8);
+    if (d->author)
+        sqlite3_bind_text(doc, 9, d->author, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(doc, 9);
     if (sqlite3_step(doc) != SQLITE_DONE) {
         ret = store_fail(st, "insert document");
         goto fail;
@@ -214,8 +223,11 @@ int store_doc_get(struct store *st, int64_t owner, const char *id, struct doc_re
     out->s.last_block_idx = sqlite3_column_int(s, 4);
     out->s.title = store_column_strdup(s, 1);
     out->html = store_column_strdup(s, 5);
+    bool has_url = sqlite3_column_type(s, 6) != SQLITE_NULL, has_author = sqlite3_column_type(s, 7) != SQLITE_NULL;
+    out->source_url = has_url ? store_column_strdup(s, 6) : NULL;
+    out->author = has_author ? store_column_strdup(s, 7) : NULL;
     docs_done(s);
-    if (!out->s.title || !out->html) {
+    if (!out->s.title || !out->html || (has_url && !out->source_url) || (has_author && !out->author)) {
         log_error("store: get document: out of memory");
         goto fail;
     }
@@ -330,6 +342,8 @@ void doc_record_free(struct doc_record *r)
         return;
     free(r->s.title);
     free(r->html);
+    free(r->source_url);
+    free(r->author);
     if (r->blocks)
         for (int i = 0; i < r->block_count; i++)
             free(r->blocks[i].text);

@@ -287,6 +287,7 @@ static void test_epub(void)
     };
     check_blocks(d, want);
     CHECK_STR(d->title, "The Little Book");
+    CHECK_STR(d->author, "A. Writer");
     CHECK(strstr(d->html, "<h1><span data-block-idx=\"0\">") != NULL);
     CHECK(strstr(d->html, "<h2><span data-block-idx=\"1\">") != NULL);
     CHECK(strstr(d->html, "<h2><span data-block-idx=\"3\">") != NULL);

@@ -93,7 +93,7 @@ static void test_documents(void)
     CHECK_INT(store_pragma_text(st, "foreign_keys", got, sizeof got), 0);
     CHECK_STR(got, "1");
     CHECK_INT(store_pragma_text(st, "user_version", got, sizeof got), 0);
-    CHECK_STR(got, "3");   /* 2: accounts (users, owner, usage); 3: audio_owners */
+    CHECK_STR(got, "4");   /* 2: accounts (users, owner, usage); 3: audio_owners; 4: source_url, author */
     CHECK_INT(store_pragma_text(st, "busy_timeout", got, sizeof got), 0);
     CHECK_STR(got, "5000");
     log_set_level(-1);   /* the next calls fail on purpose; keep the output quiet */
@@ -104,6 +104,8 @@ static void test_documents(void)
     struct doc b = make_doc("Second", "Beta", 2);
     struct doc c = make_doc(NULL, "Gamma", 1);   /* NULL title is stored as "" */
     struct doc e = make_doc("Empty", "Nothing", 0);
+    b.source_url = "https://example.com/article";   /* imported: the URL and author stay */
+    b.author = "A. Writer";
     CHECK_INT(store_doc_insert(st, 1, "doc-a", "markdown", &a, 1000), 0);
     CHECK_INT(store_doc_insert(st, 1, "doc-b", "text", &b, 2000), 0);
     CHECK_INT(store_doc_insert(st, 1, "doc-c", "html", &c, 2000), 0);   /* same second as b */
@@ -227,8 +229,14 @@ static void test_documents(void)
     CHECK_INT(r.block_count, 2);
     if (r.block_count == 2)
         CHECK_STR(r.blocks[1].text, "Beta 1.");
+    CHECK_STR(r.source_url, "https://example.com/article");
+    CHECK_STR(r.author, "A. Writer");
+    doc_record_free(&r);
+    CHECK_INT(store_doc_get(st, 1, "doc-c", &r), 0);
+    CHECK(r.source_url == NULL && r.author == NULL);
     doc_record_free(&r);
     store_close(st);
+    b.source_url = b.author = NULL;   /* not ours to free */
 
     free_doc(&a);
     free_doc(&b);
