@@ -20,6 +20,8 @@
 #include "server/app.h"
 #include "server/conns.h"
 #include "server/hotcache.h"
+#include "server/offload.h"
+#include "server/waiters.h"
 #include "server/server.h"
 #include "store/store.h"
 #include "util/ids.h"
@@ -89,6 +91,9 @@ static int connect_server(void)
     FAIL("cannot connect to the server on port %d", cfg.port);
 }
 
+static void *pool_store_open(void *arg, char *err, size_t errlen) { return store_open(arg, err, errlen); }
+static void pool_store_close(void *ctx) { store_close(ctx); }
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc; (void)argv;
@@ -115,8 +120,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     app.hot = hotcache_create((size_t)cfg.hot_cache_mb << 20);
     app.conns = conns_create();
     app.queue = memqueue_create(30000, 3, wake_loop, &app);
-    if (!app.hot || !app.conns || !app.queue)
+    app.waiters = waiters_create();
+    if (!app.hot || !app.conns || !app.queue || !app.waiters)
         FAIL("setup: out of memory");
+    /* document creation and conversions run on the pool, as in `recite serve` */
+    struct offload_config ocfg = { .threads = 1, .notify = wake_loop, .notify_arg = &app,
+                                   .thread_init = pool_store_open, .thread_arg = cfg.data_dir,
+                                   .thread_fini = pool_store_close };
+    if (!(app.offload = offload_create(&ocfg, err, sizeof err)))
+        FAIL("setup: offload pool: %s", err);
     /* one known document and one stored audio, so seeds can name them */
     const char *md = "# Title\n\nFirst paragraph.\n\nSecond paragraph, with more words.\n";
     struct doc *d = doc_build(md, strlen(md), DOC_MARKDOWN, NULL, err, sizeof err);
