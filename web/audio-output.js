@@ -15,6 +15,10 @@
 // bench/listen.mjs (docs/BENCHMARKS.md): Web Audio joins blocks sample-exactly, but its
 // playbackRate changes pitch, and speed without a pitch change is the contract (SPEC §9).
 // The pads between blocks are in the audio itself (AUDIO_PAD_*), so they scale with speed.
+// Starting an element takes a few ms, more with the time-stretcher at speed (bench: ~5 ms
+// at 1x, ~20-35 ms at 3x): when the next block is ready, `ended` is reported that much before
+// the end, inside the block's trailing silence (AUDIO_PAD_END_MS / speed), so the pause
+// between blocks stays the pads' length at every speed.
 
 export class AudioLoadError extends Error {
   constructor(message, { status = 0, retryable = false } = {}) {
@@ -32,6 +36,12 @@ function superseded() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// How early (wall ms) to hand over to a preloaded block: the measured start latency, and
+// never more than the trailing pad lasts at this speed (AUDIO_PAD_END_MS = 120 ms).
+export function handoverLeadMs(rate) {
+  return Math.max(0, Math.min(5 + 10 * (rate - 1), 0.8 * (120 / rate)));
+}
 
 export function createAudioOutput({
   element,
@@ -54,6 +64,8 @@ export function createAudioOutput({
   let volume = 1;
   let muted = false;
   let raf = null;
+  let early = null;            // timer of the early hand-over
+  let endedToken = null;       // the token `ended` was reported for (never twice)
   let starting = false;        // inside play(): element errors are reported by the promise
 
   function applyRate(el) {
@@ -71,15 +83,38 @@ export function createAudioOutput({
     tick();
     raf = active.paused ? null : requestAnimationFrame(loop);
   }
+  function reportEnded(token) {
+    if (token === null || endedToken === token) return;
+    endedToken = token;
+    listener.ended?.(token);
+  }
+
+  // Arms the early hand-over when the next block waits decoded in the spare; re-armed on
+  // every timeupdate, so the timer is set from a fresh position (drift, speed changes).
+  function armEarly() {
+    if (early !== null) { clearTimeout(early); early = null; }
+    if (srcToken === null || active.paused || !spare || !spareUrl || spareUrl === srcUrl
+        || spare.readyState < 4 || !Number.isFinite(active.duration)) return;
+    const wait = ((active.duration - active.currentTime) * 1000) / rate - handoverLeadMs(rate);
+    const token = srcToken;
+    early = setTimeout(() => {
+      early = null;
+      if (srcToken === token && !active.paused) reportEnded(token);
+    }, Math.max(0, wait));
+  }
+
   // Both elements carry the listeners; only the active one speaks.
   function wire(el) {
     el.addEventListener('playing', () => {
       if (el !== active) return;
+      armEarly();
       if (raf === null && typeof requestAnimationFrame === 'function') raf = requestAnimationFrame(loop);
     });
-    el.addEventListener('timeupdate', () => { if (el === active) tick(); });
+    el.addEventListener('timeupdate', () => { if (el === active) { tick(); armEarly(); } });
+    el.addEventListener('canplaythrough', () => { if (el === spare) armEarly(); });
+    el.addEventListener('pause', () => { if (el === active && early !== null) { clearTimeout(early); early = null; } });
     el.addEventListener('ended', () => {
-      if (el === active && srcToken !== null) listener.ended?.(srcToken);
+      if (el === active) reportEnded(srcToken);
     });
     el.addEventListener('error', () => {
       if (el !== active) { if (el === spare) spareUrl = null; return; }
@@ -205,6 +240,7 @@ export function createAudioOutput({
         if (spareWanted === url) spareWanted = null;
         srcUrl = url;
         srcToken = token;
+        endedToken = null;
         if (active.currentTime !== 0) active.currentTime = 0;
         applyRate(active);
         dropReleased(url);
@@ -244,7 +280,7 @@ export function createAudioOutput({
       if (e.blobUrl) { URL.revokeObjectURL(e.blobUrl); entries.delete(url); }
     },
 
-    setSpeed(x) { rate = x; for (const el of this.elements()) applyRate(el); },
+    setSpeed(x) { rate = x; for (const el of this.elements()) applyRate(el); armEarly(); },
     setVolume(v) { volume = v; for (const el of this.elements()) el.volume = v; },
     setMuted(m) { muted = m; for (const el of this.elements()) el.muted = m; },
     currentTimeMs() { return active.currentTime * 1000; },

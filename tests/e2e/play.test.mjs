@@ -31,7 +31,9 @@ test('play: Buffering -> Playing, audio advances, highlight follows the blocks',
   assert.equal(s1.textIdx, 0);
   assert.equal(s1.cellIdx, 0);
   assert.equal(s1.audioCount, 1);
-  assert.ok(s1.states.slice(0, 4).every((x) => x === 'cached'), s1.states.join());
+  // the adaptive start (issue 14): the first block plays once it is cached and the buffer
+  // outlasts producing the rest, so blocks 1-3 may still be on their way
+  assert.equal(s1.states[0], 'cached', s1.states.join());
 
   const s2 = await waitFor(async () => { const s = await playerState(page); return s.textIdx === 1 && s; }, { message: 'block 1' });
   assert.equal(s2.cellIdx, 1);
