@@ -150,13 +150,14 @@ static int expected_statuses(const char *text, size_t len)
 
 static void fake_worker(uint8_t seed)
 {
+    struct job_source *src = memqueue_source(app.queue);
     for (int i = 0; i < 4; i++) {
         int queued = 0, running = 0;
         app.queue->ops->stats(app.queue, &queued, &running);
         if (queued <= 0)
             break;
         struct job_ticket t;
-        if (app.queue->ops->take(app.queue, &t))
+        if (src->ops->take(src, &t, NULL))
             break;
         struct job_result res;
         memset(&res, 0, sizeof res);
@@ -177,7 +178,7 @@ static void fake_worker(uint8_t seed)
             snprintf(res.error, sizeof res.error, "engine failed");
             break;
         }
-        app.queue->ops->finish(app.queue, &t, &res);
+        src->ops->finish(src, &t, &res);
         job_ticket_free(&t);
     }
     pipeline_drain(&app);

@@ -130,21 +130,36 @@ static int cmd_serve(const struct config *cfg)
         goto out;
     if (!(app.waiters = waiters_create()))   /* POST /v1/audio/speech, previews */
         goto out;
-    if (!cfg->redis && engines_find("openai")) {
-        /* openai jobs wait on the network: a pool of their own (--openai-concurrency), and
-         * the CPU workers never hold one (docs/DESIGN.md, "Engines"). */
-        app.workers = workers_start_for(cfg->workers, app.queue, cfg->data_dir, &app.metrics,
-                                        "openai", 0);
-        net_workers = workers_start_for(cfg->openai_concurrency > 0 ? cfg->openai_concurrency : 1,
-                                        app.queue, cfg->data_dir, &app.metrics, "openai", 1);
-    } else if (!cfg->redis) {
-        app.workers = workers_start(cfg->workers, app.queue, cfg->data_dir, &app.metrics);
+    if (!cfg->redis) {
+        /* Engines that wait on the network (openai) get a pool of their own
+         * (--openai-concurrency), and the CPU workers never hold one of their jobs
+         * (docs/DESIGN.md, "Engines"). A pool that cannot start stops the start-up. */
+        struct job_source *src = memqueue_source(app.queue);
+        int split = engines_any(ENGINE_NETWORK);
+        int nnet = cfg->openai_concurrency > 0 ? cfg->openai_concurrency : 1;
+        app.workers = workers_start(cfg->workers, src, split ? WORKERS_CPU : WORKERS_ALL,
+                                    cfg->data_dir, &app.metrics, err, sizeof err);
+        int ok = app.workers && workers_count(app.workers) == cfg->workers;
+        if (ok && split) {
+            net_workers = workers_start(nnet, src, WORKERS_NETWORK, cfg->data_dir, &app.metrics,
+                                        err, sizeof err);
+            ok = net_workers && workers_count(net_workers) == nnet;
+        }
+        if (!ok) {
+            log_error("cannot start the synthesis workers: %s", err);
+            app.queue->ops->shutdown(app.queue);
+            workers_stop(app.workers);
+            workers_stop(net_workers);
+            app.workers = NULL;
+            goto out;
+        }
     }
     log_info("%d synthesis worker thread%s in this process%s", cfg->workers,
              cfg->workers == 1 ? "" : "s", cfg->redis ? " (pulling from Redis)" : "");
     if (server_run(&app) == 0)
         rc = 0;
     redis_workers_stop(redis_workers, NULL, NULL);   /* their last results reach Redis... */
+    redis_workers = NULL;
     app.queue->ops->shutdown(app.queue);             /* ...and are stored before this returns */
     workers_stop(app.workers);       /* running jobs finish and are stored */
     workers_stop(net_workers);
@@ -152,6 +167,7 @@ static int cmd_serve(const struct config *cfg)
     limits_flush(&app);              /* the last second's synthesis charges */
     server_destroy_context(&app);
 out:
+    redis_workers_stop(redis_workers, NULL, NULL);
     offload_destroy(app.offload);    /* queued request work runs; nobody is answered */
     if (app.queue)
         app.queue->ops->destroy(app.queue);

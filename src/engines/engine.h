@@ -84,6 +84,7 @@ void engines_cleanup(void);
 int engines_count(void);
 const struct model *engines_get(int i);
 const struct model *engines_find(const char *slug);
+int engines_any(unsigned flag);   /* whether a registered engine has this engine_flag */
 const struct voice_info *model_find_voice(const struct model *m, const char *voice);
 /* Default model and voice for `recite say` and the page: espeak / en-us. */
 #define ENGINE_DEFAULT_MODEL "espeak"

@@ -95,6 +95,14 @@ const struct model *engines_get(int i)
     return i >= 0 && i < model_count ? &models[i] : NULL;
 }
 
+int engines_any(unsigned flag)
+{
+    for (int i = 0; i < engines_count(); i++)
+        if (engines_get(i)->ops->flags & flag)
+            return 1;
+    return 0;
+}
+
 const struct model *engines_find(const char *slug)
 {
     if (!slug)

@@ -12,8 +12,9 @@
  * first block. A requester marked `first` (the cursor block of a new synthesize) runs before
  * the rest of its connection's jobs, the newest one first: the block 0 of a document just
  * opened never waits behind the same reader's prefetch of the document before. */
-#include "jobs/queue.h"
+#include "jobs/memqueue_core.h"
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,6 +62,7 @@ static int same_requester(const struct requester *r, enum requester_kind kind, u
 
 struct memqueue {
     struct queue base;
+    struct job_source source;        /* the workers' side (embedded mode) */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct mjob *jobs;
@@ -334,20 +336,20 @@ static void mq_gone(struct queue *q, enum requester_kind kind, uint64_t id)
     pthread_mutex_unlock(&mq->lock);
 }
 
-/* Whether a queued job passes a take_model() filter (model NULL: every job). */
-static int model_ok(const struct mjob *j, const char *model, int want)
+/* Whether a queued job passes a taker's filter (NULL: every job). */
+static int model_ok(const struct mjob *j, const struct take_filter *f)
 {
-    return !model || (strcmp(j->model, model) == 0) == (want != 0);
+    return !f || !f->accept || f->accept(j->model, f->arg);
 }
 
 /* Picks the next job: round-robin over requesters, nearest-to-cursor within one; only
  * jobs that pass the model filter count. */
-static struct mjob *pick_where(struct memqueue *mq, const char *model, int want)
+static struct mjob *pick_where(struct memqueue *mq, const struct take_filter *f)
 {
     struct rr_key next_rr = { 0 }, min_rr = { 0 };
     int have_next = 0, have_min = 0;
     for (struct mjob *j = mq->jobs; j; j = j->next) {
-        if (j->state != MJOB_QUEUED || !model_ok(j, model, want))
+        if (j->state != MJOB_QUEUED || !model_ok(j, f))
             continue;
         for (int i = 0; i < j->nreqs; i++) {
             struct rr_key c = rr_of(&j->reqs[i]);
@@ -364,7 +366,7 @@ static struct mjob *pick_where(struct memqueue *mq, const char *model, int want)
     long best_key = 0;
     uint64_t best_first = 0;
     for (struct mjob *j = mq->jobs; j; j = j->next) {
-        if (j->state != MJOB_QUEUED || !model_ok(j, model, want))
+        if (j->state != MJOB_QUEUED || !model_ok(j, f))
             continue;
         for (int i = 0; i < j->nreqs; i++) {
             const struct requester *r = &j->reqs[i];
@@ -385,15 +387,20 @@ static struct mjob *pick_where(struct memqueue *mq, const char *model, int want)
 
 static struct mjob *pick(struct memqueue *mq)
 {
-    return pick_where(mq, NULL, 0);
+    return pick_where(mq, NULL);
 }
 
-static int take_where(struct queue *q, struct job_ticket *t, const char *model, int want)
+static struct memqueue *of_source(struct job_source *s)
 {
-    struct memqueue *mq = (struct memqueue *)q;
+    return (struct memqueue *)((char *)s - offsetof(struct memqueue, source));
+}
+
+static int ms_take(struct job_source *s, struct job_ticket *t, const struct take_filter *f)
+{
+    struct memqueue *mq = of_source(s);
     pthread_mutex_lock(&mq->lock);
     struct mjob *job = NULL;
-    while (!mq->shutting_down && !(job = pick_where(mq, model, want)))
+    while (!mq->shutting_down && !(job = pick_where(mq, f)))
         pthread_cond_wait(&mq->cond, &mq->lock);
     if (mq->shutting_down) {
         pthread_mutex_unlock(&mq->lock);
@@ -416,17 +423,7 @@ static int take_where(struct queue *q, struct job_ticket *t, const char *model, 
     return t->text ? 0 : -1;
 }
 
-static int mq_take(struct queue *q, struct job_ticket *t)
-{
-    return take_where(q, t, NULL, 0);
-}
-
-static int mq_take_model(struct queue *q, struct job_ticket *t, const char *model, int want)
-{
-    return take_where(q, t, model, want);
-}
-
-static void mq_finish(struct queue *q, const struct job_ticket *t, struct job_result *res)
+void memqueue_finish(struct queue *q, const struct job_ticket *t, struct job_result *res)
 {
     struct memqueue *mq = (struct memqueue *)q;
     int notify = 0;
@@ -449,6 +446,11 @@ static void mq_finish(struct queue *q, const struct job_ticket *t, struct job_re
     pthread_mutex_unlock(&mq->lock);
     if (notify)
         mq->notify(mq->notify_arg);
+}
+
+static void ms_finish(struct job_source *s, const struct job_ticket *t, struct job_result *res)
+{
+    memqueue_finish(&of_source(s)->base, t, res);
 }
 
 static void mq_reap(struct queue *q, int64_t now_ms)
@@ -520,15 +522,22 @@ static const struct queue_ops memqueue_ops = {
     .evict_window = mq_evict_window,
     .evict_other_voices = mq_evict_other_voices,
     .gone = mq_gone,
-    .take = mq_take,
-    .finish = mq_finish,
     .reap = mq_reap,
     .drain = mq_drain,
     .stats = mq_stats,
     .shutdown = mq_shutdown,
     .destroy = mq_destroy,
-    .take_model = mq_take_model,
 };
+
+static const struct job_source_ops memqueue_source_ops = {
+    .take = ms_take,
+    .finish = ms_finish,
+};
+
+struct job_source *memqueue_source(struct queue *q)
+{
+    return &((struct memqueue *)q)->source;
+}
 
 struct queue *memqueue_create(int visibility_timeout_ms, int max_tries, queue_notify_fn notify,
                               void *notify_arg)
@@ -537,6 +546,7 @@ struct queue *memqueue_create(int visibility_timeout_ms, int max_tries, queue_no
     if (!mq)
         return NULL;
     mq->base.ops = &memqueue_ops;
+    mq->source.ops = &memqueue_source_ops;
     pthread_mutex_init(&mq->lock, NULL);
     pthread_cond_init(&mq->cond, NULL);
     mq->visibility_ms = visibility_timeout_ms;

@@ -1,5 +1,6 @@
-/* redis_worker — a `struct queue` whose take() and finish() talk to Redis, driven by the
- * ordinary worker threads of workers.c (with a NULL store: the audio travels back by value).
+/* redis_worker — a job source (job_source.h) whose take() and finish() talk to Redis,
+ * driven by the ordinary worker threads of workers.c (with a NULL store: the audio travels
+ * back by value).
  *
  * take(): BLPOP recite:jobs (half a second at a time, so shutdown is prompt), then RS_CLAIM,
  *   which succeeds only if the attempt is still the queued one (not evicted, not done, not
@@ -10,6 +11,7 @@
  * nothing else is shared but the totals (atomics). Heartbeats (recite:workers) let the server
  * size its hand-off window to the live workers. */
 #include "jobs/redis_worker.h"
+#include "jobs/job_source.h"
 #include "jobs/queue.h"
 #include "jobs/redis_conn.h"
 #include "jobs/redis_scripts.h"
@@ -36,7 +38,7 @@ struct slot {
 };
 
 struct rwq {
-    struct queue base;
+    struct job_source base;      /* first: rw_take/rw_finish cast back */
     struct redis_url url;
     char id_prefix[80];
     atomic_int stopping;
@@ -144,9 +146,11 @@ static int claim(struct rwq *q, struct slot *s, const redisReply *entry, struct 
     return rc;   /* nil: evicted, done or superseded meanwhile: skip it */
 }
 
-static int rw_take(struct queue *qq, struct job_ticket *t)
+/* Redis workers run every model: the filter is not used (job_source.h). */
+static int rw_take(struct job_source *src, struct job_ticket *t, const struct take_filter *f)
 {
-    struct rwq *q = (struct rwq *)qq;
+    (void)f;
+    struct rwq *q = (struct rwq *)src;
     struct slot *s = my_slot(q);
     if (!s || !s->c)
         return -1;
@@ -173,9 +177,9 @@ static int rw_take(struct queue *qq, struct job_ticket *t)
     return -1;
 }
 
-static void rw_finish(struct queue *qq, const struct job_ticket *t, struct job_result *res)
+static void rw_finish(struct job_source *src, const struct job_ticket *t, struct job_result *res)
 {
-    struct rwq *q = (struct rwq *)qq;
+    struct rwq *q = (struct rwq *)src;
     struct slot *s = my_slot(q);
     if (q->fail) {   /* fault injection: every try fails */
         job_result_free(res);
@@ -236,42 +240,13 @@ static void rw_finish(struct queue *qq, const struct job_ticket *t, struct job_r
     job_result_free(res);
 }
 
-/* The server-side operations have no meaning here. */
-static int rw_submit(struct queue *q, const char *h, const char *m, const char *v, const char *x,
-                     const struct requester *r, enum submit_state *st)
+static void rw_shutdown(struct rwq *q)
 {
-    (void)q, (void)h, (void)m, (void)v, (void)x, (void)r, (void)st;
-    return -1;
-}
-static int rw_evict_window(struct queue *q, uint64_t c, const char *d, int cur, int lo, int hi,
-                           struct evicted **o, int *n)
-{
-    (void)q, (void)c, (void)d, (void)cur, (void)lo, (void)hi, (void)o, (void)n;
-    return 0;
-}
-static int rw_evict_other_voices(struct queue *q, uint64_t c, const char *d, const char *m,
-                                 const char *v, struct evicted **o, int *n)
-{
-    (void)q, (void)c, (void)d, (void)m, (void)v, (void)o, (void)n;
-    return 0;
-}
-static void rw_gone(struct queue *q, enum requester_kind k, uint64_t c) { (void)q, (void)k, (void)c; }
-static void rw_reap(struct queue *q, int64_t now) { (void)q, (void)now; }
-static struct job_event *rw_drain(struct queue *q) { (void)q; return NULL; }
-static void rw_stats(struct queue *q, int *queued, int *running)
-{
-    (void)q;
-    *queued = *running = 0;
+    atomic_store(&q->stopping, 1);
 }
 
-static void rw_shutdown(struct queue *qq)
+static void rw_destroy(struct rwq *q)
 {
-    atomic_store(&((struct rwq *)qq)->stopping, 1);
-}
-
-static void rw_destroy(struct queue *qq)
-{
-    struct rwq *q = (struct rwq *)qq;
     if (!q)
         return;
     while (q->slots) {
@@ -290,18 +265,9 @@ static void rw_destroy(struct queue *qq)
     free(q);
 }
 
-static const struct queue_ops rwq_ops = {
-    .submit = rw_submit,
-    .evict_window = rw_evict_window,
-    .evict_other_voices = rw_evict_other_voices,
-    .gone = rw_gone,
+static const struct job_source_ops rwq_ops = {
     .take = rw_take,
     .finish = rw_finish,
-    .reap = rw_reap,
-    .drain = rw_drain,
-    .stats = rw_stats,
-    .shutdown = rw_shutdown,
-    .destroy = rw_destroy,
 };
 
 struct redis_workers *redis_workers_start(const struct redis_url *u, int n, char *err,
@@ -326,10 +292,11 @@ struct redis_workers *redis_workers_start(const struct redis_url *u, int n, char
     q->delay_ms = d ? atoi(d) : 0;
     q->fail = f && *f && strcmp(f, "0");
     w->q = q;
-    w->pool = workers_start(n, &q->base, NULL, &w->m);
-    if (!w->pool) {
-        snprintf(err, errlen, "cannot start worker threads");
-        rw_destroy(&q->base);
+    w->pool = workers_start(n, &q->base, WORKERS_ALL, NULL, &w->m, err, errlen);
+    if (workers_count(w->pool) < n) {
+        rw_shutdown(q);
+        workers_stop(w->pool);
+        rw_destroy(q);
         free(w);
         return NULL;
     }
@@ -340,12 +307,12 @@ void redis_workers_stop(struct redis_workers *w, uint64_t *jobs, uint64_t *audio
 {
     if (!w)
         return;
-    rw_shutdown(&w->q->base);
+    rw_shutdown(w->q);
     workers_stop(w->pool);
     if (jobs)
         *jobs = atomic_load(&w->q->jobs);
     if (audio_ms)
         *audio_ms = atomic_load(&w->q->audio_ms);
-    rw_destroy(&w->q->base);
+    rw_destroy(w->q);
     free(w);
 }

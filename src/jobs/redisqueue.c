@@ -26,6 +26,7 @@
  * message from an earlier server run never matches a live attempt.
  * Locks: core lock -> rq->lock and core lock -> sync_lock (the hooks); never the reverse. */
 #include "jobs/redisqueue.h"
+#include "jobs/memqueue_core.h"
 #include "jobs/redis_conn.h"
 #include "jobs/redis_scripts.h"
 #include "jobs/redis_wire.h"
@@ -493,7 +494,7 @@ static void handle_result(struct redisqueue *rq, struct store *st, struct rconn 
     }
     struct job_ticket t = { .attempt = core_attempt(rq, m->attempt) };
     memcpy(t.hash, m->hash, sizeof t.hash);
-    rq->core->ops->finish(rq->core, &t, &res);
+    memqueue_finish(rq->core, &t, &res);
 }
 
 static void handle_message(struct redisqueue *rq, struct store *st, struct rconn *c,
@@ -586,19 +587,6 @@ static void rq_gone(struct queue *q, enum requester_kind kind, uint64_t id)
     core->ops->gone(core, kind, id);
 }
 
-static int rq_take(struct queue *q, struct job_ticket *t)
-{
-    (void)q;
-    (void)t;
-    return -1;   /* workers pull from Redis, never from here */
-}
-
-static void rq_finish(struct queue *q, const struct job_ticket *t, struct job_result *res)
-{
-    struct queue *core = ((struct redisqueue *)q)->core;
-    core->ops->finish(core, t, res);
-}
-
 static void rq_reap(struct queue *q, int64_t now_ms)
 {
     struct redisqueue *rq = (struct redisqueue *)q;
@@ -666,8 +654,6 @@ static const struct queue_ops redisqueue_ops = {
     .evict_window = rq_evict_window,
     .evict_other_voices = rq_evict_other_voices,
     .gone = rq_gone,
-    .take = rq_take,
-    .finish = rq_finish,
     .reap = rq_reap,
     .drain = rq_drain,
     .stats = rq_stats,

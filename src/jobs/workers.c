@@ -1,8 +1,10 @@
 /* workers — TTS worker threads.
  *
- * Each thread opens its own store connection (SQLite handles are per thread) and creates
- * its own engine instances lazily, one per model. A thread loops: take a ticket from the
- * queue (a copy: no pointer into the queue, no socket), skip the work if the variant is
+ * Each thread has its own store connection (SQLite handles are per thread; opened by
+ * workers_start so a failure stops the start-up) and creates its own engine instances
+ * lazily, one per registered model. A thread loops: take a ticket from its job source
+ * (job_source.h: the in-process queue or Redis; a copy, no pointer into the queue, no
+ * socket) for its lane, skip the work if the variant is
  * already stored, else synthesize, trim, encode to Ogg Opus, store, and report the result
  * with finish(); the queue turns that into an event for the service thread. */
 #include "jobs/workers.h"
@@ -16,26 +18,26 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_MODELS 8
-
+/* A thread's engine instances, one per registered model (created on first use). */
 struct engine_cache {
-    struct engine *by_model[MAX_MODELS];
+    struct engine **by_model;   /* engines_count() entries */
+    int n;
 };
 
 struct worker {
     pthread_t thread;
     struct worker_pool *pool;
+    struct store *st;        /* opened by workers_start, used and closed by this thread */
     int id;
 };
 
 struct worker_pool {
-    struct queue *q;
-    char *data_dir;
+    struct job_source *src;
+    enum worker_lane lane;
+    struct take_filter filter;
     struct metrics *m;
     struct worker *w;
     int n;
-    char *model;     /* take_model filter, or NULL: every job */
-    int want;
 };
 
 static int64_t now_us(void)
@@ -48,7 +50,7 @@ static int64_t now_us(void)
 static struct engine *engine_for(struct engine_cache *ec, const struct model **mout,
                                  const char *model, char *err, size_t errlen)
 {
-    for (int i = 0; i < engines_count() && i < MAX_MODELS; i++) {
+    for (int i = 0; i < engines_count() && i < ec->n; i++) {
         const struct model *m = engines_get(i);
         if (strcmp(m->ops->slug, model))
             continue;
@@ -146,65 +148,82 @@ out:
     synth_result_free(&sr);
 }
 
+/* The lane filter (job_source.h): network-bound engines run on their own threads. */
+static int lane_accepts(const char *model, void *arg)
+{
+    const struct worker_pool *p = arg;
+    const struct model *m = engines_find(model);
+    int network = m && (m->ops->flags & ENGINE_NETWORK);
+    return p->lane == WORKERS_NETWORK ? network : !network;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     struct worker_pool *p = w->pool;
-    char err[256] = "";
-    struct store *st = NULL;
-    if (p->data_dir && !(st = store_open(p->data_dir, err, sizeof err))) {
-        log_error("worker %d: cannot open the store: %s", w->id, err);
-        return NULL;
-    }
-    struct engine_cache ec = { { 0 } };
+    struct engine_cache ec = { .n = engines_count() };
+    ec.by_model = calloc((size_t)(ec.n > 0 ? ec.n : 1), sizeof *ec.by_model);
+    if (!ec.by_model)
+        ec.n = 0;   /* every job then fails with "unknown model", loudly, and is retried */
     struct job_ticket t;
-    while ((p->model ? p->q->ops->take_model(p->q, &t, p->model, p->want)
-                     : p->q->ops->take(p->q, &t)) == 0) {
+    while (p->src->ops->take(p->src, &t, p->lane == WORKERS_ALL ? NULL : &p->filter) == 0) {
         struct job_result res;
-        workers_run_job(st, &ec, &t, p->m, &res);
+        workers_run_job(w->st, &ec, &t, p->m, &res);
         if (res.type == JOB_EV_ERROR)
             log_warn("worker %d: job %.12s (%s/%s) failed: %s", w->id, t.hash, t.model, t.voice,
                      res.error);
-        p->q->ops->finish(p->q, &t, &res);
+        p->src->ops->finish(p->src, &t, &res);
         job_ticket_free(&t);
     }
-    for (int i = 0; i < engines_count() && i < MAX_MODELS; i++)
+    for (int i = 0; i < ec.n; i++)
         if (ec.by_model[i])
             engines_get(i)->ops->destroy(ec.by_model[i]);
-    store_close(st);
+    free(ec.by_model);
+    store_close(w->st);
     return NULL;
 }
 
-struct worker_pool *workers_start(int n, struct queue *q, const char *data_dir,
-                                  struct metrics *m)
+struct worker_pool *workers_start(int n, struct job_source *src, enum worker_lane lane,
+                                  const char *data_dir, struct metrics *m, char *err,
+                                  size_t errlen)
 {
-    return workers_start_for(n, q, data_dir, m, NULL, 0);
-}
-
-struct worker_pool *workers_start_for(int n, struct queue *q, const char *data_dir,
-                                      struct metrics *m, const char *model, int want)
-{
-    if (model && !q->ops->take_model)
-        return NULL;
     struct worker_pool *p = calloc(1, sizeof *p);
-    if (!p)
+    if (!p || !(p->w = calloc((size_t)(n > 0 ? n : 1), sizeof *p->w))) {
+        free(p);
+        snprintf(err, errlen, "out of memory");
         return NULL;
-    p->q = q;
+    }
+    p->src = src;
+    p->lane = lane;
+    p->filter = (struct take_filter){ lane_accepts, p };
     p->m = m;
-    p->model = model ? strdup(model) : NULL;
-    p->want = want;
-    p->data_dir = data_dir ? strdup(data_dir) : NULL;
-    p->w = calloc((size_t)(n > 0 ? n : 1), sizeof *p->w);
+    /* Every store is opened here, before any thread starts: a worker that cannot open it
+     * fails the start-up (and the server refuses to run) instead of exiting quietly. */
+    for (int i = 0; i < n && data_dir; i++)
+        if (!(p->w[i].st = store_open(data_dir, err, errlen))) {
+            for (int k = 0; k < i; k++)
+                store_close(p->w[k].st);
+            free(p->w);
+            free(p);
+            return NULL;
+        }
     for (int i = 0; i < n; i++) {
         p->w[i].pool = p;
         p->w[i].id = i;
         if (pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i])) {
-            log_error("cannot start worker thread %d", i);
-            break;
+            snprintf(err, errlen, "cannot start worker thread %d of %d", i + 1, n);
+            for (int k = i; k < n; k++)
+                store_close(p->w[k].st);
+            break;   /* the caller sees workers_count(p) < n and stops the rest */
         }
         p->n++;
     }
     return p;
+}
+
+int workers_count(const struct worker_pool *p)
+{
+    return p ? p->n : 0;
 }
 
 void workers_stop(struct worker_pool *p)
@@ -214,7 +233,5 @@ void workers_stop(struct worker_pool *p)
     for (int i = 0; i < p->n; i++)
         pthread_join(p->w[i].thread, NULL);
     free(p->w);
-    free(p->data_dir);
-    free(p->model);
     free(p);
 }

@@ -4,7 +4,7 @@
  * The main thread plays the service thread: for SECONDS it submits blocks from 8 fake
  * connections (400 distinct texts in two voices, so many submissions are deduplicated
  * onto running or queued jobs), moves cursors (evict_window), switches voices (evict_other_voices), drops
- * connections (conn_gone), takes back jobs with a 300 ms visibility timeout (reap: so
+ * connections (gone), takes back jobs with a 300 ms visibility timeout (reap: so
  * retries race with late results) and drains events, while 4 real worker threads render
  * with espeak-ng, encode Opus and store in SQLite, each with its own connection. Then it
  * shuts down as `recite serve` does and checks that nothing is left queued or running and
@@ -48,7 +48,7 @@ int main(int argc, char **argv)
     struct metrics m;
     memset(&m, 0, sizeof m);
     struct queue *q = memqueue_create(300, 3, on_notify, NULL);
-    struct worker_pool *pool = workers_start(4, q, dir, &m);
+    struct worker_pool *pool = workers_start(4, memqueue_source(q), WORKERS_ALL, dir, &m, err, sizeof err);
     if (!st || !q || !pool) {
         fprintf(stderr, "pool_stress: setup failed: %s\n", err);
         return 1;
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
             char text[96], hash[65];
             snprintf(text, sizeof text, "Stress sentence number %d, said once.", t);
             ids_variant_hash(text, "espeak", voice, "", hash);
-            struct requester r = { .conn_id = conn, .idx = t, .cursor = rand_r(&seed) % TEXTS };
+            struct requester r = { .kind = REQ_CONN, .id = conn, .idx = t, .cursor = rand_r(&seed) % TEXTS };
             snprintf(r.doc_id, sizeof r.doc_id, "doc-%llu", (unsigned long long)conn % 3);
             enum submit_state s;
             if (q->ops->submit(q, hash, "espeak", voice, text, &r, &s) == 0)
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
             q->ops->evict_other_voices(q, conn, "doc-2", "espeak", voices[rand_r(&seed) % 2], &ev, &nev);
             break;
         case 2:
-            q->ops->conn_gone(q, conn);
+            q->ops->gone(q, REQ_CONN, conn);
             break;
         default:
             break;
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
         usleep(2000);
     }
     for (uint64_t c = 1; c <= CONNS; c++)
-        q->ops->conn_gone(q, c);
+        q->ops->gone(q, REQ_CONN, c);
     q->ops->shutdown(q);
     workers_stop(pool);
     job_event_free(q->ops->drain(q));

@@ -4,6 +4,17 @@
 #include "jobs/queue.h"
 #include <stdlib.h>
 
+/* The workers' side of the queue (job_source.h), no filter. */
+static int src_take(struct queue *q, struct job_ticket *t)
+{
+    return memqueue_source(q)->ops->take(memqueue_source(q), t, NULL);
+}
+
+static void src_finish(struct queue *q, const struct job_ticket *t, struct job_result *res)
+{
+    memqueue_source(q)->ops->finish(memqueue_source(q), t, res);
+}
+
 static int notified;
 static void on_notify(void *arg) { (void)arg; notified++; }
 
@@ -32,14 +43,14 @@ static int submit(struct queue *q, int n, const char *voice, uint64_t conn, cons
 
 static int take_idx(struct queue *q, struct job_ticket *t)
 {
-    CHECK_INT(q->ops->take(q, t), 0);
+    CHECK_INT(src_take(q, t), 0);
     return atoi(t->hash);
 }
 
 static void finish_ok(struct queue *q, struct job_ticket *t)
 {
     struct job_result res = { .type = JOB_EV_CACHED, .duration_ms = 100 };
-    q->ops->finish(q, t, &res);
+    src_finish(q, t, &res);
     job_ticket_free(t);
 }
 
@@ -199,7 +210,7 @@ static void test_retry_and_timeout(void)
         CHECK_INT(t.tries, i + 1);
         struct job_result res = { .type = JOB_EV_ERROR };
         snprintf(res.error, sizeof res.error, "boom");
-        q->ops->finish(q, &t, &res);
+        src_finish(q, &t, &res);
         job_ticket_free(&t);
     }
     int n = count_events(q, JOB_EV_ERROR, NULL);
@@ -248,7 +259,7 @@ static void test_conn_gone(void)
     CHECK_INT(queued, 1);      /* block 1 is still wanted by conn 2 */
     q->ops->shutdown(q);
     struct job_ticket t;
-    CHECK_INT(q->ops->take(q, &t), -1);
+    CHECK_INT(src_take(q, &t), -1);
     q->ops->destroy(q);
 }
 
@@ -272,7 +283,7 @@ static void test_requester_kinds(void)
     CHECK_INT(queued, 1);   /* the connection still wants it */
     CHECK_INT(q->ops->submit(q, h, "espeak", "en-us", "text", &waiter, &st), 0);
     struct job_ticket t;
-    CHECK_INT(q->ops->take(q, &t), 0);
+    CHECK_INT(src_take(q, &t), 0);
     finish_ok(q, &t);
     int conns = 0, waiters = 0;
     struct job_event *ev = q->ops->drain(q);
@@ -289,6 +300,37 @@ static void test_requester_kinds(void)
     q->ops->destroy(q);
 }
 
+static int only_model(const char *model, void *arg)
+{
+    return !strcmp(model, arg);
+}
+
+/* A taker's filter (the network lane): it takes only what it accepts, in the same order,
+ * and leaves the rest to other takers. */
+static void test_take_filter(void)
+{
+    struct queue *q = memqueue_create(30000, 3, on_notify, NULL);
+    char h1[65], h2[65];
+    hash_of(1, h1);
+    hash_of(2, h2);
+    struct requester r = req(1, "doc", 0, 0);
+    enum submit_state st;
+    CHECK_INT(q->ops->submit(q, h1, "espeak", "en-us", "a", &r, &st), 0);
+    r.idx = 1;
+    CHECK_INT(q->ops->submit(q, h2, "openai", "alloy", "b", &r, &st), 0);
+    struct take_filter net = { only_model, "openai" };
+    struct job_ticket t;
+    struct job_source *src = memqueue_source(q);
+    CHECK_INT(src->ops->take(src, &t, &net), 0);
+    CHECK_STR(t.model, "openai");
+    job_ticket_free(&t);
+    CHECK_INT(src->ops->take(src, &t, NULL), 0);
+    CHECK_STR(t.model, "espeak");
+    job_ticket_free(&t);
+    q->ops->shutdown(q);
+    q->ops->destroy(q);
+}
+
 int main(void)
 {
     test_dedup();
@@ -299,5 +341,6 @@ int main(void)
     test_retry_and_timeout();
     test_conn_gone();
     test_requester_kinds();
+    test_take_filter();
     CHECK_DONE();
 }

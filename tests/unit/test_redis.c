@@ -2,7 +2,7 @@
  * the worker -> server wire format, and memqueue's hand-off core that redisqueue drives
  * (hand off in fair order, claim, withdraw on eviction, requeue, give up, fail all). */
 #include "check.h"
-#include "jobs/queue.h"
+#include "jobs/memqueue_core.h"
 #include "jobs/redis_url.h"
 #include "jobs/redis_wire.h"
 #include <stdlib.h>
@@ -295,7 +295,7 @@ static void test_requeue_give_up_fail_all(void)
         CHECK_INT(hand(q, 2, &t), 2);
         CHECK_INT(memqueue_claimed(q, t.hash, t.attempt), 0);
         struct job_result res = { .type = JOB_EV_ERROR };
-        q->ops->finish(q, &t, &res);
+        memqueue_finish(q, &t, &res);
         job_ticket_free(&t);
     }
     CHECK_INT(gave_up, 2);
