@@ -7,6 +7,9 @@
 //             play(url, {token}) -> Promise, pause(), resume() -> Promise, stop(),
 //             release(url), setSpeed(x), setVolume(v), setMuted(b) } — see audio-output.js
 //   timers  { now(), setTimeout(fn, ms), clearTimeout(id) }
+//   synthesizer (optional) { synthesize({text, voice}) -> Promise<{url, durationMs, words,
+//             body, type}>, upload({documentId, idx, model, voice, body, type}) -> Promise,
+//             release?(url) } — see browser-tts.js: the page's own TTS (model `browser`)
 // The UI calls commands (play, pause, seek, setVoice, ...) and feeds it events (onMessage,
 // onConnection); it renders the immutable snapshots given to subscribe(fn).
 //
@@ -20,6 +23,13 @@
 // Prefetch: while not stopped, when fewer than REFILL_THRESHOLD blocks from the cursor are
 // cached/queued/processing, the next BATCH_SIZE pending blocks are requested; a block is
 // marked queued before the server answers so it is never requested twice.
+// Browser mode (model BROWSER_MODEL): the same requests go out with synthesis_mode
+// "browser"; the server answers `cached` for what this user uploaded before and
+// `synthesize_locally` for the rest. Those stay `queued` until the synthesizer takes them,
+// one at a time, nearest the cursor first (`processing`), and become `cached` with a blob
+// URL played from memory; each is then uploaded in the background (a failed upload never
+// touches playback). Seeking drops local work outside the server's eviction window, as
+// cursor_moved does for queued jobs.
 // Every playback attempt carries a token; results for an older token (a load that finished
 // after a seek, an `ended` from a replaced source) are ignored.
 
@@ -37,6 +47,9 @@ export const LOW_BUFFER_MS = 15000;
 export const MAX_LOAD_FAILURES = 3;
 export const START_SAFETY = 2;         // the predicted production time is doubled
 export const RATE_WINDOW = 8;          // production samples in the running estimate
+export const BROWSER_MODEL = 'browser'; // the model synthesized in the page (SPEC section 6)
+export const EVICT_BEHIND = 8;         // browser mode drops local work outside the window
+export const EVICT_AHEAD = 16;         //   [cursor - 8, cursor + 16], as the server does
 
 // The production rate book: `${model}/${voice}` -> recent samples {prodMs, audioMs}. One
 // per page (passed to createEngine) so what one document taught holds for the next.
@@ -79,8 +92,10 @@ export function clampSpeed(x) {
 }
 
 export function createEngine({ socket, audio, timers = defaultTimers, synthesisMode = 'server',
-  model: initialModel = 'espeak', voice: initialVoice = 'en-us', rates = createRateBook() } = {}) {
+  model: initialModel = 'espeak', voice: initialVoice = 'en-us', rates = createRateBook(),
+  synthesizer = null } = {}) {
   if (!socket || !audio) throw new Error('engine needs a socket and an audio output');
+  const modeOf = (m) => (m === BROWSER_MODEL ? 'browser' : synthesisMode);
 
   // --- document and block state -----------------------------------------------------
   let doc = null;            // { id, title, blocks: [{idx, text, est_duration_ms}] }
@@ -95,6 +110,12 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   let requestedAt = new Map();  // block idx -> when it was asked for (production samples)
   let produced = new Set();     // blocks the server answered queued/processing: not yet made
   let lastArrival = 0;          // when the last produced block arrived (inter-arrival samples)
+  // browser mode: blocks the page must synthesize itself, the one in the synthesizer, and
+  // a generation bumped by every load/unload/voice switch so late results are dropped
+  let localWaiting = new Set();
+  let localBusy = false;
+  let localGen = 0;
+  let localUrls = new Set();
 
   // --- playback ------------------------------------------------------------------------
   let cursor = 0;
@@ -227,7 +248,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     for (const j of batch) { setState(j, 'queued'); unacked.add(j); requestedAt.set(j, now); }
     socket.send({
       type: 'synthesize', document_id: doc.id, block_indices: batch, cursor,
-      model, voice, synthesis_mode: synthesisMode,
+      model, voice, synthesis_mode: modeOf(model),
     });
   }
 
@@ -318,6 +339,95 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     if (j < n && states[j] === 'cached' && urls[j]) audio.preload(urls[j]);
   }
 
+  // ===== browser mode: the page's own synthesizer ========================================
+
+  // The waiting block nearest the cursor, ahead first.
+  function nextLocal() {
+    let best = null;
+    for (const i of localWaiting) {
+      const d = i >= cursor ? i - cursor : (cursor - i) + n;
+      if (best === null || d < best.d) best = { i, d };
+    }
+    return best ? best.i : null;
+  }
+
+  function pumpLocal() {
+    if (localBusy || !doc || !synthesizer) return;
+    const idx = nextLocal();
+    if (idx === null) return;
+    localWaiting.delete(idx);
+    setState(idx, 'processing');
+    localBusy = true;
+    const gen = localGen;
+    const text = doc.blocks[idx]?.text ?? '';
+    const m = model, v = voice, docId = doc.id;
+    Promise.resolve().then(() => synthesizer.synthesize({ text, voice: v })).then((r) => {
+      localBusy = false;
+      if (gen !== localGen) { synthesizer.release?.(r?.url); pumpLocal(); commit(); return; }
+      localDone(idx, r, { docId, model: m, voice: v });
+      pumpLocal();
+      commit();
+    }, (err) => {
+      localBusy = false;
+      if (gen === localGen) {
+        const count = (failures.get(idx) || 0) + 1;
+        failures.set(idx, count);
+        if (count >= MAX_LOAD_FAILURES) {
+          setState(idx, 'error');
+          error = { kind: 'server', message: `This browser could not synthesize block ${idx + 1}: ${err?.message || err}` };
+          if (idx === cursor && playState === 'buffering') { playState = 'playing'; startBlock(); }
+        } else {
+          setState(idx, 'queued');
+          localWaiting.add(idx);
+        }
+      }
+      pumpLocal();
+      commit();
+    });
+  }
+
+  function localDone(idx, r, { docId, model: m, voice: v }) {
+    if (!r || !r.url) { setState(idx, 'error'); return; }
+    const u = r.url;
+    localUrls.add(u);
+    urls[idx] = u;
+    const ms = Number(r.durationMs);
+    if (ms > 0) durations.set(u, ms);
+    if (Array.isArray(r.words)) timings.set(u, r.words);
+    durDirty = true;
+    failures.delete(idx);
+    noteProduced(idx, ms > 0 ? ms : blockMs(idx));
+    setState(idx, 'cached');
+    if (idx >= cursor && idx <= cursor + PRELOAD_AHEAD && !fetched.has(u)) fetchBlock(idx);
+    if (r.body) {
+      // shared with the server in the background; playback never waits for it
+      Promise.resolve().then(() => synthesizer.upload({
+        documentId: docId, idx, model: m, voice: v, body: r.body, type: r.type,
+      })).catch(() => { /* the synthesizer retried; the block still plays from memory */ });
+    }
+    if (playState === 'buffering' && canStart()) startBlock();
+    else if (idx > cursor) preloadNext();
+    ensurePrefetch();
+  }
+
+  // Local work outside [cursor - EVICT_BEHIND, cursor + EVICT_AHEAD] goes back to pending.
+  function evictLocal() {
+    for (const i of localWaiting) {
+      if (i < cursor - EVICT_BEHIND || i > cursor + EVICT_AHEAD) {
+        localWaiting.delete(i);
+        produced.delete(i);
+        setState(i, 'pending');
+      }
+    }
+  }
+
+  function resetLocal() {
+    localGen++;
+    localWaiting = new Set();
+    for (const u of localUrls) synthesizer?.release?.(u);
+    localUrls = new Set();
+  }
+
   function enterBuffering() {
     audio.pause();
     loaded = null;
@@ -397,7 +507,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       totalMs: total,
       word: word ? Object.freeze({ idx: cursor, ...word }) : null,
       buffer: Object.freeze({ have: info.have, need: info.need }),
-      speed, volume, muted, model, voice,
+      speed, volume, muted, model, voice, synthesisMode: modeOf(model),
       connection: Object.freeze({
         status: conn,
         reconnecting: showReconnecting(),
@@ -466,6 +576,18 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
         if (idx >= cursor && idx <= cursor + PRELOAD_AHEAD && !fetched.has(u)) fetchBlock(idx);
         break;
       }
+      case 'synthesize_locally':
+        if (states[idx] === 'cached') break;
+        if (!synthesizer) {
+          setState(idx, 'error');
+          error = { kind: 'server', message: 'This page cannot synthesize speech itself.' };
+          break;
+        }
+        setState(idx, 'queued');
+        produced.add(idx);
+        localWaiting.add(idx);
+        pumpLocal();
+        break;
       case 'skipped':
         setState(idx, 'skipped');
         break;
@@ -524,6 +646,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       requestedAt = new Map();
       produced = new Set();
       failures = new Map();
+      resetLocal();
       cursor = n ? clamp(Math.trunc(Number(start)) || 0, 0, n - 1) : 0;
       playState = 'stopped';
       finished = false;
@@ -540,6 +663,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       stopPlayback();
       releaseAllAudio();
       socket.forget?.(doc.id);
+      resetLocal();
       doc = null;
       n = 0;
       states = [];
@@ -611,6 +735,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       finished = false;
       cursor = idx;
       socket.send({ type: 'cursor_moved', document_id: doc.id, cursor: idx });
+      evictLocal();
       if (playState === 'playing') {
         if (states[idx] === 'cached' || PASSED_OVER.has(states[idx])) startBlock();
         else enterBuffering();
@@ -650,6 +775,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       requestedAt = new Map();
       produced = new Set();
       failures = new Map();
+      resetLocal();
       statesDirty = durDirty = true;
       if (wasActive) enterBuffering();
       else ensurePrefetch();  // paused keeps prefetching; stopped does nothing

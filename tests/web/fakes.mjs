@@ -125,3 +125,41 @@ export function fakeWebSocketClass() {
   FakeWS.last = () => instances[instances.length - 1];
   return FakeWS;
 }
+
+// The page's own synthesizer (browser mode): each synthesize() waits for the test to settle
+// it (finish/fail), so the tests see the one-at-a-time order; uploads are recorded and
+// fail on demand.
+export function fakeSynthesizer() {
+  const s = {
+    calls: [],
+    uploads: [],
+    released: [],
+    failUploads: false,
+    synthesize({ text, voice }) {
+      const d = deferred();
+      s.calls.push({ text, voice, ...d });
+      return d.promise;
+    },
+    upload(u) {
+      s.uploads.push(u);
+      return s.failUploads ? Promise.reject(new Error('offline')) : Promise.resolve({ audio_url: '/v1/audio/x' });
+    },
+    release(url) { s.released.push(url); },
+    // settles the oldest unsettled synthesis with audio of `ms`
+    finish(ms = 1500) {
+      const c = s.calls.find((x) => !x.done);
+      c.done = true;
+      c.resolve({ url: `blob:${c.text}`, durationMs: ms, body: new Uint8Array([1, 2, 3]), type: 'audio/ogg',
+        words: [{ start_ms: 0, end_ms: 400, offset: 0, length: 5 }, { start_ms: 400, end_ms: 900, offset: 6, length: 2 }] });
+      return c;
+    },
+    fail(message = 'wasm trap') {
+      const c = s.calls.find((x) => !x.done);
+      c.done = true;
+      c.reject(new Error(message));
+      return c;
+    },
+    get pending() { return s.calls.filter((x) => !x.done); },
+  };
+  return s;
+}

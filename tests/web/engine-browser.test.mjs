@@ -1,0 +1,187 @@
+// Unit tests of web/engine.js in browser mode (model `browser`): the same block states and
+// prefetch rules as server mode, synthesis by an injected (fake) synthesizer one block at a
+// time nearest the cursor, playback from memory, uploads in the background that never stop
+// playback, word highlighting from the synthesizer's word events.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createEngine, BATCH_SIZE } from '../../web/engine.js';
+import { fakeSocket, fakeAudio, fakeTimers, fakeSynthesizer, makeDoc, status, flush } from './fakes.mjs';
+
+const B = { model: 'browser', voice: 'en-us' };
+
+function setup({ blocks = 20, synth = fakeSynthesizer() } = {}) {
+  const socket = fakeSocket();
+  const audio = fakeAudio();
+  const timers = fakeTimers();
+  const engine = createEngine({ socket, audio, timers, synthesizer: synth, ...B });
+  engine.load(makeDoc(blocks));
+  engine.onConnection('open');
+  const snap = () => engine.getSnapshot();
+  const answer = (idx, s, extra = {}) => engine.onMessage(status(idx, s, { ...B, ...extra }));
+  const local = (...idxs) => { for (const i of idxs) answer(i, 'synthesize_locally'); };
+  return { socket, audio, timers, engine, synth, snap, answer, local };
+}
+
+test('browser mode asks the server in batches with synthesis_mode "browser"', () => {
+  const { engine, socket, snap } = setup();
+  engine.play();
+  const [req] = socket.synth();
+  assert.equal(req.synthesis_mode, 'browser');
+  assert.equal(req.model, 'browser');
+  assert.deepEqual(req.block_indices, [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(req.block_indices.length, BATCH_SIZE);
+  assert.equal(snap().synthesisMode, 'browser');
+  assert.equal(snap().playState, 'buffering');
+});
+
+test('synthesize_locally: queued, then processing one at a time, then cached, and it plays from memory', async () => {
+  const { engine, synth, audio, snap, local, timers } = setup();
+  engine.play();
+  local(0, 1, 2, 3, 4, 5, 6, 7);
+  await flush();
+  assert.equal(synth.calls.length, 1, 'one synthesis at a time (one worker)');
+  assert.equal(synth.calls[0].text, 'Block 0.');
+  assert.equal(synth.calls[0].voice, 'en-us');
+  assert.deepEqual(snap().blockStates.slice(0, 3), ['processing', 'queued', 'queued']);
+  timers.advance(100);   // 1.5 s of audio in 100 ms: the adaptive start rule plays at once
+  synth.finish();
+  await flush();
+  assert.equal(snap().playState, 'playing');
+  assert.equal(audio.plays[0].url, 'blob:Block 0.', 'played from memory, no download');
+  assert.deepEqual(snap().blockStates.slice(0, 3), ['cached', 'processing', 'queued']);
+});
+
+test('a synthesizer slower than real time buffers under the same start rule as the server', async () => {
+  const { engine, synth, snap, local, timers } = setup();
+  engine.play();
+  local(0, 1, 2, 3, 4, 5, 6, 7);
+  for (let i = 0; i < 2; i++) {
+    await flush();
+    timers.advance(3000);   // 3 s per 1.5 s block
+    synth.finish();
+    await flush();
+    assert.equal(snap().playState, 'buffering', `${i + 1} blocks made`);
+  }
+  timers.advance(3000);
+  synth.finish();
+  await flush();
+  assert.equal(snap().playState, 'playing', '4.5 s buffered >= 2 x 2 x 1 s still to make');
+});
+
+test('what the user uploaded before comes back cached from the server and is not synthesized', async () => {
+  const { engine, synth, audio, snap, answer, local } = setup();
+  engine.play();
+  for (let i = 0; i < 4; i++) answer(i, 'cached', { audio_url: `/v1/audio/up-${i}` });
+  local(4, 5, 6, 7);
+  await flush();
+  assert.equal(snap().playState, 'playing');
+  assert.equal(audio.plays[0].url, '/v1/audio/up-0');
+  assert.equal(synth.calls.length, 1);
+  assert.equal(synth.calls[0].text, 'Block 4.');
+});
+
+test('each finished block is uploaded in the background; failed uploads never stop playback', async () => {
+  const synth = fakeSynthesizer();
+  synth.failUploads = true;
+  const { engine, audio, snap, local } = setup({ synth });
+  engine.play();
+  local(0, 1, 2, 3, 4, 5, 6, 7);
+  for (let i = 0; i < 4; i++) { await flush(); synth.finish(); }
+  await flush();
+  assert.equal(snap().playState, 'playing');
+  assert.equal(snap().error, null, 'an upload failure is not the reader\'s problem');
+  assert.deepEqual(synth.uploads.map((u) => u.idx), [0, 1, 2, 3]);
+  assert.deepEqual(Object.keys(synth.uploads[0]).sort(), ['body', 'documentId', 'idx', 'model', 'type', 'voice']);
+  assert.equal(synth.uploads[0].documentId, 'doc1');
+  assert.equal(synth.uploads[0].model, 'browser');
+  audio.end();
+  assert.equal(audio.lastPlay().url, 'blob:Block 1.', 'the next block plays on');
+});
+
+test('nearest the cursor first: after a seek the synthesizer takes the new cursor\'s block next', async () => {
+  const { engine, synth, snap, local } = setup({ blocks: 40 });
+  engine.play();
+  local(0, 1, 2, 3, 4, 5, 6, 7);
+  await flush();
+  engine.seek(6);
+  synth.finish();    // block 0 was already running: it finishes and is kept
+  await flush();
+  assert.equal(synth.calls[1].text, 'Block 6.');
+  assert.equal(snap().blockStates[0], 'cached');
+});
+
+test('a seek drops local work outside [cursor - 8, cursor + 16], as the server evicts', async () => {
+  const { engine, synth, snap, local, socket } = setup({ blocks: 60 });
+  engine.play();
+  local(0, 1, 2, 3, 4, 5, 6, 7);
+  await flush();
+  engine.seek(40);
+  assert.deepEqual(snap().blockStates.slice(1, 8), Array(7).fill('pending'));
+  synth.finish();
+  await flush();
+  assert.equal(synth.calls.length, 1, 'nothing left to synthesize until the server answers');
+  assert.ok(socket.requested().includes(40), 'the new cursor is requested');
+});
+
+test('a voice switch drops the old voice\'s late result and releases its blobs', async () => {
+  const { engine, synth, snap, local } = setup();
+  engine.play();
+  local(0, 1);
+  await flush();
+  synth.finish();
+  await flush();
+  engine.setVoice('browser', 'de');
+  synth.finish();   // block 1, old voice
+  await flush();
+  assert.deepEqual(snap().blockStates.slice(0, 2), ['queued', 'queued'], 'the new voice starts over');
+  assert.ok(synth.released.includes('blob:Block 0.'), 'the old voice\'s audio is released');
+  assert.ok(synth.released.includes('blob:Block 1.'), 'a late result for the old voice is released');
+});
+
+test('a block the synthesizer fails three times is an error and playback moves on', async () => {
+  const { engine, synth, snap, local } = setup({ blocks: 3 });
+  engine.play();
+  local(0, 1, 2);
+  for (let i = 0; i < 3; i++) { await flush(); synth.fail(); }
+  await flush();
+  assert.equal(snap().blockStates[0], 'error');
+  assert.match(snap().error.message, /could not synthesize block 1/);
+  synth.finish();
+  await flush();
+  synth.finish();
+  await flush();
+  assert.equal(snap().playState, 'playing');
+  assert.equal(snap().cursor, 1);
+});
+
+test('word highlighting comes from the synthesizer\'s word events', async () => {
+  const { engine, synth, audio, snap, local } = setup({ blocks: 1 });
+  engine.play();
+  local(0);
+  await flush();
+  synth.finish();
+  await flush();
+  assert.equal(snap().playState, 'playing');
+  audio.time(500);
+  assert.deepEqual({ ...snap().word }, { idx: 0, offset: 6, length: 2 });
+});
+
+test('without a synthesizer a browser block is an error, not a hang', () => {
+  const socket = fakeSocket();
+  const engine = createEngine({ socket, audio: fakeAudio(), timers: fakeTimers(), ...B });
+  engine.load(makeDoc(2));
+  engine.onConnection('open');
+  engine.play();
+  engine.onMessage(status(0, 'synthesize_locally', B));
+  assert.equal(engine.getSnapshot().blockStates[0], 'error');
+});
+
+test('server mode is unchanged: synthesis_mode "server" for server models', () => {
+  const socket = fakeSocket();
+  const engine = createEngine({ socket, audio: fakeAudio(), timers: fakeTimers(), synthesizer: fakeSynthesizer() });
+  engine.load(makeDoc(4));
+  engine.onConnection('open');
+  engine.play();
+  assert.equal(socket.synth()[0].synthesis_mode, 'server');
+  assert.equal(socket.synth()[0].model, 'espeak');
+});
