@@ -110,3 +110,13 @@ export function savePosition(id, blockIdx, { keepalive = false } = {}) {
 export function previewUrl(model, voice) {
   return `/v1/models/${encodeURIComponent(model)}/voices/${encodeURIComponent(voice)}/preview`;
 }
+
+// Browser synthesis (SPEC section 3): a block's audio made in this page, for the server to
+// keep for this user. body: a Blob/ArrayBuffer of Ogg Opus or WAV.
+export function uploadAudio({ documentId, idx, model, voice, body, type }) {
+  return request('POST', '/v1/audio', {
+    body,
+    headers: { 'Content-Type': type, 'X-Document-Id': documentId, 'X-Block-Idx': String(idx),
+      'X-Model': model, 'X-Voice': voice },
+  });
+}

@@ -4,6 +4,7 @@
 import { createEngine, clampSpeed } from './engine.js';
 import { createWsClient } from './ws-client.js';
 import { createAudioOutput } from './audio-output.js';
+import { createBrowserSynthesizer } from './browser-tts.js';
 import { authHeaders, wsUrl, getMe, hasCredential, setCredential } from './api.js';
 import { store, svg, ICONS } from './views/dom.js';
 import { savedVoice } from './views/voice-picker.js';
@@ -16,7 +17,9 @@ import { renderAccount } from './views/account.js';
 const audioEl = document.querySelector('audio');
 const audio = createAudioOutput({ element: audioEl, headers: authHeaders });
 const ws = createWsClient({ url: wsUrl() });
-const engine = createEngine({ socket: ws, audio, ...savedVoice() });
+// model `browser`: synthesized in this page by a Web Worker, uploaded for next time
+const synthesizer = createBrowserSynthesizer();
+const engine = createEngine({ socket: ws, audio, synthesizer, ...savedVoice() });
 ws.on('message', (m) => engine.onMessage(m));
 ws.on('state', (s) => engine.onConnection(s));
 window.addEventListener('online', () => ws.retry());
@@ -114,4 +117,4 @@ async function boot() {
 boot();
 
 // For debugging and for the measurement script.
-window.recite = { engine, ws, audio };
+window.recite = { engine, ws, audio, synthesizer };

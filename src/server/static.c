@@ -13,6 +13,9 @@ static const struct { const char *ext, *mime; } mimes[] = {
     { ".svg", "image/svg+xml" }, { ".png", "image/png" }, { ".ico", "image/x-icon" },
     { ".json", "application/json" }, { ".webmanifest", "application/manifest+json" },
     { ".woff2", "font/woff2" }, { ".txt", "text/plain; charset=utf-8" },
+    /* web/vendor/espeak-ng (the browser voices, scripts/vendor-web.mjs): the WebAssembly
+     * module and its preloaded voice data */
+    { ".wasm", "application/wasm" }, { ".data", "application/octet-stream" },
 };
 
 static const char *mime_of(const char *path)
@@ -39,8 +42,12 @@ int static_serve(struct http_req *r)
     struct stat st;
     if (!mime || stat(file, &st) || !S_ISREG(st.st_mode))
         return http_reply_error(r, 404, "not found: %s", r->path);
+    /* The page revalidates its own files on every load; vendored files change only with
+     * the lockfile, and the voice data is 24 MB: a day in the cache. */
     static const char extra[] = "cache-control: no-cache\r\nconnection: close\r\n";
-    int n = lws_serve_http_file(r->wsi, file, mime, extra, (int)strlen(extra));
+    static const char vendor[] = "cache-control: public, max-age=86400\r\nconnection: close\r\n";
+    const char *hdrs = strncmp(p, "/vendor/", 8) ? extra : vendor;
+    int n = lws_serve_http_file(r->wsi, file, mime, hdrs, (int)strlen(hdrs));
     if (n)   /* an error, or the file is sent: no keep-alive (see end_transaction in http.c) */
         return -1;
     return 0;

@@ -28,3 +28,17 @@ itest('the page and its assets are served, and nothing else', async (t, h) => {
     assert.doesNotMatch(r.text, /root:x:0:0/);
   }
 });
+
+itest('the browser voices are vendored from node_modules and served with their types', async (t, h) => {
+  const s = await h.start();
+  for (const [path, type] of [['/tts-worker.js', /javascript/], ['/browser-tts.js', /javascript/],
+    ['/ogg-opus.js', /javascript/], ['/vendor/espeak-ng/espeak-ng.js', /javascript/],
+    ['/vendor/espeak-ng/espeak-ng.data', /^application\/octet-stream/]]) {
+    const r = await s.http('HEAD', path);
+    assert.equal(r.status, 200, `${path} (run npm ci: scripts/vendor-web.mjs puts it in place)`);
+    assert.match(r.headers.get('content-type'), type, path);
+  }
+  const data = await s.http('HEAD', '/vendor/espeak-ng/espeak-ng.data');
+  assert.match(data.headers.get('cache-control'), /max-age=86400/, 'the 24 MB voice data is cached');
+  assert.ok(Number(data.headers.get('content-length')) > 1e6);
+});

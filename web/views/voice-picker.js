@@ -1,8 +1,11 @@
 // voice-picker.js — model/voice <select> from GET /v1/models, grouped by language
 // (<optgroup>), default espeak / en-us, the choice remembered in localStorage; plus a
 // preview button that stays hidden when the server has no preview for the voice (404).
+// Voices of model `browser` are synthesized in this page ("— In this browser"); when the
+// server cannot synthesize the saved model, the same voice in this browser is chosen.
 import { h, svg, ICONS, store } from './dom.js';
 import * as api from '../api.js';
+import { BROWSER_MODEL } from '../engine.js';
 
 export const DEFAULT_VOICE = Object.freeze({ model: 'espeak', voice: 'en-us' });
 const KEY = 'recite.voice';
@@ -65,6 +68,7 @@ export function createVoicePicker({ onChange, onPreview }) {
   async function probePreview() {
     const seq = ++probeSeq;
     preview.hidden = true;
+    if (current.model === BROWSER_MODEL) return;   // the server has no preview of page voices
     try {
       const res = await fetch(api.previewUrl(current.model, current.voice), { method: 'GET', headers: api.authHeaders() });
       if (seq === probeSeq) preview.hidden = !res.ok;
@@ -77,7 +81,11 @@ export function createVoicePicker({ onChange, onPreview }) {
     const multi = list.length > 1;
     const groups = new Map();
     const known = new Set();
+    // A model this server cannot synthesize now (--workers 0 without Redis) is left out;
+    // its readers fall back to the same voice synthesized in this browser.
+    const unavailable = list.some((m) => m.slug === current.model && m.available === false);
     for (const m of list) {
+      if (m.available === false) continue;
       for (const v of m.voices || []) {
         const g = languageGroup(v.lang, v.name);
         if (!groups.has(g)) groups.set(g, []);
@@ -92,7 +100,10 @@ export function createVoicePicker({ onChange, onPreview }) {
     let want = `${current.model}${SEP}${current.voice}`;
     if (!known.has(want)) {
       const def = `${DEFAULT_VOICE.model}${SEP}${DEFAULT_VOICE.voice}`;
-      want = known.has(def) ? def : select.options[0]?.value;
+      const inBrowser = (voice) => `${BROWSER_MODEL}${SEP}${voice}`;
+      const order = unavailable ? [inBrowser(current.voice), def, inBrowser(DEFAULT_VOICE.voice)]
+        : [def, inBrowser(DEFAULT_VOICE.voice)];
+      want = order.find((k) => known.has(k)) ?? select.options[0]?.value;
       if (want) {
         const [model, voice] = want.split(SEP);
         current = { model, voice };

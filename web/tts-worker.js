@@ -1,0 +1,134 @@
+// tts-worker.js — the page's own speech synthesizer, in a Web Worker (never on the main
+// thread): espeak-ng compiled to WebAssembly (@echogarden/espeak-ng-emscripten, vendored
+// into web/vendor/espeak-ng/ from node_modules by scripts/vendor-web.mjs), then the same
+// pads as the server's audio (40 ms before, 120 ms after), then Ogg Opus through WebCodecs'
+// AudioEncoder and ogg-opus.js where the browser has it (a secure context), WAV otherwise.
+//
+// Messages in:  { id, text, voice, lang }     (one at a time; later ones wait their turn)
+// Messages out: { id, ok: true, body: ArrayBuffer, type, durationMs, words, synthMs, encodeMs }
+//               { id, ok: false, error }
+// words: [{ start_ms, end_ms, offset, length }], offset/length in UTF-16 units of `text`,
+// from espeak-ng's word events — the same shape as the server's word_timings.
+import { writeOggOpus, writeWav, preSkipOf } from './ogg-opus.js';
+
+const PAD_START_MS = 40;     // AUDIO_PAD_START_MS / AUDIO_PAD_END_MS in src/audio/audio.h
+const PAD_END_MS = 120;
+const OPUS_BITRATE = 32000;
+
+let enginePromise = null;
+let currentVoice = null;
+
+function engine() {
+  if (!enginePromise) {
+    enginePromise = import('./vendor/espeak-ng/espeak-ng.js')
+      .then(({ default: create }) => create())
+      .then((m) => ({ m, w: new m.eSpeakNGWorker() }))
+      .catch((err) => {
+        enginePromise = null;
+        throw new Error(`the browser voices are not available (${err?.message || err})`);
+      });
+  }
+  return enginePromise;
+}
+
+function setVoice(w, voice, lang) {
+  if (voice === currentVoice) return;
+  for (const name of [voice, lang, lang && lang.split('-')[0]]) {
+    if (!name) continue;
+    try {
+      const rc = w.set_voice(name);
+      if (rc === undefined || rc === 0 || rc === true) { currentVoice = voice; return; }
+    } catch { /* try the next name */ }
+  }
+  throw new Error(`espeak-ng has no voice "${voice}"`);
+}
+
+// code point index (espeak-ng's text positions count characters from 1) -> UTF-16 offset
+function codePointOffsets(text) {
+  const at = [];
+  let u = 0;
+  for (const ch of text) { at.push(u); u += ch.length; }
+  at.push(u);
+  return at;
+}
+
+function wordTimings(text, events, speechMs) {
+  const at = codePointOffsets(text);
+  const words = events.filter((e) => e.type === 'word' && e.text_position > 0)
+    .sort((a, b) => a.audio_position - b.audio_position);
+  const out = [];
+  for (let i = 0; i < words.length; i++) {
+    const e = words[i];
+    const first = Math.min(e.text_position - 1, at.length - 1);
+    const last = Math.min(first + Math.max(1, e.word_length), at.length - 1);
+    const start = e.audio_position;
+    const end = i + 1 < words.length ? words[i + 1].audio_position : speechMs;
+    if (at[last] <= at[first]) continue;
+    out.push({ start_ms: Math.round(start + PAD_START_MS), end_ms: Math.round(Math.max(start, end) + PAD_START_MS),
+      offset: at[first], length: at[last] - at[first] });
+  }
+  return out;
+}
+
+async function encodeOpus(pcm, rate) {
+  if (typeof AudioEncoder === 'undefined') return null;
+  const config = { codec: 'opus', sampleRate: rate, numberOfChannels: 1, bitrate: OPUS_BITRATE };
+  try {
+    if (!(await AudioEncoder.isConfigSupported(config)).supported) return null;
+  } catch { return null; }
+  const packets = [];
+  let description = null, failure = null;
+  const enc = new AudioEncoder({
+    output: (chunk, meta) => {
+      const data = new Uint8Array(chunk.byteLength);
+      chunk.copyTo(data);
+      packets.push({ data, samples: Math.round((chunk.duration || 20000) * 48 / 1000) });
+      if (meta?.decoderConfig?.description) description = meta.decoderConfig.description;
+    },
+    error: (e) => { failure = e; },
+  });
+  enc.configure(config);
+  enc.encode(new AudioData({ format: 's16', sampleRate: rate, numberOfFrames: pcm.length,
+    numberOfChannels: 1, timestamp: 0, data: pcm }));
+  await enc.flush();
+  enc.close();
+  if (failure || !packets.length) return null;
+  const preSkip = preSkipOf(description) ?? 312;
+  const total = Math.round(pcm.length * 48000 / rate);
+  return writeOggOpus(packets, { preSkip, inputRate: rate, totalSamples: total });
+}
+
+async function synthesize({ text, voice, lang }) {
+  const { w } = await engine();
+  setVoice(w, voice, lang);
+  const t0 = performance.now();
+  const chunks = [], events = [];
+  w.synthesize(text, (samples, evs) => {
+    if (samples && samples.length) chunks.push(samples);
+    if (evs) events.push(...evs);
+    return false;   // false: go on
+  });
+  const rate = w.get_samplerate();
+  const t1 = performance.now();
+  const speech = chunks.reduce((a, c) => a + c.length, 0);
+  const lead = Math.round(rate * PAD_START_MS / 1000), tail = Math.round(rate * PAD_END_MS / 1000);
+  const pcm = new Int16Array(lead + speech + tail);
+  let at = lead;
+  for (const c of chunks) { pcm.set(c, at); at += c.length; }
+  const speechMs = speech * 1000 / rate;
+  const words = wordTimings(text, events, speechMs);
+  let body = await encodeOpus(pcm, rate), type = 'audio/ogg';
+  if (!body) { body = writeWav(pcm, rate); type = 'audio/wav'; }
+  return { body, type, durationMs: Math.round(pcm.length * 1000 / rate), words,
+    synthMs: t1 - t0, encodeMs: performance.now() - t1 };
+}
+
+let chain = Promise.resolve();
+self.onmessage = (e) => {
+  const msg = e.data || {};
+  chain = chain.then(() => synthesize(msg)).then((r) => {
+    self.postMessage({ id: msg.id, ok: true, ...r, body: r.body.buffer }, [r.body.buffer]);
+  }, (err) => {
+    self.postMessage({ id: msg.id, ok: false, error: String(err?.message || err) });
+  });
+};
