@@ -159,7 +159,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/librecite.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librecite.a $(LDFLAGS) $(LDLIBS)
 
-bench-tools: $(BUILD)/bench/raw_ref $(BUILD)/bench/doc_ref
+bench-tools: $(BUILD)/bench/raw_ref $(BUILD)/bench/doc_ref $(BUILD)/bench/piper_ref
 
 # ThreadSanitizer: `make tsan` builds the library, the server, the queue unit test and
 # tests/tsan/pool_stress.c with -fsanitize=thread into build-tsan/, runs the queue test and

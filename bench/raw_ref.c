@@ -2,8 +2,9 @@
  * one block (engine_render = synthesis + silence fitting + loudness, then audio_encode_opus and
  * audio_opus_level), with nothing of the server around it: no queue, no SQLite, no WebSocket.
  *
- *   raw_ref [--threads N] [--model M] [--voice V] TEXTS
- *   raw_ref --stdin [--model M] [--voice V]
+ *   raw_ref [--threads N] [--model M] [--voice V] [--voices DIR] TEXTS
+ *   raw_ref --stdin [--model M] [--voice V] [--voices DIR]
+ * (--voices: the piper model's voices folder, as for `recite serve`.)
  *
  * TEXTS is a file of block texts separated by NUL bytes (the bench scripts write the texts
  * the server stored for the document, so both sides speak exactly the same words). One
@@ -18,6 +19,7 @@
  * Built by `make bench-tools` (build/bench/raw_ref); used by bench/ttfa.mjs,
  * bench/throughput.mjs and bench/fairshare.mjs. */
 #include "audio/audio.h"
+#include "config.h"
 #include "engines/engine.h"
 #include "util/log.h"
 #include <pthread.h>
@@ -122,6 +124,7 @@ int main(int argc, char **argv)
 {
     int threads = 1;
     const char *model = "espeak", *voice = "en-us", *file = NULL;
+    static struct config cfg;   /* --voices for the piper model; workers = threads */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
@@ -129,6 +132,8 @@ int main(int argc, char **argv)
             model = argv[++i];
         else if (!strcmp(argv[i], "--voice") && i + 1 < argc)
             voice = argv[++i];
+        else if (!strcmp(argv[i], "--voices") && i + 1 < argc)
+            cfg.voices_dir = argv[++i];
         else if (strcmp(argv[i], "--stdin"))
             file = argv[i];
     }
@@ -145,6 +150,8 @@ int main(int argc, char **argv)
     }
     log_set_level(0);
     char err[256] = "";
+    cfg.workers = threads;
+    engines_set_config(&cfg);
     if (engines_init(err, sizeof err) <= 0) {
         fprintf(stderr, "raw_ref: %s\n", err);
         return 1;

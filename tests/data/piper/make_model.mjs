@@ -6,6 +6,9 @@
 // voice. Output `output` float [1,1,1,N*256]: for every phoneme id, 256 samples of a tone
 // (three periods of ~258 Hz at 22,050 Hz), so the audio's length follows the phoneme count
 // exactly. With durations: true it also exports `durations` float [1,N] (one per id).
+// With work: K (benchmarks), K chained 256x256 MatMul+Tanh layers run over every id's frame
+// and add a negligible 1e-6 of their result, so compute and weights (K x 256 KiB) grow like
+// a real voice's while the audio stays the tone.
 // The graph: Cast(input) -> *0 +1 -> Unsqueeze -> x tone [1,1,256] -> Reshape [1,1,1,-1].
 //
 // The protobuf is written by hand (field numbers from onnx.proto: ModelProto ir_version 1,
@@ -13,7 +16,7 @@
 // NodeProto input 1, output 2, name 3, op_type 4, attribute 5; TensorProto dims 1,
 // data_type 2, name 8, raw_data 9; ValueInfoProto name 1, type 2).
 //
-// CLI: node tests/data/piper/make_model.mjs OUT.onnx [--sid] [--durations] [--bad-inputs]
+// CLI: node tests/data/piper/make_model.mjs OUT.onnx [--sid] [--durations] [--bad-inputs] [--work K]
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -58,7 +61,7 @@ function node(name, op, inputs, outputs, attrs = []) {
 }
 const intAttr = (name, v) => msg(5, bytes(1, name), vint(3, v), vint(20, 2));
 
-export function tinyPiperModel({ sid = false, durations = false, badInputs = false } = {}) {
+export function tinyPiperModel({ sid = false, durations = false, badInputs = false, work = 0 } = {}) {
   const tone = [];
   for (let i = 0; i < SAMPLES_PER_ID; i++) tone.push(0.5 * Math.sin((2 * Math.PI * 3 * i) / SAMPLES_PER_ID));
   const inName = badInputs ? 'text' : 'input';
@@ -68,8 +71,24 @@ export function tinyPiperModel({ sid = false, durations = false, badInputs = fal
     node('one', 'Add', ['z', 'one'], ['ones']),
     node('unsq', 'Unsqueeze', ['ones', 'axes'], ['ones3']),
     node('tone', 'Mul', ['ones3', 'tone'], ['frames']),
-    node('flat', 'Reshape', ['frames', 'shape'], ['output']),
+    node('flat', 'Reshape', [work ? 'mixed' : 'frames', 'shape'], ['output']),
   ];
+  const heavy = [];
+  let seed = 12345;
+  // uniform weights with std 1/16 = 1/sqrt(256): activations keep their size through the
+  // chain (smaller ones decay into denormal floats, which made every layer ~100x slower)
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * 0.2165;
+  for (let k = 0; k < work; k++) {
+    nodes.push(node(`mm${k}`, 'MatMul', [k ? `h${k - 1}` : 'frames', `w${k}`], [`m${k}`]));
+    nodes.push(node(`th${k}`, 'Tanh', [`m${k}`], [`h${k}`]));
+    heavy.push(tensor(5, `w${k}`, FLOAT, [SAMPLES_PER_ID, SAMPLES_PER_ID],
+      floats(Array.from({ length: SAMPLES_PER_ID * SAMPLES_PER_ID }, rnd))));
+  }
+  if (work) {
+    nodes.push(node('eps', 'Mul', [`h${work - 1}`, 'eps'], ['small']));
+    nodes.push(node('mix', 'Add', ['frames', 'small'], ['mixed']));
+    heavy.push(tensor(5, 'eps', FLOAT, [], floats([1e-6])));
+  }
   if (durations) nodes.push(node('dur', 'Identity', ['ones'], ['durations']));
   const inits = [
     tensor(5, 'zero', FLOAT, [], floats([0])),
@@ -77,6 +96,7 @@ export function tinyPiperModel({ sid = false, durations = false, badInputs = fal
     tensor(5, 'axes', INT64, [1], int64s([2])),
     tensor(5, 'tone', FLOAT, [1, 1, SAMPLES_PER_ID], floats(tone)),
     tensor(5, 'shape', INT64, [4], int64s([1, 1, 1, -1])),
+    ...heavy,
   ];
   const inputs = [
     valueInfo(11, inName, badInputs ? FLOAT : INT64, [1, 'phonemes']),
@@ -98,5 +118,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const a = process.argv.slice(3);
   writeFileSync(out, tinyPiperModel({ sid: a.includes('--sid'), durations: a.includes('--durations'),
-    badInputs: a.includes('--bad-inputs') }));
+    badInputs: a.includes('--bad-inputs'), work: a.includes('--work') ? Number(a[a.indexOf('--work') + 1]) : 0 }));
 }
