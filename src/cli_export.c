@@ -1,7 +1,9 @@
 /* cli_export — `recite export`: a whole document (from the data dir by id, or a local
- * file) to one audio file, block after block with the same pads the player uses, with a
- * progress bar on a terminal. Main thread only. */
+ * file) to one audio file, streamed block by block (export.c: worker threads, audio the
+ * data dir already has reused, memory bounded by a few blocks), with a progress bar on a
+ * terminal. Main thread (the workers are export.c's). */
 #include "cli.h"
+#include "export.h"
 #include "audio/audio.h"
 #include "doc/doc.h"
 #include "engines/engine.h"
@@ -13,8 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void progress(int done, int total)
+static void progress(void *ctx, int done, int total)
 {
+    (void)ctx;
     if (!isatty(STDERR_FILENO))
         return;
     int width = 30, fill = total ? done * width / total : width;
@@ -76,8 +79,8 @@ int cli_export(const struct config *cfg)
         config_usage(stderr, CMD_EXPORT);
         return 2;
     }
-    audio_encoder_fn encode = cli_encoder_for(cfg->output);
-    if (!encode) {
+    enum audio_format fmt;
+    if (audio_format_for(cfg->output, &fmt)) {
         fprintf(stderr, "recite export: the output file must end in .ogg, .wav or .mp3\n");
         return 2;
     }
@@ -89,42 +92,32 @@ int cli_export(const struct config *cfg)
         return 1;
     const struct model *m = NULL;
     struct engine *e = NULL;
-    struct pcm all = { 0 };
-    struct buf out = { 0 };
+    struct export_block *eb = calloc((size_t)n + 1, sizeof *eb);
     if (cli_engine_open(cfg, "export", &m, &e)) {
         rc = 2;
         goto out;
     }
-    progress(0, n);
-    for (int i = 0; i < n; i++) {
-        struct synth_result sr;
-        if (engine_render(m, e, cfg->voice, blocks[i].text, &sr, err, sizeof err)) {
-            fprintf(stderr, "\nrecite export: block %d: %s\n", i, err);
-            goto out;
-        }
-        if (sr.pcm.count && (!all.rate || all.rate == sr.pcm.rate)) {
-            all.rate = sr.pcm.rate;
-            pcm_append(&all, sr.pcm.samples, sr.pcm.count);
-        }
-        synth_result_free(&sr);
-        progress(i + 1, n);
-    }
-    if (!all.count) {
-        fprintf(stderr, "recite export: the document has nothing to say\n");
+    m->ops->destroy(e);   /* the check is done; each export worker makes its own */
+    e = NULL;
+    if (!eb)
+        goto out;
+    for (int i = 0; i < n; i++)
+        eb[i] = (struct export_block){ blocks[i].text, 0 };
+    struct export_opts o = { .model = m, .voice = cfg->voice, .data_dir = cfg->data_dir,
+                             .threads = cfg->workers, .progress = progress };
+    struct export_stats st;
+    progress(NULL, 0, n);
+    if (export_run(&o, eb, n, cfg->output, fmt, &st, err, sizeof err)) {
+        fprintf(stderr, "%srecite export: %s\n", isatty(STDERR_FILENO) ? "\n" : "", err);
         goto out;
     }
-    if (cli_encode(encode, &all, &out, err, sizeof err) || cli_write_file(cfg->output, &out)) {
-        fprintf(stderr, "recite export: %s\n", err[0] ? err : "cannot write the output");
-        goto out;
-    }
-    fprintf(stderr, "%s: %d blocks, %.1f s of audio\n", cfg->output, n,
-            (double)pcm_duration_ms(&all) / 1000.0);
+    fprintf(stderr, "%s: %d blocks (%d from the cache), %.1f s of audio\n", cfg->output, n,
+            st.cached, (double)st.duration_ms / 1000.0);
     rc = 0;
 out:
     if (e)
         m->ops->destroy(e);
-    pcm_free(&all);
-    buf_free(&out);
+    free(eb);
     doc_destroy(doc);
     doc_record_free(&rec);
     engines_cleanup();

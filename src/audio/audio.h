@@ -55,6 +55,23 @@ int audio_encode_mp3(const struct pcm *p, struct buf *out, char *err, size_t err
 int audio_encode_opus_params(const struct pcm *p, int bitrate, int complexity, struct buf *out,
                              char *err, size_t errlen);
 
+/* ---- streaming to a file (stream.c): export of any length in bounded memory ----------- */
+enum audio_format { AUDIO_FMT_OPUS, AUDIO_FMT_WAV, AUDIO_FMT_MP3 };
+struct audio_stream;
+/* From the file name: .ogg/.opus, .wav, .mp3. 0, or -1 for anything else. */
+int audio_format_for(const char *path, enum audio_format *out);
+/* Creates the file and its encoder for mono 16-bit PCM at `rate`. NULL with err. */
+struct audio_stream *audio_stream_open(const char *path, enum audio_format fmt, int rate,
+                                       char *err, size_t errlen);
+int audio_stream_write(struct audio_stream *s, const int16_t *samples, size_t n, char *err,
+                       size_t errlen);                                  /* 0 or -1 */
+int audio_stream_silence(struct audio_stream *s, int ms, char *err, size_t errlen);
+int audio_stream_rate(const struct audio_stream *s);
+int64_t audio_stream_samples(const struct audio_stream *s);           /* written so far */
+/* Finishes the file (drain, sizes, tags) and frees s. With err NULL: abandons it (error
+ * paths), just freeing. 0, or -1 with err. Accepts NULL. */
+int audio_stream_close(struct audio_stream *s, char *err, size_t errlen);
+
 /* Duration in ms of an Ogg Opus stream from its last granule position minus pre-skip;
  * -1 if the bytes are not a valid Ogg Opus stream. Used to validate stored/uploaded audio. */
 int64_t audio_opus_duration_ms(const unsigned char *data, size_t len);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { BIN, run, probe, decodes, itest } from './harness.mjs';
+import { BIN, run, probe, decodes, itest, paragraphs, range, synth } from './harness.mjs';
 
 const md = '# Exported\n\nThe first paragraph is short.\n\nThe second paragraph says a little more than the first one did.\n';
 
@@ -33,4 +33,27 @@ itest('export writes one file for a stored document and for a markdown file', as
   const bad = await run(BIN, ['export', '--data', s.dataDir, '00000000-0000-4000-8000-000000000000', '-o', join(dir, 'x.ogg')]);
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /no document/);
+});
+
+itest('export reuses the audio the server already made, and streams MP3 too', async (t, h) => {
+  const s = await h.start();
+  const doc = await s.createDoc(paragraphs(6));
+  const c = await h.ws(s);
+  c.send(synth(doc.id, range(0, 6)));
+  const hist = await c.waitFinal(doc.id, range(0, 6));
+  const served = [...hist.values()].reduce((sum, l) => sum + l.at(-1).duration_ms, 0);
+  c.close();
+  await s.stop('SIGTERM');
+  const dir = await h.tmp();
+
+  const out = join(dir, 'cached.mp3');
+  const r = await run(BIN, ['export', '--data', s.dataDir, doc.id, '-o', out]);
+  assert.equal(r.code, 0, r.stderr);
+  // every block came from the data dir: nothing was synthesized again
+  assert.match(r.stderr, /6 blocks \(6 from the cache\)/);
+  const p = await probe(out);
+  assert.equal(p.codec, 'mp3');
+  assert.ok(await decodes(out), 'the exported MP3 decodes');
+  // the file is the served blocks end to end (MP3 adds at most a frame or two)
+  assert.ok(Math.abs(p.duration_s - served / 1000) < 0.2, `${p.duration_s} s vs ${served} ms served`);
 });

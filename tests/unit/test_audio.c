@@ -465,6 +465,57 @@ static void test_mp3(void)
     pcm_free(&p);
 }
 
+/* Streaming to a file: the same bytes as the one-shot encoder for WAV (sizes patched at
+ * the end), a decodable Ogg Opus and MP3 of the summed length, silence counted. */
+static void test_stream(void)
+{
+    char err[256] = "", path[64];
+    struct pcm p = { .rate = 22050 };
+    add_square(&p, 22050, 3000);
+    struct buf want = { 0 };
+    CHECK_INT(audio_encode_wav(&p, &want, err, sizeof err), 0);
+    static const char *const ext[] = { "wav", "ogg", "mp3" };
+    for (int k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "/tmp/recite-test-stream-%d.%s", (int)getpid(), ext[k]);
+        enum audio_format fmt;
+        CHECK_INT(audio_format_for(path, &fmt), 0);
+        struct audio_stream *s = audio_stream_open(path, fmt, p.rate, err, sizeof err);
+        CHECK(s != NULL);
+        if (!s)
+            continue;
+        /* two halves and no silence for WAV (compared byte for byte), else 500 ms more */
+        CHECK_INT(audio_stream_write(s, p.samples, 10000, err, sizeof err), 0);
+        CHECK_INT(audio_stream_write(s, p.samples + 10000, p.count - 10000, err, sizeof err), 0);
+        if (k > 0)
+            CHECK_INT(audio_stream_silence(s, 500, err, sizeof err), 0);
+        CHECK_INT(audio_stream_samples(s), (int64_t)p.count + (k > 0 ? 11025 : 0));
+        CHECK_INT(audio_stream_close(s, err, sizeof err), 0);
+        FILE *f = fopen(path, "rb");
+        struct buf got = { 0 };
+        CHECK(f && buf_read_stream(&got, f) == 0);
+        if (f)
+            fclose(f);
+        if (k == 0) {
+            CHECK_INT(got.len, want.len);
+            CHECK(got.len == want.len && memcmp(got.data, want.data, got.len) == 0);
+        } else {
+            struct pcm d = { 0 };
+            CHECK_INT(audio_decode(got.data, got.len, &d, err, sizeof err), 0);
+            int64_t ms = pcm_duration_ms(&d);
+            CHECK(ms >= 1450 && ms <= 1600);   /* 1.5 s (MP3 may add a frame) */
+            pcm_free(&d);
+        }
+        buf_free(&got);
+        unlink(path);
+    }
+    enum audio_format fmt;
+    CHECK(audio_format_for("x.flac", &fmt) != 0 && audio_format_for("noext", &fmt) != 0);
+    CHECK(audio_stream_open("/nonexistent-dir/x.wav", AUDIO_FMT_WAV, 16000, err, sizeof err) == NULL);
+    CHECK(strstr(err, "cannot write") != NULL);
+    buf_free(&want);
+    pcm_free(&p);
+}
+
 int main(void)
 {
     test_buffers();
@@ -474,5 +525,6 @@ int main(void)
     test_probe();
     test_wav();
     test_mp3();
+    test_stream();
     CHECK_DONE();
 }
