@@ -15,7 +15,9 @@
 //    leading pad of the next, measured in the decoded files with the same threshold), divided
 //    by the speed. Underruns: Playing -> Buffering transitions of the engine.
 // 2 workers (espeak-ng, en-us).
-import { build, startServer, rawServer, paragraphs, median, pct, fmt, table, machine, now } from './lib.mjs';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, startServer, rawServer, paragraphs, median, pct, fmt, table, machine, now, tempDir, ROOT } from './lib.mjs';
 import { launchBrowser } from '../tests/e2e/harness.mjs';
 
 const SECONDS = Number(process.argv[2] || 180);
@@ -189,7 +191,10 @@ function gapRow(name, g) {
 }
 
 build();
-const s = await startServer({ workers: 2 });
+// the page as it is now: edits to web/ during a long run cannot mix two versions
+const web = join(tempDir('recite-listen-web-'), 'web');
+cpSync(join(ROOT, 'web'), web, { recursive: true });
+const s = await startServer({ workers: 2, args: ['--web', web] });
 const browser = await launchBrowser();
 const ref = rawServer();
 await ref.render('Warming up the voice before measuring.');

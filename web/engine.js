@@ -45,6 +45,7 @@ export const SPEED_STEP = 0.25;
 export const RECONNECT_NOTICE_MS = 3000;
 export const LOW_BUFFER_MS = 15000;
 export const MAX_LOAD_FAILURES = 3;
+export const SLEEP_MINUTES = [15, 30, 45, 60];  // the sleep timer's choices (and 'chapter')
 export const START_SAFETY = 2;         // the predicted production time is doubled
 export const RATE_WINDOW = 8;          // production samples in the running estimate
 export const BROWSER_MODEL = 'browser'; // the model synthesized in the page (SPEC section 6)
@@ -136,6 +137,11 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   let downSince = null;
   let noticeTimer = null;
   let error = null;          // { kind: 'fatal'|'server'|'connection'|'autoplay', message }
+
+  // --- sleep timer -----------------------------------------------------------------------
+  let sleep = null;          // { mode: minutes | 'chapter', endsAt? }
+  let sleepTimer = null;
+  let chapters = [];         // block idxs where a chapter (heading) starts, ascending
 
   // --- snapshots -----------------------------------------------------------------------
   const listeners = new Set();
@@ -514,6 +520,8 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
         failed: conn === 'failed',
       }),
       error: error ? Object.freeze({ ...error }) : null,
+      sleep: sleep ? Object.freeze({ ...sleep }) : null,
+      hasChapters: chapters.length > 0,
     });
   }
 
@@ -530,8 +538,23 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     if (token !== playToken || playState !== 'playing') return;
     loaded = null;
     cursor++;
+    if (sleep && sleep.mode === 'chapter' && chapters.includes(cursor)) {
+      // the chapter is over: stop at the next one's heading, ready to go on from there
+      clearSleep();
+      playToken++;
+      audio.pause();
+      playState = 'paused';
+      commit();
+      return;
+    }
     startBlock();
     commit();
+  }
+
+  function clearSleep() {
+    if (sleepTimer !== null) timers.clearTimeout(sleepTimer);
+    sleepTimer = null;
+    sleep = null;
   }
 
   function onAudioTime(token, ms) {
@@ -660,6 +683,8 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
 
     unload() {
       if (!doc) return;
+      clearSleep();
+      chapters = [];
       stopPlayback();
       releaseAllAudio();
       socket.forget?.(doc.id);
@@ -809,6 +834,29 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     },
 
     dismissError() { error = null; commit(); },
+
+    // Sleep timer: `mode` minutes (pauses when they have passed), 'chapter' (pauses where the
+    // next chapter starts) or null (off).
+    setSleep(mode) {
+      clearSleep();
+      if (mode === 'chapter') sleep = { mode };
+      else if (Number(mode) > 0) {
+        const ms = Number(mode) * 60000;
+        sleep = { mode: Number(mode), endsAt: timers.now() + ms };
+        sleepTimer = timers.setTimeout(() => {
+          sleepTimer = null;
+          sleep = null;
+          if (playState === 'playing' || playState === 'buffering') engine.pause();
+          else commit();
+        }, ms);
+      }
+      commit();
+    },
+    // Block idxs where chapters start (the document's headings), for 'end of chapter'.
+    setChapters(list) {
+      chapters = [...new Set((list || []).filter((i) => Number.isInteger(i) && i > 0))].sort((a, b) => a - b);
+      commit();
+    },
 
     onMessage(msg) {
       if (!msg || typeof msg !== 'object') return;

@@ -583,3 +583,44 @@ test('unload forgets the document on the socket', () => {
   assert.deepEqual(socket.forgotten, ['doc1']);
   assert.equal(snap().docId, null);
 });
+
+test('sleep timer: pauses when the minutes have passed; off cancels it', async () => {
+  const { engine, audio, snap, cache, timers } = setup();
+  engine.play();
+  cache(0, 1, 2, 3);
+  await flush();
+  engine.setSleep(15);
+  assert.equal(snap().sleep.mode, 15);
+  assert.equal(snap().sleep.endsAt, timers.now() + 15 * 60000);
+  timers.advance(15 * 60000 - 1);
+  assert.equal(snap().playState, 'playing');
+  timers.advance(1);
+  assert.equal(snap().playState, 'paused');
+  assert.equal(audio.paused, true);
+  assert.equal(snap().sleep, null);
+  engine.play();
+  engine.setSleep(30);
+  engine.setSleep(null);
+  timers.advance(31 * 60000);
+  assert.equal(snap().playState, 'playing', 'turned off');
+});
+
+test('sleep timer: end of chapter pauses where the next chapter starts', async () => {
+  const { engine, audio, snap, cache } = setup({ blocks: 10 });
+  engine.setChapters([0, 3, 7]);
+  assert.equal(snap().hasChapters, true);
+  engine.play();
+  cache(0, 1, 2, 3, 4, 5, 6, 7);
+  await flush();
+  engine.setSleep('chapter');
+  audio.end();
+  audio.end();
+  assert.equal(snap().playState, 'playing');
+  audio.end();                   // block 2 ends: block 3 is the next chapter's heading
+  assert.equal(snap().playState, 'paused');
+  assert.equal(snap().cursor, 3);
+  assert.equal(snap().sleep, null, 'the timer is used up');
+  engine.play();
+  assert.equal(snap().playState, 'playing');
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-3', 'Play goes on with the next chapter');
+});

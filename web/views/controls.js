@@ -1,8 +1,9 @@
 // controls.js — the sticky control bar: play/pause (accessible name exactly "Play",
 // "Pause" or "Cancel"), previous/next, elapsed/total, a status line that says what is going
-// on, speed, mute/volume, the voice picker and help. Renders engine snapshots.
+// on, speed, the sleep timer, mute/volume, the voice picker and help. Renders engine
+// snapshots.
 import { h, svg, ICONS, formatTime } from './dom.js';
-import { SPEED_MIN, SPEED_MAX, SPEED_STEP } from '../engine.js';
+import { SPEED_MIN, SPEED_MAX, SPEED_STEP, SLEEP_MINUTES } from '../engine.js';
 
 const SPEEDS = [];
 for (let s = SPEED_MIN; s <= SPEED_MAX + 1e-9; s += SPEED_STEP) SPEEDS.push(Math.round(s * 100) / 100);
@@ -27,6 +28,15 @@ export function createControls({ engine, voicePicker, progress, onHelp, onRetry 
 
   const speed = h('select', { class: 'speed', 'aria-label': 'Speed', title: 'Speed (+ / −)', onchange: () => { engine.setSpeed(Number(speed.value)); speed.blur(); } },
     ...SPEEDS.map((s) => h('option', { value: String(s) }, fmtSpeed(s))));
+  // Sleep timer: minutes or the end of the chapter; the time left shows beside it.
+  const sleep = h('select', { class: 'sleep', 'aria-label': 'Sleep timer', title: 'Sleep timer: pause after a while or at the end of the chapter',
+    onchange: () => { engine.setSleep(sleep.value === 'off' ? null : sleep.value === 'chapter' ? 'chapter' : Number(sleep.value)); sleep.blur(); } },
+  h('option', { value: 'off' }, 'Sleep off'),
+  ...SLEEP_MINUTES.map((m) => h('option', { value: String(m) }, `${m} min`)),
+  h('option', { value: 'chapter' }, 'End of chapter'));
+  const sleepIcon = h('span', { class: 'sleep-icon', 'aria-hidden': 'true' }, svg(ICONS.moon, { size: 16 }));
+  const sleepLeft = h('span', { class: 'sleep-left', 'aria-label': 'Sleep timer: time left', hidden: true });
+  let sleepTick = null;
   const muteIcon = svg(ICONS.volume, { size: 20 });
   const mutedIcon = svg(ICONS.muted, { size: 20 });
   const mute = h('button', { class: 'icon-button mute', type: 'button', 'aria-label': 'Mute', 'aria-pressed': 'false', title: 'Mute (m)', onclick: () => engine.toggleMute() }, muteIcon);
@@ -44,7 +54,15 @@ export function createControls({ engine, voicePicker, progress, onHelp, onRetry 
     h('div', { class: 'controls' },
       h('div', { class: 'transport' }, prev, play, next),
       h('div', { class: 'readout' }, time, status),
-      h('div', { class: 'settings' }, speed, h('div', { class: 'volume-group' }, mute, volume), voicePicker.el, help)));
+      h('div', { class: 'settings' }, speed, h('div', { class: 'sleep-group' }, sleepIcon, sleep, sleepLeft),
+        h('div', { class: 'volume-group' }, mute, volume), voicePicker.el, help)));
+
+  function showSleepLeft() {
+    const s = engine.getSnapshot().sleep;
+    const left = s && s.endsAt ? Math.max(0, s.endsAt - Date.now()) : null;
+    sleepLeft.hidden = left === null;
+    if (left !== null) sleepLeft.textContent = formatTime(left);
+  }
 
   let last = {};
   function update(s) {
@@ -84,6 +102,14 @@ export function createControls({ engine, voicePicker, progress, onHelp, onRetry 
         banner.dataset.kind = err.kind;
       }
     }
+    if (s.sleep !== last.sleep || s.hasChapters !== last.hasChapters) {
+      sleep.value = s.sleep ? String(s.sleep.mode) : 'off';
+      sleep.querySelector('option[value="chapter"]').disabled = !s.hasChapters;
+      sleep.dataset.active = String(!!s.sleep);
+      clearInterval(sleepTick);
+      sleepTick = s.sleep && s.sleep.endsAt ? setInterval(showSleepLeft, 1000) : null;
+      showSleepLeft();
+    }
     if (s.speed !== last.speed) speed.value = String(SPEEDS.includes(s.speed) ? s.speed : nearest(s.speed));
     if (s.muted !== last.muted) {
       mute.replaceChildren(s.muted ? mutedIcon : muteIcon);
@@ -99,5 +125,5 @@ export function createControls({ engine, voicePicker, progress, onHelp, onRetry 
     return SPEEDS.reduce((a, b) => (Math.abs(b - x) < Math.abs(a - x) ? b : a), 1);
   }
 
-  return { el, update, playButton: play };
+  return { el, update, playButton: play, destroy() { clearInterval(sleepTick); } };
 }

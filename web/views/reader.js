@@ -86,6 +86,8 @@ export function renderReader(root, { id, engine, audio, ws }) {
     cleanups.push(() => ro.disconnect());
 
     engine.load({ id: doc.id, title, blocks }, { cursor: Math.min(start, Math.max(0, count - 1)) });
+    engine.setChapters(chapterStarts(text.article));
+    cleanups.push(() => controls.destroy());
     const { model, voice } = voicePicker.value;
     engine.setVoice(model, voice);
 
@@ -171,4 +173,16 @@ export function renderReader(root, { id, engine, audio, ws }) {
     document.body.classList.remove('reading');
     document.title = 'recite';
   };
+}
+
+// Where chapters start, for the sleep timer's "end of chapter": the headings of the highest
+// level that occurs more than once (a lone top heading is the title), else every heading.
+function chapterStarts(article) {
+  const heads = [...article.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+    .map((hd) => ({ level: Number(hd.tagName[1]), el: hd.querySelector('[data-block-idx]') || hd }))
+    .filter((x) => x.el.hasAttribute('data-block-idx'));
+  const levels = [...new Set(heads.map((x) => x.level))].sort();
+  const level = levels.find((l) => heads.filter((x) => x.level === l).length > 1);
+  return heads.filter((x) => level === undefined || x.level === level)
+    .map((x) => Number(x.el.getAttribute('data-block-idx')));
 }
