@@ -95,6 +95,12 @@ export function createDocument({ content, format, title }) {
   return request('POST', '/v1/documents', { json });
 }
 
+export function importUrl(url, title) {
+  const json = { url };
+  if (title) json.title = title;
+  return request('POST', '/v1/documents', { json });
+}
+
 export function uploadDocument(file, title) {
   const form = new FormData();
   form.append('file', file, file.name);

@@ -27,7 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 #include <time.h>
 
 struct create {
@@ -38,6 +40,8 @@ struct create {
     /* in */
     unsigned char *body;        /* the JSON body or the uploaded file; owned */
     size_t len;
+    int fd;                     /* >= 0: the upload is this spool file (len bytes); owned */
+    void *map;                  /* the spool file mapped by the pool thread */
     int is_multipart;
     char *upload_name, *form_format, *form_title;
     char *data_dir;
@@ -53,6 +57,8 @@ struct create {
 
 static void create_free(struct create *c)
 {
+    if (c->fd >= 0)
+        close(c->fd);
     free(c->body);
     free(c->upload_name);
     free(c->form_format);
@@ -91,11 +97,11 @@ static struct doc *build(struct create *c, enum doc_format *fmt)
     char err[256] = "";
     *fmt = DOC_TEXT;
     if (c->is_multipart) {
-        if (!c->body) {
+        if (!c->body && !c->map) {
             fail(c, 400, "multipart upload needs a `file` part");
             return NULL;
         }
-        content = (const char *)c->body;
+        content = c->map ? (const char *)c->map : (const char *)c->body;
         content_len = c->len;
         title = c->form_title;
         format_name = c->form_format;
@@ -181,7 +187,20 @@ static void create_work(struct offload_task *t, void *thread_ctx)
     struct create *c = offload_container(t, struct create, task);
     struct store *st = thread_ctx;
     enum doc_format fmt;
+    if (c->fd >= 0 && c->len) {   /* the spooled upload, read in place */
+        c->map = mmap(NULL, c->len, PROT_READ, MAP_PRIVATE, c->fd, 0);
+        if (c->map == MAP_FAILED) {
+            c->map = NULL;
+            fail(c, 500, "could not read the upload back");
+            return;
+        }
+    } else if (c->fd >= 0) {
+        c->map = (void *)"";   /* an empty file: an empty document */
+    }
     struct doc *d = build(c, &fmt);
+    if (c->map && c->len)
+        munmap(c->map, c->len);
+    c->map = NULL;
     free(c->body);   /* the largest thing the task holds; done with it */
     c->body = NULL;
     if (!d)
@@ -242,11 +261,12 @@ int docs_create_start(struct http_req *r)
     c->app = app;
     c->user_id = r->user_id;
     c->is_multipart = r->is_multipart;
-    /* the body moves into the task: no copy of a 50 MiB upload on the service thread */
-    if (r->is_multipart && r->upload && r->upload == h->upload.data) {
-        c->body = h->upload.data;
-        c->len = h->upload.len;
-        h->upload = (struct buf){ 0 };
+    /* the body moves into the task: no copy of a 50 MiB upload on the service thread; an
+     * uploaded file is already on disk (http.c spools it) and goes as its descriptor */
+    c->fd = -1;
+    if (r->is_multipart && r->upload_fd >= 0) {
+        c->fd = http_spool_take(r);
+        c->len = r->upload_len;
     } else if (r->is_multipart && r->upload) {   /* a small field lws_spa kept itself */
         c->body = malloc(r->upload_len + 1);
         if (c->body)

@@ -9,11 +9,14 @@
 #include "store/store.h"
 #include "server/waiters.h"
 #include "util/log.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define WRITE_CHUNK 65536
 /* Bodies up to this size are written with their headers (http_reply); bigger ones go out
@@ -175,6 +178,7 @@ static int route(struct http_req *r)
 static void fill_req(struct http_req *r, struct app *app, struct lws *wsi, struct session *s)
 {
     memset(r, 0, sizeof *r);
+    r->upload_fd = -1;
     r->app = app;
     r->wsi = wsi;
     r->s = s;
@@ -186,6 +190,32 @@ static void fill_req(struct http_req *r, struct app *app, struct lws *wsi, struc
     r->in_callback = 1;
 }
 
+/* An unnamed file in dir (O_TMPFILE: gone when closed, even after a crash), else a named
+ * one unlinked at once. Uploads are spooled to the data directory's disk, not to /tmp,
+ * which may be memory. -1 on failure. */
+static int spool_open(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || !dir)
+        return fd;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.upload-XXXXXX", dir);
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+static void spool_close(struct http_state *h)
+{
+    if (h->upload_fd1)
+        close(h->upload_fd1 - 1);
+    h->upload_fd1 = 0;
+    h->upload_size = 0;
+}
+
+/* The `file` part goes to a spool file as it arrives: writes to the page cache, which the
+ * kernel flushes in the background, so the service thread holds no upload in memory. */
 static int upload_cb(void *data, const char *name, const char *filename, char *buf, int len,
                      enum lws_spa_fileupload_states state)
 {
@@ -193,18 +223,49 @@ static int upload_cb(void *data, const char *name, const char *filename, char *b
     struct http_state *h = &s->http;
     if (state == LWS_UFS_OPEN) {
         snprintf(h->upload_name, sizeof h->upload_name, "%s", filename ? filename : "");
-        h->upload.len = 0;
+        spool_close(h);   /* a second `file` part replaces the first */
+        int fd = spool_open(h->spool_dir);
+        if (fd < 0) {
+            log_warn("cannot spool an upload in %s: %s", h->spool_dir, strerror(errno));
+            h->upload_failed = 1;
+            return -1;
+        }
+        h->upload_fd1 = fd + 1;
         return 0;
     }
-    if ((state == LWS_UFS_CONTENT || state == LWS_UFS_FINAL_CONTENT) && len > 0)
-        return buf_append(&h->upload, buf, (size_t)len);
+    if ((state == LWS_UFS_CONTENT || state == LWS_UFS_FINAL_CONTENT) && len > 0 && h->upload_fd1) {
+        for (const char *p = buf; len > 0;) {
+            ssize_t n = write(h->upload_fd1 - 1, p, (size_t)len);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                h->upload_failed = 1;
+                return -1;
+            }
+            p += n;
+            len -= (int)n;
+            h->upload_size += (size_t)n;
+        }
+    }
     return 0;
+}
+
+int http_spool_take(struct http_req *r)
+{
+    struct http_state *h = &r->s->http;
+    if (!h->upload_fd1)
+        return -1;
+    int fd = h->upload_fd1 - 1;
+    h->upload_fd1 = 0;
+    h->upload_size = 0;
+    return fd;
 }
 
 static void http_state_reset(struct http_state *h)
 {
     buf_free(&h->body);
     buf_free(&h->upload);
+    spool_close(h);
     if (h->spa)
         lws_spa_destroy(h->spa);
     free(h->resp);
@@ -218,12 +279,13 @@ static int finish_body(struct app *app, struct lws *wsi, struct session *s)
     if (s->http.spa) {
         lws_spa_finalize(s->http.spa);
         r.is_multipart = 1;
-        r.upload = s->http.upload.data;
-        r.upload_len = s->http.upload.len;
+        r.upload = NULL;
+        r.upload_fd = s->http.upload_fd1 - 1;
+        r.upload_len = s->http.upload_size;
         r.upload_name = s->http.upload_name;
         r.form_format = lws_spa_get_string(s->http.spa, FORM_FORMAT);
         r.form_title = lws_spa_get_string(s->http.spa, FORM_TITLE);
-        if (!r.upload && lws_spa_get_string(s->http.spa, FORM_FILE)) {
+        if (r.upload_fd < 0 && lws_spa_get_string(s->http.spa, FORM_FILE)) {
             /* a `file` field sent as a plain form value */
             r.upload = (const unsigned char *)lws_spa_get_string(s->http.spa, FORM_FILE);
             r.upload_len = (size_t)lws_spa_get_length(s->http.spa, FORM_FILE);
@@ -243,6 +305,7 @@ static int begin_request(struct app *app, struct lws *wsi, struct session *s, co
     h->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
     h->started_us = (int64_t)lws_now_usecs();
     snprintf(h->path, sizeof h->path, "%s", in ? in : "/");
+    h->spool_dir = app->cfg->data_dir;
     struct http_req r;
     fill_req(&r, app, wsi, s);
 
@@ -338,7 +401,7 @@ static int on_body(struct app *app, struct lws *wsi, struct session *s, const vo
         h->discarded += len;
         return h->discarded > 2 * limit ? -1 : 0;
     }
-    if (h->body.len + h->upload.len + len > limit) {
+    if (h->body.len + h->upload_size + len > limit) {
         struct http_req r;
         fill_req(&r, app, wsi, s);
         return http_reply_error(&r, 413, "request body is larger than %d MiB", app->cfg->max_body_mb);
@@ -347,6 +410,8 @@ static int on_body(struct app *app, struct lws *wsi, struct session *s, const vo
         if (lws_spa_process(h->spa, in, (int)len)) {
             struct http_req r;
             fill_req(&r, app, wsi, s);
+            if (h->upload_failed)
+                return http_reply_error(&r, 507, "the server could not store the upload (is its disk full?)");
             return http_reply_error(&r, 400, "malformed multipart/form-data body");
         }
         return 0;

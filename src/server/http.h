@@ -24,6 +24,8 @@ struct http_req {
     int is_multipart;
     const unsigned char *upload;
     size_t upload_len;
+    int upload_fd;            /* >= 0: the `file` part is in this spool file (upload_len bytes,
+                                 upload NULL); the handler may take it (spool_take) */
     const char *upload_name;
     const char *form_format;  /* form fields, or NULL */
     const char *form_title;
@@ -40,6 +42,10 @@ int http_reply(struct http_req *r, int status, const char *ctype, unsigned char 
 int http_reply_json(struct http_req *r, int status, cJSON *json);   /* consumes json */
 int http_reply_error(struct http_req *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Takes the spooled upload's descriptor from the request's session (the caller closes it);
+ * -1 if there is none. */
+int http_spool_take(struct http_req *r);
+
 /* Copies a request header (lws token) into buf; returns length or -1 if absent. */
 int http_header(struct http_req *r, int token, char *buf, int len);
 

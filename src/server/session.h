@@ -28,7 +28,14 @@ struct http_state {
     size_t received;            /* body bytes received so far (for the minimum rate) */
     struct buf body;
     struct lws_spa *spa;        /* multipart/form-data parser */
-    struct buf upload;          /* the uploaded `file` part */
+    struct buf upload;          /* the uploaded `file` part (in memory: not used for files) */
+    /* The `file` part streams to an unnamed file in the data directory instead of memory
+     * (a 50 MiB book): upload_fd + 1 (0: none, so a zeroed state has no file), its size,
+     * and where to make it. Closed by http_state_reset unless handed on. */
+    int upload_fd1;
+    size_t upload_size;
+    const char *spool_dir;
+    int upload_failed;          /* the spool file could not be written (disk full) */
     char upload_name[256];
     void *pending;              /* an upload being processed off the thread (api_upload.c) */
     /* response body being written */

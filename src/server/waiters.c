@@ -144,6 +144,7 @@ int waiters_wait(struct http_req *r, const char *hash, const char *model, const 
 void waiter_request(struct app *app, const struct waiter *w, struct http_req *r)
 {
     memset(r, 0, sizeof *r);
+    r->upload_fd = -1;
     r->app = app;
     r->wsi = w->wsi;
     r->s = w->s;

@@ -68,8 +68,8 @@ static const char *const migrations[] = {
     /* 3 -> 4: imports (issue 13). source_url: the URL a document was fetched from (shown on
      * the page and returned as `source_url`); author: as the EPUB or PDF names it (export
      * metadata). Both NULL for documents made from text. */
-    "ALTER TABLE documents ADD COLUMN source_url TEXT;"
-    "ALTER TABLE documents ADD COLUMN author TEXT;",
+    ("ALTER TABLE documents ADD COLUMN source_url TEXT;"
+     "ALTER TABLE documents ADD COLUMN author TEXT;"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

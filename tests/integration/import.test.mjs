@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { itest } from './harness.mjs';
 import { makePdf, makeEpub, makeZip } from './import-fixtures.mjs';
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 
 function upload(s, bytes, name) {
   const form = new FormData();
@@ -89,4 +91,24 @@ itest('unreadable PDFs and EPUBs are 422 with a reason, and nothing is stored', 
   }
   assert.deepEqual((await s.get('/v1/documents')).json, [], 'nothing was stored');
   assert.equal((await s.get('/healthz')).status, 200);
+});
+
+const peakRssKiB = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+)/)[1]);
+
+itest('a 50 MiB book uploads with --max-body-mb 64, spooled to disk rather than held in memory', async (t, h) => {
+  const s = await h.start({ args: ['--max-body-mb', '64'] });
+  const epub = makeEpub({
+    title: 'A Heavy Book',
+    chapters: [{ title: 'Only', body: '<h1>The Only Chapter</h1><p>Pictures make this book heavy.</p>' }],
+    extra: [{ name: 'OEBPS/images/plates.jpg', data: randomBytes(50 << 20) }],   // stored, not deflated
+  });
+  assert.ok(epub.length > 50 << 20);
+  await s.createDoc('Warm up the server.', 'text');
+  const before = peakRssKiB(s.proc.pid);
+  const r = await upload(s, epub, 'heavy.epub');
+  assert.equal(r.status, 201, r.text);
+  assert.deepEqual((await s.getDoc(r.json.id)).blocks.map((b) => b.text),
+    ['A Heavy Book', 'The Only Chapter', 'Pictures make this book heavy.']);
+  const grown = (peakRssKiB(s.proc.pid) - before) / 1024;
+  assert.ok(grown < 40, `the server's peak memory grew by ${grown.toFixed(1)} MiB for a 50 MiB upload`);
 });

@@ -1,8 +1,13 @@
-// new-document.js — #/new: paste text (text/markdown/html) or upload a file.
+// new-document.js — #/new: paste text (text/markdown/html), upload a file (text, markdown,
+// HTML, PDF, EPUB) by the picker or by dropping it anywhere on the page, or import a web page
+// by its URL (a URL dropped on the page fills the field).
 import { h } from './dom.js';
 import * as api from '../api.js';
 
-const ACCEPT = '.txt,.text,.md,.markdown,.html,.htm,text/plain,text/markdown,text/html';
+const ACCEPT = '.txt,.text,.md,.markdown,.html,.htm,.xhtml,.pdf,.epub,text/plain,text/markdown,' +
+  'text/html,application/pdf,application/epub+zip';
+const MODES = ['paste', 'upload', 'url'];
+const BUSY = { paste: 'Creating…', upload: 'Reading the file…', url: 'Fetching the page…' };
 
 function guessFormat(text) {
   const t = text.trimStart();
@@ -30,23 +35,32 @@ export function renderNewDocument(root, { navigate }) {
   const fileName = h('span', { class: 'file-name muted' }, 'No file chosen');
   const drop = h('label', { class: 'dropzone', for: 'doc-file' },
     h('strong', {}, 'Choose a file'), h('span', { class: 'muted' }, ' or drop it here'),
-    h('span', { class: 'muted small' }, 'Plain text, Markdown or HTML, UTF-8'), fileName);
+    h('span', { class: 'muted small' }, 'PDF, EPUB, plain text, Markdown or HTML'), fileName);
+  const url = h('input', { id: 'doc-url', name: 'url', type: 'url', inputmode: 'url', autocomplete: 'url',
+    placeholder: 'https://example.com/an-article' });
   const errorBox = h('p', { class: 'banner error', role: 'alert', hidden: true });
   const submit = h('button', { class: 'button primary', type: 'submit' }, 'Create and open');
 
   const pasteTab = h('button', { type: 'button', role: 'tab', class: 'tab', 'aria-selected': 'true', onclick: () => setMode('paste') }, 'Paste text');
   const uploadTab = h('button', { type: 'button', role: 'tab', class: 'tab', 'aria-selected': 'false', onclick: () => setMode('upload') }, 'Upload a file');
+  const urlTab = h('button', { type: 'button', role: 'tab', class: 'tab', 'aria-selected': 'false', onclick: () => setMode('url') }, 'From a web page');
   const pastePanel = h('div', { class: 'panel' },
     h('div', { class: 'field' }, h('label', { for: 'doc-format' }, 'Format'), format),
     h('div', { class: 'field' }, h('label', { for: 'doc-content' }, 'Text'), content));
   const uploadPanel = h('div', { class: 'panel', hidden: true }, fileInput, drop);
+  const urlPanel = h('div', { class: 'panel', hidden: true },
+    h('div', { class: 'field' }, h('label', { for: 'doc-url' }, 'Web page address'), url,
+      h('span', { class: 'muted small' }, 'The article is kept; menus, ads, cookie notices and comments are left out.')));
+  const tabs = { paste: pasteTab, upload: uploadTab, url: urlTab };
+  const panels = { paste: pastePanel, upload: uploadPanel, url: urlPanel };
 
   function setMode(m) {
     mode = m;
-    pasteTab.setAttribute('aria-selected', String(m === 'paste'));
-    uploadTab.setAttribute('aria-selected', String(m === 'upload'));
-    pastePanel.hidden = m !== 'paste';
-    uploadPanel.hidden = m !== 'upload';
+    for (const k of MODES) {
+      tabs[k].setAttribute('aria-selected', String(k === m));
+      panels[k].hidden = k !== m;
+    }
+    if (m === 'url') url.focus();
   }
   function pick(f) {
     if (!f) return;
@@ -54,14 +68,33 @@ export function renderNewDocument(root, { navigate }) {
     fileName.textContent = `${f.name} (${Math.max(1, Math.round(f.size / 1024))} KB)`;
     drop.classList.add('has-file');
   }
-  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (e) => {
+  // A file dropped anywhere on the page is the upload; a link dragged from another tab is
+  // the web page to import.
+  const onDragOver = (e) => {
+    if (!e.dataTransfer) return;
+    e.preventDefault();
+    drop.classList.add('over');
+  };
+  const onDragLeave = (e) => { if (!e.relatedTarget) drop.classList.remove('over'); };
+  const onDrop = (e) => {
     e.preventDefault();
     drop.classList.remove('over');
-    setMode('upload');
-    pick(e.dataTransfer.files[0]);
-  });
+    const dt = e.dataTransfer;
+    if (dt?.files?.length) {
+      setMode('upload');
+      pick(dt.files[0]);
+      return;
+    }
+    const link = (dt?.getData('text/uri-list') || dt?.getData('text/plain') || '').split(/\r?\n/)
+      .find((l) => /^https?:\/\//i.test(l.trim()));
+    if (link) {
+      url.value = link.trim();
+      setMode('url');
+    }
+  };
+  document.addEventListener('dragover', onDragOver);
+  document.addEventListener('dragleave', onDragLeave);
+  document.addEventListener('drop', onDrop);
 
   const form = h('form', {
     class: 'new-doc',
@@ -70,12 +103,15 @@ export function renderNewDocument(root, { navigate }) {
       errorBox.hidden = true;
       if (mode === 'paste' && !content.value.trim()) return showError('Paste some text first.');
       if (mode === 'upload' && !file) return showError('Choose a file first.');
+      if (mode === 'url' && !/^https?:\/\/\S+$/i.test(url.value.trim()))
+        return showError('Enter the address of a web page, starting with http:// or https://.');
       submit.disabled = true;
-      submit.textContent = 'Creating…';
+      submit.textContent = BUSY[mode];
       try {
+        const t = title.value.trim();
         const doc = mode === 'paste'
-          ? await api.createDocument({ content: content.value, format: format.value, title: title.value.trim() })
-          : await api.uploadDocument(file, title.value.trim());
+          ? await api.createDocument({ content: content.value, format: format.value, title: t })
+          : mode === 'upload' ? await api.uploadDocument(file, t) : await api.importUrl(url.value.trim(), t);
         navigate(`#/doc/${encodeURIComponent(doc.id)}`);
       } catch (err) {
         showError(err.message);
@@ -85,13 +121,17 @@ export function renderNewDocument(root, { navigate }) {
     },
   },
   h('div', { class: 'field' }, h('label', { for: 'doc-title' }, 'Title'), title),
-  h('div', { class: 'tabs', role: 'tablist' }, pasteTab, uploadTab),
-  pastePanel, uploadPanel, errorBox,
+  h('div', { class: 'tabs', role: 'tablist' }, pasteTab, uploadTab, urlTab),
+  pastePanel, uploadPanel, urlPanel, errorBox,
   h('div', { class: 'actions' }, h('a', { class: 'button', href: '#/' }, 'Cancel'), submit));
 
   function showError(msg) { errorBox.textContent = msg; errorBox.hidden = false; }
 
   root.replaceChildren(h('section', { class: 'page new' }, h('h1', {}, 'New document'), form));
   content.focus();
-  return () => {};
+  return () => {
+    document.removeEventListener('dragover', onDragOver);
+    document.removeEventListener('dragleave', onDragLeave);
+    document.removeEventListener('drop', onDrop);
+  };
 }

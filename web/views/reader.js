@@ -23,6 +23,13 @@ function isTextEntry(el) {
   return false;
 }
 
+// The page a document was imported from: its host shown, the whole address on hover.
+function sourceLink(href) {
+  let host = href;
+  try { host = new URL(href).host; } catch { /* shown as given */ }
+  return h('a', { class: 'source-url', href, target: '_blank', rel: 'noopener noreferrer', title: href }, host);
+}
+
 export function renderReader(root, { id, engine, audio, ws }) {
   let alive = true;
   const cleanups = [];
@@ -74,7 +81,9 @@ export function renderReader(root, { id, engine, audio, ws }) {
         h('header', { class: 'reader-head' },
           h('a', { class: 'back muted', href: '#/' }, '← Library'),
           h('h1', { class: 'doc-title' }, title),
-          h('p', { class: 'muted small' }, `${count} block${count === 1 ? '' : 's'}`)),
+          h('p', { class: 'muted small' }, `${count} block${count === 1 ? '' : 's'}`,
+            doc.author ? ` · ${doc.author}` : '',
+            doc.source_url ? [' · from ', sourceLink(doc.source_url)] : '')),
         text.article),
       text.pill,
       controls.el);
