@@ -102,7 +102,7 @@ int cli_export(const struct config *cfg)
     if (!eb)
         goto out;
     for (int i = 0; i < n; i++)
-        eb[i] = (struct export_block){ blocks[i].text, 0 };
+        eb[i] = (struct export_block){ blocks[i].text, i + 1 < n ? blocks[i].pause_ms : 0 };
     struct export_opts o = { .model = m, .voice = cfg->voice, .data_dir = cfg->data_dir,
                              .threads = cfg->workers, .progress = progress };
     struct export_stats st;

@@ -30,6 +30,10 @@
 // URL played from memory; each is then uploaded in the background (a failed upload never
 // touches playback). Seeking drops local work outside the server's eviction window, as
 // cursor_moved does for queued jobs.
+// Pauses follow structure: the server gives each block a `pause_ms` (paragraph, heading,
+// section end, list item, a sentence or clause cut inside a paragraph); when a block ends,
+// the next one starts after pause_ms / speed (the cursor moves at once), on top of the
+// short pads inside the audio itself.
 // Every playback attempt carries a token; results for an older token (a load that finished
 // after a seek, an `ended` from a replaced source) are ignored.
 
@@ -534,9 +538,15 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
 
   // ===== audio events ==================================================================
 
+  // The structural pause after block i at the current speed (0 for documents without one).
+  function pauseAfterMs(i) {
+    return Math.max(0, Number(doc?.blocks[i]?.pause_ms) || 0) / speed;
+  }
+
   function onAudioEnded(token) {
     if (token !== playToken || playState !== 'playing') return;
     loaded = null;
+    const gap = pauseAfterMs(cursor);
     cursor++;
     if (sleep && sleep.mode === 'chapter' && chapters.includes(cursor)) {
       // the chapter is over: stop at the next one's heading, ready to go on from there
@@ -547,7 +557,17 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       commit();
       return;
     }
-    startBlock();
+    if (gap > 0 && cursor < n) {
+      // a seek, pause, stop or voice switch in the gap bumps the token or the state
+      const t = playToken;
+      timers.setTimeout(() => {
+        if (t !== playToken || playState !== 'playing' || loaded) return;
+        startBlock();
+        commit();
+      }, gap);
+    } else {
+      startBlock();
+    }
     commit();
   }
 

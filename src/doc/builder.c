@@ -192,6 +192,50 @@ static void measure_trim(const char *s, size_t n, size_t *lead, size_t *trail)
     *trail = n - e;
 }
 
+/* Does a sentence end at the end of s[0..n) (trailing white space and closers skipped)? */
+static bool ends_sentence(const char *s, size_t n)
+{
+    while (n > 0) {
+        size_t p = n - 1;
+        while (p > 0 && ((unsigned char)s[p] & 0xC0) == 0x80)
+            p--;
+        uint32_t cp;
+        utf8_decode(s + p, n - p, &cp);
+        if (uchar_is_space(cp) || cp == '"' || cp == '\'' || cp == ')' || cp == 0x201D
+            || cp == 0x2019 || cp == 0xBB || cp == ']') {
+            n = p;
+            continue;
+        }
+        return cp == '.' || cp == '!' || cp == '?' || cp == 0x2026 || cp == 0x3002
+            || cp == 0xFF01 || cp == 0xFF1F;
+    }
+    return false;
+}
+
+static bool is_heading_tag(const char *t)
+{
+    return t && t[0] == 'h' && t[1] >= '1' && t[1] <= '6' && t[2] == '\0';
+}
+
+static bool in_list_item(const struct builder *b)
+{
+    for (size_t i = b->nframes; i > 0; i--)
+        if (b->frames[i - 1].tag && strcmp(b->frames[i - 1].tag, "li") == 0)
+            return true;
+    return false;
+}
+
+/* The pause after piece i of np in the current run (see DOC_SEAM_* in doc.h). */
+static int piece_pause(const struct builder *b, const char *s, size_t n, int i, int np)
+{
+    const struct frame *f = b->nframes ? &b->frames[b->nframes - 1] : NULL;
+    if (f && is_heading_tag(f->tag))
+        return DOC_PAUSE(i + 1 < np ? DOC_SEAM_CLAUSE_MS : DOC_SEAM_HEADING_MS);
+    if (i + 1 < np)
+        return DOC_PAUSE(ends_sentence(s, n) ? DOC_SEAM_SENTENCE_MS : DOC_SEAM_CLAUSE_MS);
+    return DOC_PAUSE(in_list_item(b) ? DOC_SEAM_ITEM_MS : DOC_SEAM_PARAGRAPH_MS);
+}
+
 static void add_block(struct builder *b, const char *s, size_t n)
 {
     if (!grow(b, (void **)&b->blocks, &b->cap_blocks, b->nblocks + 1, sizeof *b->blocks))
@@ -203,7 +247,7 @@ static void add_block(struct builder *b, const char *s, size_t n)
     }
     memcpy(t, s, n);
     t[n] = '\0';
-    b->blocks[b->nblocks] = (struct doc_block){ (int)b->nblocks, t, doc_estimate_ms(t) };
+    b->blocks[b->nblocks] = (struct doc_block){ (int)b->nblocks, t, doc_estimate_ms(t), 0 };
     b->nblocks++;
 }
 
@@ -352,8 +396,16 @@ static void run_end(struct builder *b)
     if (wrap)
         sbuf_adds(&b->html, "</p>\n");
 
-    for (int i = 0; i < np; i++)
+    /* a heading after anything but a heading ends a section: the longest pause before it */
+    if (np > 0 && f && is_heading_tag(f->tag) && b->nblocks > 0
+        && b->blocks[b->nblocks - 1].pause_ms != DOC_PAUSE(DOC_SEAM_HEADING_MS))
+        b->blocks[b->nblocks - 1].pause_ms = DOC_PAUSE(DOC_SEAM_SECTION_MS);
+    for (int i = 0; i < np; i++) {
         add_block(b, t + lead + pieces[i].off, pieces[i].len);
+        if (!b->oom)
+            b->blocks[b->nblocks - 1].pause_ms
+                = piece_pause(b, t + lead + pieces[i].off, pieces[i].len, i, np);
+    }
     if (speak && !b->heading && np > 0 && f->tag && f->tag[0] == 'h' && f->tag[1] >= '1'
         && f->tag[1] <= '6' && f->tag[2] == '\0')
         capture_heading(b, t + lead, n - lead - trail);

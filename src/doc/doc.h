@@ -12,7 +12,26 @@ struct doc_block {
     int idx;              /* 0..n-1, consecutive across the document */
     char *text;           /* exact text spoken (UTF-8, NUL-terminated) */
     int est_duration_ms;  /* rough estimate from text length, for the UI before audio exists */
+    int pause_ms;         /* silence to add after this block's audio at 1x (DOC_PAUSE_*) */
 };
+
+/* Pauses follow structure. Totals of silence at a seam, at 1x, measured against espeak-ng's
+ * own pause between two sentences inside one block (295-335 ms of silence measured with
+ * `recite say`, 330-380 ms by ear with its fade): a piece cut inside a sentence gets a
+ * comma's pause, between sentences the engine's own, list items less than paragraphs,
+ * headings more, and the end of a section (the block before a heading) most. The stored
+ * audio already carries DOC_SEAM_PADS_MS (its 40 ms lead and 120 ms tail pads), so
+ * pause_ms is what is added beyond them: the page waits pause_ms / speed between blocks,
+ * export writes pause_ms of silence. Layout, not content: the audio (and its variant hash)
+ * stays the same wherever a text appears. */
+#define DOC_SEAM_PADS_MS 160
+#define DOC_SEAM_CLAUSE_MS 200
+#define DOC_SEAM_SENTENCE_MS 340
+#define DOC_SEAM_ITEM_MS 450
+#define DOC_SEAM_PARAGRAPH_MS 700
+#define DOC_SEAM_HEADING_MS 900
+#define DOC_SEAM_SECTION_MS 1100
+#define DOC_PAUSE(seam) ((seam) - DOC_SEAM_PADS_MS)
 
 struct doc {
     char *title;          /* given title, else first heading, else first words (<= 80 chars) */

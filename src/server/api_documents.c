@@ -60,6 +60,7 @@ static int get_document(struct http_req *r, const char *id)
         cJSON_AddNumberToObject(b, "idx", rec.blocks[i].idx);
         cJSON_AddStringToObject(b, "text", rec.blocks[i].text);
         cJSON_AddNumberToObject(b, "est_duration_ms", rec.blocks[i].est_duration_ms);
+        cJSON_AddNumberToObject(b, "pause_ms", rec.blocks[i].pause_ms);
         cJSON_AddItemToArray(blocks, b);
     }
     doc_record_free(&rec);

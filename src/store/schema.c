@@ -70,6 +70,9 @@ static const char *const migrations[] = {
      * metadata). Both NULL for documents made from text. */
     ("ALTER TABLE documents ADD COLUMN source_url TEXT;"
      "ALTER TABLE documents ADD COLUMN author TEXT;"),
+    /* 4 -> 5: pauses follow structure (issue 16): the silence to add after a block at 1x
+     * (doc.h DOC_SEAM_*). 0 for documents made before: they play as they always did. */
+    "ALTER TABLE blocks ADD COLUMN pause_ms INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -26,7 +26,7 @@ static const char *const store_sql[SQ_COUNT] = {
     [SQ_DOC_INSERT] =
         "INSERT INTO documents(id, title, format, html, block_count, created_at, owner,"
         " source_url, author) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [SQ_BLOCK_INSERT] = "INSERT INTO blocks(doc_id, idx, text, est_ms) VALUES(?1, ?2, ?3, ?4)",
+    [SQ_BLOCK_INSERT] = "INSERT INTO blocks(doc_id, idx, text, est_ms, pause_ms) VALUES(?1, ?2, ?3, ?4, ?5)",
     [SQ_DOC_LIST] =
         "SELECT id, title, block_count, created_at, last_block_idx FROM documents"
         " WHERE owner = ?1 ORDER BY created_at DESC, rowid DESC",
@@ -34,7 +34,7 @@ static const char *const store_sql[SQ_COUNT] = {
         "SELECT id, title, block_count, created_at, last_block_idx, html, source_url, author"
         " FROM documents"
         " WHERE id = ?1 AND (?2 = 0 OR owner = ?2)",
-    [SQ_DOC_BLOCKS] = "SELECT idx, text, est_ms FROM blocks WHERE doc_id = ?1 ORDER BY idx",
+    [SQ_DOC_BLOCKS] = "SELECT idx, text, est_ms, pause_ms FROM blocks WHERE doc_id = ?1 ORDER BY idx",
     [SQ_DOC_COUNT] = "SELECT block_count FROM documents WHERE id = ?1 AND owner = ?2",
     [SQ_BLOCK_TEXT] =
         "SELECT b.text FROM blocks b JOIN documents d ON d.id = b.doc_id"

@@ -78,6 +78,7 @@ int store_doc_insert(struct store *st, int64_t owner, const char *id, const char
         sqlite3_bind_int(blk, 2, i);
         sqlite3_bind_text(blk, 3, b->text ? b->text : "", -1, SQLITE_STATIC);
         sqlite3_bind_int(blk, 4, b->est_duration_ms);
+        sqlite3_bind_int(blk, 5, b->pause_ms);
         if (sqlite3_step(blk) != SQLITE_DONE) {
             ret = store_fail(st, "insert block");
             goto fail;
@@ -172,6 +173,7 @@ static int docs_read_blocks(struct store *st, const char *id, int hint, struct d
         struct doc_block *b = &r->blocks[r->block_count];
         b->idx = sqlite3_column_int(s, 0);
         b->est_duration_ms = sqlite3_column_int(s, 2);
+        b->pause_ms = sqlite3_column_int(s, 3);
         b->text = store_column_strdup(s, 1);
         if (!b->text)
             goto oom;

@@ -42,6 +42,10 @@ itest('export reuses the audio the server already made, and streams MP3 too', as
   c.send(synth(doc.id, range(0, 6)));
   const hist = await c.waitFinal(doc.id, range(0, 6));
   const served = [...hist.values()].reduce((sum, l) => sum + l.at(-1).duration_ms, 0);
+  // the structural pauses between blocks (paragraph ends here), not after the last one
+  const { blocks } = await s.getDoc(doc.id);
+  const pauses = blocks.slice(0, -1).reduce((sum, b) => sum + b.pause_ms, 0);
+  assert.ok(blocks.slice(0, -1).every((b) => b.pause_ms > 300), 'paragraph pauses are long');
   c.close();
   await s.stop('SIGTERM');
   const dir = await h.tmp();
@@ -54,6 +58,8 @@ itest('export reuses the audio the server already made, and streams MP3 too', as
   const p = await probe(out);
   assert.equal(p.codec, 'mp3');
   assert.ok(await decodes(out), 'the exported MP3 decodes');
-  // the file is the served blocks end to end (MP3 adds at most a frame or two)
-  assert.ok(Math.abs(p.duration_s - served / 1000) < 0.2, `${p.duration_s} s vs ${served} ms served`);
+  // the file is the served blocks end to end with the pauses between them (MP3 adds at
+  // most a frame or two)
+  const want = (served + pauses) / 1000;
+  assert.ok(Math.abs(p.duration_s - want) < 0.2, `${p.duration_s} s vs ${served} ms served + ${pauses} ms of pauses`);
 });

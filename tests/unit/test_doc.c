@@ -405,6 +405,41 @@ static void test_html_fallbacks(void)
 
 /* ---- plain text ------------------------------------------------------------------- */
 
+/* Pauses follow structure (doc.h DOC_SEAM_*): what ends at a seam decides its silence. */
+static void test_pauses(void)
+{
+    char para[1200] = "";
+    for (int i = 0; i < 8; i++)   /* ~8 x 70 characters: split at sentence ends */
+        strcat(para, "This sentence is here to make the paragraph long enough to be split. ");
+    for (int i = 0; i < 8; i++)   /* then one sentence of ~450: cut at a comma */
+        strcat(para, "and a clause that goes on without a stop, ");
+    strcat(para, "until it ends.");
+    char md[2000];
+    snprintf(md, sizeof md, "# Title\n\n%s\n\n- item one\n- item two\n\nLast paragraph.\n\n"
+             "## Next section\n\n### Sub\n\nText.", para);
+    struct doc *d = build(md, DOC_MARKDOWN, NULL);
+    if (!d)
+        return;
+    int n = d->block_count;
+    CHECK(n >= 9);
+    CHECK_INT(d->blocks[0].pause_ms, DOC_PAUSE(DOC_SEAM_HEADING_MS));      /* after # Title */
+    CHECK_INT(d->blocks[1].pause_ms, DOC_PAUSE(DOC_SEAM_SENTENCE_MS));     /* a split paragraph */
+    bool clause = false;
+    int k = 1;
+    for (; k < n && strstr(d->blocks[k].text, "item one") == NULL; k++)
+        clause |= d->blocks[k].pause_ms == DOC_PAUSE(DOC_SEAM_CLAUSE_MS);
+    CHECK(clause);                                                        /* the comma cut */
+    CHECK_INT(d->blocks[k - 1].pause_ms, DOC_PAUSE(DOC_SEAM_PARAGRAPH_MS)); /* paragraph end */
+    CHECK_INT(d->blocks[k].pause_ms, DOC_PAUSE(DOC_SEAM_ITEM_MS));          /* list items */
+    CHECK_INT(d->blocks[k + 1].pause_ms, DOC_PAUSE(DOC_SEAM_ITEM_MS));
+    CHECK_STR(d->blocks[k + 2].text, "Last paragraph.");
+    CHECK_INT(d->blocks[k + 2].pause_ms, DOC_PAUSE(DOC_SEAM_SECTION_MS));   /* before ## */
+    CHECK_INT(d->blocks[k + 3].pause_ms, DOC_PAUSE(DOC_SEAM_HEADING_MS));   /* ## then ### */
+    CHECK_INT(d->blocks[k + 4].pause_ms, DOC_PAUSE(DOC_SEAM_HEADING_MS));
+    CHECK(DOC_PAUSE(DOC_SEAM_CLAUSE_MS) > 0);
+    doc_destroy(d);
+}
+
 static void test_text(void)
 {
     struct doc *d = build("  First para line one\r\nline two  \n\n\n \t\nSecond <para> & \"x\"\n\n",
@@ -603,6 +638,7 @@ int main(void)
     test_html_main_text();
     test_html_fallbacks();
     test_text();
+    test_pauses();
     test_invalid_utf8();
     test_titles();
     test_formats();

@@ -48,6 +48,7 @@ static struct doc make_doc(const char *title, const char *prefix, int n)
         d.blocks[i].idx = i;
         d.blocks[i].text = xstrdup(buf);
         d.blocks[i].est_duration_ms = 100 * (i + 1);
+        d.blocks[i].pause_ms = 10 * i;
     }
     return d;
 }
@@ -93,7 +94,7 @@ static void test_documents(void)
     CHECK_INT(store_pragma_text(st, "foreign_keys", got, sizeof got), 0);
     CHECK_STR(got, "1");
     CHECK_INT(store_pragma_text(st, "user_version", got, sizeof got), 0);
-    CHECK_STR(got, "4");   /* 2: accounts (users, owner, usage); 3: audio_owners; 4: source_url, author */
+    CHECK_STR(got, "5");   /* 2: accounts (users, owner, usage); 3: audio_owners; 4: source_url, author; 5: blocks.pause_ms */
     CHECK_INT(store_pragma_text(st, "busy_timeout", got, sizeof got), 0);
     CHECK_STR(got, "5000");
     log_set_level(-1);   /* the next calls fail on purpose; keep the output quiet */
@@ -150,6 +151,7 @@ static void test_documents(void)
         CHECK_INT(r.blocks[i].idx, i);
         CHECK_STR(r.blocks[i].text, a.blocks[i].text);
         CHECK_INT(r.blocks[i].est_duration_ms, a.blocks[i].est_duration_ms);
+        CHECK_INT(r.blocks[i].pause_ms, a.blocks[i].pause_ms);
     }
     doc_record_free(&r);
     doc_record_free(&r);   /* freed records are zeroed: a second free is harmless */

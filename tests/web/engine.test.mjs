@@ -259,6 +259,52 @@ test('highlight moves to the next block when one ends; elapsed and total use rea
   assert.equal(snap().elapsedMs, 2000);
 });
 
+test('pauses follow structure: the next block starts after pause_ms / speed', async () => {
+  const { engine, audio, snap, cache, timers } = setup({ blocks: 3 });
+  const doc = makeDoc(3);
+  doc.blocks[0].pause_ms = 600;   // a paragraph end
+  doc.blocks[1].pause_ms = 0;
+  engine.load(doc, { cursor: 0 });
+  engine.setSpeed(2);
+  engine.play();
+  cache(0, 1, 2);
+  await flush();
+  const plays = audio.plays.length;
+  audio.end();
+  assert.equal(snap().cursor, 1, 'the highlight moves at once');
+  assert.equal(audio.plays.length, plays, 'block 1 waits for the pause');
+  timers.advance(299);
+  assert.equal(audio.plays.length, plays);
+  timers.advance(1);
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-1', '600 ms at 2x is 300 ms');
+  await flush();
+  audio.end();
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-2', 'no pause: no wait');
+});
+
+test('a pause or seek inside a structural pause wins over it', async () => {
+  const { engine, audio, snap, cache, timers } = setup({ blocks: 4 });
+  const doc = makeDoc(4);
+  for (const b of doc.blocks) b.pause_ms = 500;
+  engine.load(doc, { cursor: 0 });
+  engine.play();
+  cache(0, 1, 2, 3);
+  await flush();
+  audio.end();
+  engine.pause();
+  const plays = audio.plays.length;
+  timers.advance(600);
+  assert.equal(audio.plays.length, plays, 'paused in the gap: nothing starts');
+  assert.equal(snap().playState, 'paused');
+  engine.play();
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-1', 'play resumes at the next block');
+  await flush();
+  audio.end();
+  engine.seek(3);
+  timers.advance(600);
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-3', 'the seek wins; the gap timer does nothing');
+});
+
 test('seek sends cursor_moved and plays from the new block; a stale load never advances', async () => {
   const { engine, socket, audio, snap, cache } = setup({ audioOpts: { auto: false } });
   engine.play();
