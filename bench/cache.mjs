@@ -13,7 +13,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, startServer, Client, synth, waitFinal, paragraphs, tempDir, freePort, atExit, sleep, median, pct, fmt, table, machine, now } from './lib.mjs';
+import { build, startServer, Client, synth, waitFinal, paragraphs, tempDir, freePort, atExit, sleep, median, pct, fmt, table, machine, cachedLoop } from './lib.mjs';
 
 const SECONDS = Number(process.argv[2] || 10);
 const ROUNDS = Number(process.argv[3] || 3);
@@ -105,26 +105,7 @@ for (let i = 0; i < CLIENTS; i++) {
   c.keep = false;
   clients.push(c);
 }
-const lat = [];
-let stop = false;
-const t0 = now();
-await Promise.all(clients.map(async (c, k) => {
-  let i = k % 32;
-  // warm: the first request of each client is not measured
-  c.send(synth(doc.id, [i]));
-  await c.next((m) => m.type === 'status');
-  while (!stop) {
-    i = (i + 7) % 32;
-    const t = now();
-    const p = c.next((m) => m.type === 'status' && m.block_idx === i);
-    c.send(synth(doc.id, [i]));
-    const m = await p;
-    if (m.status !== 'cached') throw new Error(`block ${i}: ${m.status}`);
-    lat.push(m.t - t);
-    if (now() - t0 > SECONDS * 1000) stop = true;
-  }
-}));
-const elapsed = (now() - t0) / 1000;
+const { lat, elapsed } = await cachedLoop(clients, [doc.id], 32, SECONDS);
 for (const c of clients) c.close();
 const rssServer = Number(readFileSync(`/proc/${s.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024;
 await s.stop();

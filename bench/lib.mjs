@@ -137,6 +137,35 @@ export class Client {
   close() { this.ws.terminate(); }
 }
 
+/**
+ * The cached-status path under load: every client asks for one already-cached block after
+ * the other (closed loop) for `seconds`; clients[k] uses docIds[k % docIds.length], whose
+ * blocks 0..blocks-1 must all be cached. Returns {lat: [ms per request], elapsed: s}.
+ */
+export async function cachedLoop(clients, docIds, blocks, seconds) {
+  const lat = [];
+  let stop = false;
+  const t0 = now();
+  await Promise.all(clients.map(async (c, k) => {
+    const doc = docIds[k % docIds.length];
+    let i = k % blocks;
+    // warm: the first request of each client is not measured
+    c.send(synth(doc, [i]));
+    await c.next((m) => m.type === 'status');
+    while (!stop) {
+      i = (i + 7) % blocks;
+      const t = now();
+      const p = c.next((m) => m.type === 'status' && m.block_idx === i);
+      c.send(synth(doc, [i]));
+      const m = await p;
+      if (m.status !== 'cached') throw new Error(`block ${i}: ${m.status} ${m.error || ''}`);
+      lat.push(m.t - t);
+      if (now() - t0 > seconds * 1000) stop = true;
+    }
+  }));
+  return { lat, elapsed: (now() - t0) / 1000 };
+}
+
 export const synth = (document_id, block_indices, cursor = block_indices[0] ?? 0) =>
   ({ type: 'synthesize', document_id, block_indices, cursor, model: 'espeak', voice: 'en-us', synthesis_mode: 'server' });
 
