@@ -6,9 +6,11 @@
  * notify callback (lws_cancel_service) woke it. Workers receive copies (tickets), never
  * pointers into the queue, so eviction can free a job at any time.
  *
- * Order: requesters (connections and waiters, by (kind, id)) are served round-robin (the
- * one after the one served last), and within a connection the job nearest to that connection's cursor runs first (ahead
- * of the cursor wins a tie). So one reader's long prefetch never delays another reader's
+ * Order: fair share by user first (SPEC section 7: one user with ten tabs cannot starve
+ * another): users are served round-robin; within a user, that user's requesters
+ * (connections, by (kind, id)) round-robin; a requester without a user (user_id 0: an
+ * HTTP waiter) is a "user" of its own. Within a connection the job nearest to that
+ * connection's cursor runs first (ahead of the cursor wins a tie). So one reader's long prefetch never delays another reader's
  * first block. A requester marked `first` (the cursor block of a new synthesize) runs before
  * the rest of its connection's jobs, the newest one first: the block 0 of a document just
  * opened never waits behind the same reader's prefetch of the document before. */
@@ -55,6 +57,35 @@ static struct rr_key rr_of(const struct requester *r)
     return (struct rr_key){ r->kind, r->id };
 }
 
+/* The unit of fair share: a user, or a requester that has none. */
+struct tenant {
+    int64_t user;          /* > 0: a user; 0: the requester below is its own tenant */
+    struct rr_key r;
+};
+
+static struct tenant tenant_of(const struct requester *r)
+{
+    return r->user_id > 0 ? (struct tenant){ r->user_id, { 0, 0 } } : (struct tenant){ 0, rr_of(r) };
+}
+
+static int tenant_less(struct tenant a, struct tenant b)
+{
+    return a.user != b.user ? a.user < b.user : rr_less(a.r, b.r);
+}
+
+static int tenant_same(struct tenant a, struct tenant b)
+{
+    return !tenant_less(a, b) && !tenant_less(b, a);
+}
+
+/* The requester a user was served through last (round robin within the user); a few
+ * recent users are remembered, a forgotten one starts again from its first requester. */
+#define USER_RR 64
+struct user_rr {
+    int64_t user;
+    struct rr_key last;
+};
+
 static int same_requester(const struct requester *r, enum requester_kind kind, uint64_t id)
 {
     return r->kind == kind && r->id == id;
@@ -68,7 +99,9 @@ struct memqueue {
     struct mjob *jobs;
     struct job_event *ev_head, *ev_tail;
     uint64_t next_attempt, next_seq;
-    struct rr_key last;              /* the requester served last (round robin) */
+    struct tenant last;              /* the tenant served last (round robin) */
+    struct user_rr user_rr[USER_RR]; /* per user: the requester served last */
+    unsigned user_rr_next;
     int visibility_ms, max_tries;
     int shutting_down;
     queue_notify_fn notify;
@@ -342,26 +375,69 @@ static int model_ok(const struct mjob *j, const struct take_filter *f)
     return !f || !f->accept || f->accept(j->model, f->arg);
 }
 
-/* Picks the next job: round-robin over requesters, nearest-to-cursor within one; only
- * jobs that pass the model filter count. */
+static struct rr_key *user_last(struct memqueue *mq, int64_t user)
+{
+    for (int i = 0; i < USER_RR; i++)
+        if (mq->user_rr[i].user == user)
+            return &mq->user_rr[i].last;
+    return NULL;
+}
+
+static void user_served(struct memqueue *mq, int64_t user, struct rr_key r)
+{
+    struct rr_key *last = user_last(mq, user);
+    if (!last) {
+        struct user_rr *slot = &mq->user_rr[mq->user_rr_next++ % USER_RR];
+        slot->user = user;
+        last = &slot->last;
+    }
+    *last = r;
+}
+
+/* Picks the next job: round-robin over tenants (users), then over the chosen user's
+ * requesters, nearest-to-cursor within one; only jobs that pass the model filter count. */
 static struct mjob *pick_where(struct memqueue *mq, const struct take_filter *f)
 {
-    struct rr_key next_rr = { 0 }, min_rr = { 0 };
+    /* 1. the tenant after the one served last (cyclic) */
+    struct tenant next_t = { 0 }, min_t = { 0 };
     int have_next = 0, have_min = 0;
     for (struct mjob *j = mq->jobs; j; j = j->next) {
         if (j->state != MJOB_QUEUED || !model_ok(j, f))
             continue;
         for (int i = 0; i < j->nreqs; i++) {
-            struct rr_key c = rr_of(&j->reqs[i]);
-            if (!have_min || rr_less(c, min_rr))
-                min_rr = c, have_min = 1;
-            if (rr_less(mq->last, c) && (!have_next || rr_less(c, next_rr)))
-                next_rr = c, have_next = 1;
+            struct tenant c = tenant_of(&j->reqs[i]);
+            if (!have_min || tenant_less(c, min_t))
+                min_t = c, have_min = 1;
+            if (tenant_less(mq->last, c) && (!have_next || tenant_less(c, next_t)))
+                next_t = c, have_next = 1;
         }
     }
     if (!have_min)
         return NULL;
-    struct rr_key who = have_next ? next_rr : min_rr;
+    struct tenant ten = have_next ? next_t : min_t;
+    /* 2. within a user, the requester after the one it was served through last */
+    struct rr_key who = ten.r;
+    if (ten.user > 0) {
+        const struct rr_key *ulast = user_last(mq, ten.user);
+        struct rr_key next_rr = { 0 }, min_rr = { 0 };
+        int rnext = 0, rmin = 0;
+        for (struct mjob *j = mq->jobs; j; j = j->next) {
+            if (j->state != MJOB_QUEUED || !model_ok(j, f))
+                continue;
+            for (int i = 0; i < j->nreqs; i++) {
+                if (j->reqs[i].user_id != ten.user)
+                    continue;
+                struct rr_key c = rr_of(&j->reqs[i]);
+                if (!rmin || rr_less(c, min_rr))
+                    min_rr = c, rmin = 1;
+                if (ulast && rr_less(*ulast, c) && (!rnext || rr_less(c, next_rr)))
+                    next_rr = c, rnext = 1;
+            }
+        }
+        who = rnext ? next_rr : min_rr;
+        user_served(mq, ten.user, who);
+    }
+    /* 3. that requester's job nearest its cursor */
     struct mjob *best = NULL;
     long best_key = 0;
     uint64_t best_first = 0;
@@ -370,7 +446,7 @@ static struct mjob *pick_where(struct memqueue *mq, const struct take_filter *f)
             continue;
         for (int i = 0; i < j->nreqs; i++) {
             const struct requester *r = &j->reqs[i];
-            if (!same_requester(r, who.kind, who.id))
+            if (!same_requester(r, who.kind, who.id) || !tenant_same(tenant_of(r), ten))
                 continue;
             long d = (long)r->idx - r->cursor;
             long key = d >= 0 ? 2 * d : -2 * d + 1;   /* ahead of the cursor wins a tie */
@@ -381,7 +457,7 @@ static struct mjob *pick_where(struct memqueue *mq, const struct take_filter *f)
                 best = j, best_key = key, best_first = r->first;
         }
     }
-    mq->last = who;
+    mq->last = ten;
     return best;
 }
 

@@ -2,7 +2,7 @@
 // every endpoint and WebSocket message (another user's document answers exactly like an
 // unknown one), 401 for every bad credential, guests, and the metrics gate.
 import assert from 'node:assert/strict';
-import { itest, synth } from './harness.mjs';
+import { itest, synth, range, paragraphs } from './harness.mjs';
 import { addUser, userCmd, newGuest, as, upgradeStatus } from './auth_harness.mjs';
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000';
@@ -163,4 +163,39 @@ itest('--metrics-public opens /metrics, and without --auth nothing needs a token
   assert.equal(me.status, 200);
   assert.equal(me.json.auth, false);
   assert.equal((await plain.post('/v1/users/anonymous')).status, 404);
+});
+
+// Fair share by user (the ordering style of order.test.mjs): one worker makes the order
+// observable. Alice reads in six tabs, each with a long prefetch; Bob asks for two blocks
+// in one tab. The queue alternates between users before it alternates between tabs, so
+// Bob's two blocks run with at most one of Alice's between them (per tab, Alice's six tabs
+// would each have had a turn first).
+itest('fair share goes by user: six tabs of one user do not starve another user', async (t, h) => {
+  const dir = await h.tmp();
+  const alice = { token: await addUser(dir, 'alice') };
+  const bob = { token: await addUser(dir, 'bob') };
+  const s = await h.start({ dataDir: dir, workers: 1, args: ['--auth'] });
+  const A = as(s, h, alice);
+  const B = as(s, h, bob);
+  const tabs = [];
+  for (let k = 0; k < 6; k++) {
+    const d = await A.createDoc(paragraphs(8, `tab${k}`));
+    const c = await A.ws();
+    tabs.push({ c, d });
+  }
+  for (const { c, d } of tabs) c.send(synth(d.id, range(0, 8)));
+  await tabs[0].c.waitFor((m) => m.status === 'cached', undefined, 0, 'alice\'s prefetch under way');
+  const bdoc = await B.createDoc(paragraphs(2, 'bob'));
+  const cb = await B.ws();
+  const marks = tabs.map(({ c }) => c.mark());
+  cb.send(synth(bdoc.id, [0, 1]));
+  await cb.waitFinal(bdoc.id, [0, 1]);
+  const started = tabs.reduce((n, { c, d }, k) =>
+    n + c.statuses(d.id, marks[k]).filter((m) => m.status === 'processing').length, 0);
+  // the job running when Bob asked, one of Alice's between Bob's two, and (a race) the
+  // next one if Bob's last status is read after it started
+  assert.ok(started <= 3, `${started} of alice's blocks started while bob waited for two`);
+  const pending = tabs.reduce((n, { c, d }) =>
+    n + [...c.history(d.id).values()].filter((l) => l.at(-1).status !== 'cached').length, 0);
+  assert.ok(pending >= 30, `most of alice's prefetch was still waiting (${pending})`);
 });

@@ -155,6 +155,38 @@ static void test_order_fair_and_nearest(void)
     q->ops->destroy(q);
 }
 
+/* Fair share by user (SPEC section 7): user 1 reads in three tabs (connections 1-3) with a
+ * long prefetch each, user 2 in one tab. Users take turns, then tabs within a user: user 2
+ * gets every other job, and user 1's tabs share the rest round-robin. */
+static void test_fair_share_by_user(void)
+{
+    struct queue *q = memqueue_create(30000, 3, on_notify, NULL);
+    char h[65];
+    enum submit_state st;
+    for (int conn = 1; conn <= 4; conn++)
+        for (int i = 0; i < 6; i++) {
+            struct requester r = req((uint64_t)conn, "d", i, 0);
+            r.user_id = conn == 4 ? 2 : 1;
+            hash_of(conn * 100 + i, h);
+            CHECK_INT(q->ops->submit(q, h, "espeak", "en-us", "text", &r, &st), 0);
+        }
+    int user2 = 0, tabs[4] = { 0 };
+    struct job_ticket t;
+    for (int k = 0; k < 8; k++) {
+        int n = take_idx(q, &t);
+        finish_ok(q, &t);
+        if (n / 100 == 4)
+            user2++;
+        else
+            tabs[n / 100]++;
+    }
+    CHECK_INT(user2, 4);
+    /* user 1's four turns went round its three tabs */
+    CHECK(tabs[1] >= 1 && tabs[2] >= 1 && tabs[3] >= 1);
+    job_event_free(q->ops->drain(q));
+    q->ops->destroy(q);
+}
+
 static int submit_first(struct queue *q, int n, uint64_t conn, const char *doc, int idx)
 {
     char h[65];
@@ -337,6 +369,7 @@ int main(void)
     test_window_eviction();
     test_voice_eviction();
     test_order_fair_and_nearest();
+    test_fair_share_by_user();
     test_first_block_first();
     test_retry_and_timeout();
     test_conn_gone();
