@@ -133,6 +133,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   let model = initialModel;
   let voice = initialVoice;
   let speed = 1;
+  let skipRefs = false;      // citation markers, footnote references, bare URLs not spoken
   let volume = 1;
   let muted = false;
 
@@ -258,7 +259,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     for (const j of batch) { setState(j, 'queued'); unacked.add(j); requestedAt.set(j, now); }
     socket.send({
       type: 'synthesize', document_id: doc.id, block_indices: batch, cursor,
-      model, voice, synthesis_mode: modeOf(model),
+      model, voice, synthesis_mode: modeOf(model), ...(skipRefs ? { skip_references: true } : {}),
     });
   }
 
@@ -438,6 +439,30 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     localUrls = new Set();
   }
 
+  // Clears block states and synthesizes again from the cursor (voice switch, skip setting),
+  // playing on if it was playing.
+  function restartSynthesis() {
+    if (!doc) { commit(); return; }
+    const wasActive = playState === 'playing' || playState === 'buffering';
+    playToken++;
+    loaded = null;
+    positionMs = 0;
+    word = null;
+    audio.stop();
+    releaseAllAudio();
+    states = new Array(n).fill('pending');
+    urls = new Array(n).fill(null);
+    unacked = new Set();
+    requestedAt = new Map();
+    produced = new Set();
+    failures = new Map();
+    resetLocal();
+    statesDirty = durDirty = true;
+    if (wasActive) enterBuffering();
+    else ensurePrefetch();  // paused keeps prefetching; stopped does nothing
+    commit();
+  }
+
   function enterBuffering() {
     audio.pause();
     loaded = null;
@@ -517,7 +542,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       totalMs: total,
       word: word ? Object.freeze({ idx: cursor, ...word }) : null,
       buffer: Object.freeze({ have: info.have, need: info.need }),
-      speed, volume, muted, model, voice, synthesisMode: modeOf(model),
+      speed, volume, muted, model, voice, skipReferences: skipRefs, synthesisMode: modeOf(model),
       connection: Object.freeze({
         status: conn,
         reconnecting: showReconnecting(),
@@ -806,25 +831,15 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       if (newModel === model && newVoice === voice) return;
       model = newModel;
       voice = newVoice;
-      if (!doc) { commit(); return; }
-      const wasActive = playState === 'playing' || playState === 'buffering';
-      playToken++;
-      loaded = null;
-      positionMs = 0;
-      word = null;
-      audio.stop();
-      releaseAllAudio();
-      states = new Array(n).fill('pending');
-      urls = new Array(n).fill(null);
-      unacked = new Set();
-      requestedAt = new Map();
-      produced = new Set();
-      failures = new Map();
-      resetLocal();
-      statesDirty = durDirty = true;
-      if (wasActive) enterBuffering();
-      else ensurePrefetch();  // paused keeps prefetching; stopped does nothing
-      commit();
+      restartSynthesis();
+    },
+
+    // Whether citation markers, footnote references and bare URLs are spoken (server mode):
+    // other audio, so like a voice switch the blocks are asked for again from the cursor.
+    setSkipReferences(on) {
+      if (!!on === skipRefs) return;
+      skipRefs = !!on;
+      restartSynthesis();
     },
 
     setSpeed(x) {

@@ -39,7 +39,7 @@ export function createWsClient({
   bufferAhead = 16,
 } = {}) {
   const handlers = { message: new Set(), state: new Set() };
-  const docs = new Map();   // document_id -> { model, voice, mode, cursor, pending: Set }
+  const docs = new Map();   // document_id -> { model, voice, mode, skip, cursor, pending: Set }
   let queue = [];
   let ws = null;
   let state = 'idle';
@@ -62,6 +62,7 @@ export function createWsClient({
       rawSend({
         type: 'synthesize', document_id: id, block_indices: indices.slice(i, i + MAX_INDICES),
         cursor: d.cursor, model: d.model, voice: d.voice, synthesis_mode: d.mode,
+        ...(d.skip ? { skip_references: true } : {}),
       });
     }
   }
@@ -190,8 +191,9 @@ export function createWsClient({
       if (msg.type === 'synthesize') {
         let d = docs.get(msg.document_id);
         const mode = msg.synthesis_mode || 'server';
-        if (!d || d.model !== msg.model || d.voice !== msg.voice || d.mode !== mode) {
-          d = { model: msg.model, voice: msg.voice, mode, cursor: msg.cursor, pending: new Set() };
+        const skip = msg.skip_references === true;
+        if (!d || d.model !== msg.model || d.voice !== msg.voice || d.mode !== mode || d.skip !== skip) {
+          d = { model: msg.model, voice: msg.voice, mode, skip, cursor: msg.cursor, pending: new Set() };
           docs.set(msg.document_id, d);
         }
         d.cursor = msg.cursor;

@@ -10,6 +10,7 @@
 #include "server/protocol.h"
 #include "server/waiters.h"
 #include "server/ws.h"
+#include "doc/refs.h"
 #include "engines/engine.h"
 #include "jobs/queue.h"
 #include "store/store.h"
@@ -174,13 +175,17 @@ static int only_space(const char *s)
 }
 
 /* The text of a block to speak, malloc'd; NULL (after sending `skipped`) when the index is
- * out of range or the block has nothing to say. */
+ * out of range or the block has nothing to say. With skip_refs, citation markers, footnote
+ * references and bare URLs are blanked (refs.h): the variant is what is actually spoken,
+ * and word timings still point into the shown text. */
 static char *speakable_text(struct app *app, uint64_t conn, int64_t user, const char *doc_id,
-                            int idx, int count, const char *model, const char *voice)
+                            int idx, int count, const char *model, const char *voice, int skip_refs)
 {
     char *text = NULL;
-    if (idx < 0 || idx >= count || store_block_text(app->store, user, doc_id, idx, &text) != 0 ||
-        only_space(text)) {
+    int found = idx >= 0 && idx < count && store_block_text(app->store, user, doc_id, idx, &text) == 0;
+    if (found && skip_refs)
+        refs_blank(text);
+    if (!found || only_space(text)) {
         free(text);
         struct status_info si = { .status = ST_SKIPPED };
         send_status(app, conn, doc_id, idx, model, voice, &si);
@@ -195,7 +200,7 @@ static char *speakable_text(struct app *app, uint64_t conn, int64_t user, const 
 static void answer_browser_block(struct app *app, uint64_t conn, int64_t user, const char *doc_id,
                                  int idx, int count, const char *model, const char *voice)
 {
-    char *text = speakable_text(app, conn, user, doc_id, idx, count, model, voice);
+    char *text = speakable_text(app, conn, user, doc_id, idx, count, model, voice, 0);
     if (!text)
         return;
     char hash[65];
@@ -214,7 +219,7 @@ static void answer_browser_block(struct app *app, uint64_t conn, int64_t user, c
 }
 
 static void answer_block(struct app *app, uint64_t conn, int64_t user, const char *doc_id, int idx,
-                         int count, int cursor, const char *model, const char *voice)
+                         int count, int cursor, const char *model, const char *voice, int skip_refs)
 {
     struct status_info si = { 0 };
     char why[192];
@@ -227,7 +232,7 @@ static void answer_block(struct app *app, uint64_t conn, int64_t user, const cha
         send_status(app, conn, doc_id, idx, model, voice, &si);
         return;
     }
-    char *text = speakable_text(app, conn, user, doc_id, idx, count, model, voice);
+    char *text = speakable_text(app, conn, user, doc_id, idx, count, model, voice, skip_refs);
     if (!text)
         return;
     char hash[65];
@@ -318,6 +323,11 @@ static void on_synthesize(struct app *app, uint64_t conn, int64_t user, const cJ
     /* one identity per voice: the canonical slug names the variant and every status */
     model = m->ops->slug;
     voice = vi->slug;
+    const cJSON *skip = cJSON_GetObjectItemCaseSensitive(msg, F_SKIP_REFERENCES);
+    if (skip && !cJSON_IsBool(skip) && !cJSON_IsNull(skip)) {
+        send_error(app, conn, doc_id, "`skip_references` must be true or false");
+        return;
+    }
     int browser = !strcmp(mode, MODE_BROWSER);
     if (!browser && strcmp(mode, MODE_SERVER)) {
         send_error(app, conn, doc_id, "synthesis_mode must be \"server\" or \"browser\" (got \"%.20s\")", mode);
@@ -343,7 +353,7 @@ static void on_synthesize(struct app *app, uint64_t conn, int64_t user, const cJ
         if (browser)
             answer_browser_block(app, conn, user, doc_id, idx[i], count, model, voice);
         else
-            answer_block(app, conn, user, doc_id, idx[i], count, cursor, model, voice);
+            answer_block(app, conn, user, doc_id, idx[i], count, cursor, model, voice, cJSON_IsTrue(skip));
     }
 }
 

@@ -20,6 +20,8 @@
 #define F_MODEL "model"
 #define F_VOICE "voice"
 #define F_SYNTHESIS_MODE "synthesis_mode"
+/* optional bool: citation markers, footnote references and bare URLs are not spoken */
+#define F_SKIP_REFERENCES "skip_references"
 #define F_STATUS "status"
 #define F_AUDIO_URL "audio_url"
 #define F_DURATION_MS "duration_ms"

@@ -670,3 +670,20 @@ test('sleep timer: end of chapter pauses where the next chapter starts', async (
   assert.equal(snap().playState, 'playing');
   assert.equal(audio.lastPlay().url, '/v1/audio/en-us-3', 'Play goes on with the next chapter');
 });
+
+test('skip references: asked for in every synthesize; switching it asks again from the cursor', async () => {
+  const { engine, socket, snap, cache } = setup();
+  engine.setSkipReferences(true);
+  engine.play();
+  assert.equal(socket.synth()[0].skip_references, true);
+  assert.equal(snap().skipReferences, true);
+  cache(0, 1, 2, 3);
+  await flush();
+  assert.equal(snap().playState, 'playing');
+  socket.clear();
+  engine.setSkipReferences(false);
+  assert.equal(snap().playState, 'buffering', 'other audio: buffering again');
+  assert.equal(snap().blockStates[0], 'queued');
+  assert.deepEqual(socket.requested().slice(0, 2), [0, 1]);
+  assert.equal('skip_references' in socket.synth()[0], false);
+});

@@ -172,3 +172,19 @@ test('invalid JSON frames are ignored; other messages pass through', () => {
   WS.last().receive({ type: 'error', error: 'bad' });
   assert.deepEqual(messages, [{ type: 'error', error: 'bad' }]);
 });
+
+test('a reconnect re-sends pending blocks with skip_references when they were asked with it', () => {
+  const { WS, timers, client } = setup();
+  client.connect();
+  WS.last().open();
+  client.send(synth([0, 1], { skip_references: true }));
+  assert.equal(WS.last().sent[0].skip_references, true);
+  WS.last().drop();
+  timers.advance(250);
+  WS.last().open();
+  assert.deepEqual(WS.last().sent[0].block_indices, [0, 1]);
+  assert.equal(WS.last().sent[0].skip_references, true);
+  client.send(synth([2]));   // the setting switched off: a fresh pending set without it
+  assert.equal('skip_references' in WS.last().sent.at(-1), false);
+  assert.deepEqual(client.pendingFor(7), [2]);
+});

@@ -13,6 +13,7 @@ import { bindMediaSession } from '../media-session.js';
 
 const SAVE_DELAY_MS = 1500;
 const posKey = (id) => `recite.pos.${id}`;
+const skipKey = (id) => `recite.skipRefs.${id}`;
 
 function isTextEntry(el) {
   if (!el) return false;
@@ -76,6 +77,14 @@ export function renderReader(root, { id, engine, audio, ws }) {
       html: doc.html, blocks, onBlockClick: (i) => engine.playFrom(i), barHeight: () => controls.el.offsetHeight,
     });
     const title = doc.title || 'Untitled';
+    // Per document, on unless turned off: citation markers, footnote references and bare
+    // URLs stay on the page but are not read aloud.
+    const skipBox = h('input', {
+      type: 'checkbox', checked: store(skipKey(doc.id)) !== '0',
+      onchange: () => { store(skipKey(doc.id), skipBox.checked ? '1' : '0'); engine.setSkipReferences(skipBox.checked); },
+    });
+    const skipToggle = h('label', { class: 'skip-refs small', title: 'Citation markers like [12], footnote references and bare URLs are shown but not read aloud' },
+      skipBox, ' Skip citations and URLs when reading');
     root.replaceChildren(
       h('section', { class: 'page reader' },
         h('header', { class: 'reader-head' },
@@ -83,7 +92,8 @@ export function renderReader(root, { id, engine, audio, ws }) {
           h('h1', { class: 'doc-title' }, title),
           h('p', { class: 'muted small' }, `${count} block${count === 1 ? '' : 's'}`,
             doc.author ? ` · ${doc.author}` : '',
-            doc.source_url ? [' · from ', sourceLink(doc.source_url)] : '')),
+            doc.source_url ? [' · from ', sourceLink(doc.source_url)] : ''),
+          skipToggle),
         text.article),
       text.pill,
       controls.el);
@@ -96,6 +106,7 @@ export function renderReader(root, { id, engine, audio, ws }) {
 
     engine.load({ id: doc.id, title, blocks }, { cursor: Math.min(start, Math.max(0, count - 1)) });
     engine.setChapters(chapterStarts(text.article));
+    engine.setSkipReferences(skipBox.checked);
     cleanups.push(() => controls.destroy());
     const { model, voice } = voicePicker.value;
     engine.setVoice(model, voice);
