@@ -1,7 +1,7 @@
 // app.js — wiring: one audio output, one WebSocket client and one engine for the page,
 // the theme toggle, and hash routing (#/, #/new, #/doc/<id>) so the server only serves
 // "/" and static files.
-import { createEngine, clampSpeed } from './engine.js';
+import { createEngine, clampSpeed, BROWSER_MODEL } from './engine.js';
 import { createWsClient } from './ws-client.js';
 import { createAudioOutput } from './audio-output.js';
 import { createBrowserSynthesizer } from './browser-tts.js';
@@ -20,6 +20,13 @@ const ws = createWsClient({ url: wsUrl() });
 // model `browser`: synthesized in this page by a Web Worker, uploaded for next time
 const synthesizer = createBrowserSynthesizer();
 const engine = createEngine({ socket: ws, audio, synthesizer, ...savedVoice() });
+{
+  let lastModel = null;
+  engine.subscribe((snap) => {
+    if (snap.model === BROWSER_MODEL && lastModel !== BROWSER_MODEL) synthesizer.warm();
+    lastModel = snap.model;
+  });
+}
 ws.on('message', (m) => engine.onMessage(m));
 ws.on('state', (s) => engine.onConnection(s));
 window.addEventListener('online', () => ws.retry());

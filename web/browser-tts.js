@@ -73,6 +73,10 @@ export function createBrowserSynthesizer({
       }
     },
 
+    // Loads the engine ahead of the first block (24 MB of voice data and a WebAssembly
+    // compile, ~1 s): called when a browser voice is chosen or saved.
+    warm() { ensureWorker().postMessage({ warm: true }); },
+
     release(url) { if (url && url.startsWith('blob:')) URL.revokeObjectURL(url); },
 
     terminate() { failAll('stopped'); },

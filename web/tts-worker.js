@@ -5,6 +5,7 @@
 // AudioEncoder and ogg-opus.js where the browser has it (a secure context), WAV otherwise.
 //
 // Messages in:  { id, text, voice, lang }     (one at a time; later ones wait their turn)
+//               { warm: true }                load the engine now (voice data, compile)
 // Messages out: { id, ok: true, body: ArrayBuffer, type, durationMs, words, synthMs, encodeMs }
 //               { id, ok: false, error }
 // words: [{ start_ms, end_ms, offset, length }], offset/length in UTF-16 units of `text`,
@@ -126,6 +127,7 @@ async function synthesize({ text, voice, lang }) {
 let chain = Promise.resolve();
 self.onmessage = (e) => {
   const msg = e.data || {};
+  if (msg.warm) { engine().catch(() => { /* reported by the first synthesis */ }); return; }
   chain = chain.then(() => synthesize(msg)).then((r) => {
     self.postMessage({ id: msg.id, ok: true, ...r, body: r.body.buffer }, [r.body.buffer]);
   }, (err) => {
