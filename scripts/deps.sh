@@ -15,6 +15,7 @@ common=(
   libsqlite3-dev sqlite3 libmd4c-dev libxml2-dev libcjson-dev libmp3lame-dev
   libflite1 flite1-dev libcurl4-openssl-dev libmpg123-dev libhiredis-dev libicu-dev
   libpoppler-glib-dev libarchive-dev fonts-dejavu-core
+  libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
   chromium opus-tools ffmpeg sox redis-server wrk nginx-light
 )
 # Names that differ between the releases. (libclang-rt-dev above follows each release's

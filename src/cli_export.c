@@ -1,9 +1,13 @@
 /* cli_export — `recite export`: a whole document (from the data dir by id, or a local
- * file) to one audio file, streamed block by block (export.c: worker threads, audio the
- * data dir already has reused, memory bounded by a few blocks), with a progress bar on a
- * terminal. Main thread (the workers are export.c's). */
+ * file: text, markdown, HTML, PDF, EPUB) to one audio file, streamed block by block
+ * (export.c: worker threads, audio the data dir already has reused, memory bounded by a
+ * few blocks), with a progress bar on a terminal. .m4b, and .ogg/.mp3 of a document with
+ * chapters, are audiobooks with chapter marks and title/author (export_book.c). Main
+ * thread (the workers are export.c's). */
 #include "cli.h"
 #include "export.h"
+#include "export_book.h"
+#include "doc/chapters.h"
 #include "audio/audio.h"
 #include "doc/doc.h"
 #include "engines/engine.h"
@@ -36,14 +40,15 @@ static int load_blocks(const struct config *cfg, const char *what, struct doc **
     struct stat st;
     if (!stat(what, &st) && S_ISREG(st.st_mode)) {
         FILE *f = fopen(what, "rb");
-        char *data = f ? cli_read_all(f) : NULL;
+        struct buf data = { 0 };   /* bytes, not a string: PDF and EPUB files hold NULs */
+        int bad = !f || buf_read_stream(&data, f);
         if (f)
             fclose(f);
         enum doc_format fmt;
         if (doc_format_guess(what, NULL, &fmt))
             fmt = DOC_TEXT;
-        *doc = data ? doc_build(data, strlen(data), fmt, NULL, err, sizeof err) : NULL;
-        free(data);
+        *doc = bad ? NULL : doc_build((const char *)data.data, data.len, fmt, NULL, err, sizeof err);
+        buf_free(&data);
         if (!*doc) {
             fprintf(stderr, "recite export: cannot read %s: %s\n", what, err[0] ? err : "read error");
             return -1;
@@ -79,9 +84,11 @@ int cli_export(const struct config *cfg)
         config_usage(stderr, CMD_EXPORT);
         return 2;
     }
-    enum audio_format fmt;
-    if (audio_format_for(cfg->output, &fmt)) {
-        fprintf(stderr, "recite export: the output file must end in .ogg, .wav or .mp3\n");
+    enum audio_format fmt = AUDIO_FMT_OPUS;
+    enum book_format bfmt;
+    int is_book = book_format_for(cfg->output, &bfmt) == 0;
+    if (audio_format_for(cfg->output, &fmt) && !is_book) {
+        fprintf(stderr, "recite export: the output file must end in .m4b, .ogg, .mp3 or .wav\n");
         return 2;
     }
     struct doc *doc = NULL;
@@ -93,6 +100,8 @@ int cli_export(const struct config *cfg)
     const struct model *m = NULL;
     struct engine *e = NULL;
     struct export_block *eb = calloc((size_t)n + 1, sizeof *eb);
+    struct chapter *ch = NULL;
+    int nch = 0;
     if (cli_engine_open(cfg, "export", &m, &e)) {
         rc = 2;
         goto out;
@@ -106,18 +115,30 @@ int cli_export(const struct config *cfg)
     struct export_opts o = { .model = m, .voice = cfg->voice, .data_dir = cfg->data_dir,
                              .threads = cfg->workers, .progress = progress };
     struct export_stats st;
+    const char *html = doc ? doc->html : rec.html, *title = doc ? doc->title : rec.s.title;
+    struct book_meta meta = { title, doc ? doc->author : rec.author };
+    nch = chapters_find(html, n, title, &ch);
+    if (nch < 0)
+        goto out;
+    /* .m4b is always a book; .ogg and .mp3 become one when there are chapters to mark */
+    is_book = is_book && (bfmt == BOOK_M4B || nch > 1);
     progress(NULL, 0, n);
-    if (export_run(&o, eb, n, cfg->output, fmt, &st, err, sizeof err)) {
+    if (is_book ? export_book(&o, eb, n, ch, nch, &meta, cfg->output, bfmt, &st, err, sizeof err)
+                : export_run(&o, eb, n, cfg->output, fmt, &st, err, sizeof err)) {
         fprintf(stderr, "%srecite export: %s\n", isatty(STDERR_FILENO) ? "\n" : "", err);
         goto out;
     }
-    fprintf(stderr, "%s: %d blocks (%d from the cache), %.1f s of audio\n", cfg->output, n,
+    fprintf(stderr, "%s: %d blocks (%d from the cache), %.1f s of audio", cfg->output, n,
             st.cached, (double)st.duration_ms / 1000.0);
+    if (is_book)
+        fprintf(stderr, ", %d chapter%s", nch, nch == 1 ? "" : "s");
+    fputc('\n', stderr);
     rc = 0;
 out:
     if (e)
         m->ops->destroy(e);
     free(eb);
+    chapters_free(ch, nch);
     doc_destroy(doc);
     doc_record_free(&rec);
     engines_cleanup();

@@ -185,6 +185,8 @@ int export_run(const struct export_opts *o, const struct export_block *blocks, i
             st->cached += s->kind == SLOT_CACHED;
             st->synthesized += s->kind == SLOT_SYNTHESIZED;
             st->skipped += s->kind == SLOT_EMPTY;
+            if (o->block_start)
+                o->block_start(o->ctx, i, out ? audio_stream_samples(out) * 1000 / audio_stream_rate(out) : 0);
             rc = write_block(&out, path, fmt, &s->pcm, blocks[i].pause_ms, err, errlen);
         }
         pcm_free(&s->pcm);

@@ -21,6 +21,8 @@ struct export_opts {
     const char *data_dir;   /* reuse its cached audio if DIR/recite.db exists; may be NULL */
     int threads;            /* worker threads (< 1: one) */
     void (*progress)(void *ctx, int done, int total);   /* main thread, after each block */
+    /* optional, main thread: block idx starts at at_ms in the file (chapter marks) */
+    void (*block_start)(void *ctx, int idx, int64_t at_ms);
     void *ctx;
 };
 

@@ -7,6 +7,7 @@
  * layout rules alone on synthetic lines. */
 #include "check.h"
 #include "doc/builder.h"
+#include "doc/chapters.h"
 #include "doc/doc.h"
 #include "doc/pdf_layout.h"
 #include <archive.h>
@@ -361,6 +362,34 @@ static void test_layout_rules(void)
     free(d.html);
 }
 
+/* Chapters: the highest heading level that occurs more than once; what comes before the
+ * first one is a chapter named by the title; a document without headings is one chapter. */
+static void test_chapters(void)
+{
+    static const struct { const char *md; int n; const char *titles[5]; int blocks[5]; } cases[] = {
+        { "# Book\n\nIntro.\n\n## One\n\nA.\n\n## Two &amp; more\n\nB.\n", 3,
+          { "Book", "One", "Two & more" }, { 0, 2, 4 } },
+        { "## One\n\nA.\n\n### Sub\n\nx\n\n## Two\n\nB.\n", 2, { "One", "Two" }, { 0, 4 } },
+        { "Just a paragraph.\n\nAnd another.\n", 1, { "Doc" }, { 0 } },
+        { "# Only\n\nText.\n", 1, { "Only" }, { 0 } },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char err[128];
+        struct doc *d = doc_build(cases[k].md, strlen(cases[k].md), DOC_MARKDOWN, "Doc", err, sizeof err);
+        struct chapter *c = NULL;
+        int n = d ? chapters_find(d->html, d->block_count, d->title, &c) : -1;
+        CHECK_INT(n, cases[k].n);
+        for (int i = 0; i < n && i < cases[k].n; i++) {
+            CHECK_STR(c[i].title, cases[k].titles[i]);
+            CHECK_INT(c[i].block, cases[k].blocks[i]);
+        }
+        chapters_free(c, n);
+        doc_destroy(d);
+    }
+    struct chapter *c = NULL;
+    CHECK_INT(chapters_find("", 0, "x", &c), 0);
+}
+
 static void test_formats(void)
 {
     enum doc_format f;
@@ -410,6 +439,7 @@ int main(int argc, char **argv)
     if (argc == 3 && !strcmp(argv[1], "--seeds"))
         return write_seeds(argv[2]);
     test_formats();
+    test_chapters();
     test_layout_rules();
     test_pdf();
     test_pdf_errors();
