@@ -1,6 +1,9 @@
 /* config — the option table. Every flag, its default and its help line live in one row, so
- * --help, parsing and defaults can never disagree. Main thread only. */
+ * --help, parsing and defaults can never disagree. Each option (but --help and -o) can also
+ * come from the environment: --max-body-mb from RECITE_MAX_BODY_MB; the command line wins
+ * (for systemd's EnvironmentFile=, containers). Main thread only. */
 #include "config.h"
+#include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +40,10 @@ static const struct opt opts[] = {
     { "visibility-timeout", OPT_INT, F(visibility_timeout_s), "30", SERVE_ONLY, "seconds before a running job is taken back and retried" },
     { "max-body-mb", OPT_INT, F(max_body_mb), "10", SERVE_ONLY, "largest accepted request body (MiB), 413 beyond" },
     { "hot-cache-mb", OPT_INT, F(hot_cache_mb), "64", SERVE_ONLY, "in-memory cache of recent audio (MiB)" },
+    { "keepalive-timeout", OPT_INT, F(keepalive_timeout_s), "5", SERVE_ONLY, "seconds an idle HTTP/1.1 connection is kept open (libwebsockets >= 4.3; older: every response closes)" },
+    { "keepalive-requests", OPT_INT, F(keepalive_requests), "1000", SERVE_ONLY, "requests served on one HTTP connection before it is closed; 0: no keep-alive" },
     { "max-connections", OPT_INT, F(max_connections), "20000", SERVE_ONLY, "simultaneous connections before new ones are refused" },
-    { "web", OPT_STR, F(web_dir), NULL, SERVE_ONLY, "directory of the web player (default: web/ next to the binary's parent)" },
+    { "web", OPT_STR, F(web_dir), NULL, SERVE_ONLY, "directory of the web player (default: ../web or ../share/recite/web from the binary)" },
     { "openai-url", OPT_STR, F(openai_url), NULL, ENGINES, "OpenAI-compatible TTS server for the `openai` model, e.g. https://api.openai.com/v1" },
     { "openai-key", OPT_STR, F(openai_key), NULL, ENGINES, "API key for --openai-url (default: $OPENAI_API_KEY)" },
     { "openai-model", OPT_STR, F(openai_model), "tts-1", ENGINES, "model name sent to --openai-url" },
@@ -129,6 +134,45 @@ void config_usage(FILE *f, enum command cmd)
             fprintf(f, " (default %s)", opts[i].def);
         fputc('\n', f);
     }
+    fprintf(f, "\nEvery option but --help and -o can also be set in the environment: --port as\n"
+               "RECITE_PORT, --max-body-mb as RECITE_MAX_BODY_MB, a flag as 1; the command line wins.\n");
+}
+
+/* RECITE_ + the name upper-cased, '-' as '_'; NULL for the options that have none. */
+static const char *env_name(const struct opt *o, char *buf, size_t len)
+{
+    if (!strcmp(o->name, "help") || !strcmp(o->name, "o"))
+        return NULL;
+    size_t n = (size_t)snprintf(buf, len, "RECITE_%s", o->name);
+    for (size_t i = 7; i < n && i < len; i++)
+        buf[i] = buf[i] == '-' ? '_' : (char)toupper((unsigned char)buf[i]);
+    return buf;
+}
+
+/* Values from the environment, checked like the command line's. 0, or -1 after a message. */
+static int apply_env(struct config *cfg)
+{
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt *o = &opts[i];
+        char name[64];
+        const char *v;
+        if (!(o->commands & ON(cfg->cmd)) || !env_name(o, name, sizeof name) || !(v = getenv(name)))
+            continue;
+        if (o->type == OPT_STR) {
+            set_value(cfg, o, v);
+            continue;
+        }
+        int n;
+        if (o->type == OPT_FLAG && !*v)
+            n = 0;
+        else if (parse_int(v, &n) || (o->type == OPT_FLAG && n > 1)) {
+            fprintf(stderr, "recite %s: %s needs %s, got '%s'\n", commands[cfg->cmd].name, name,
+                    o->type == OPT_FLAG ? "0 or 1" : "a non-negative integer", v);
+            return -1;
+        }
+        *(int *)((char *)cfg + o->offset) = n;
+    }
+    return 0;
 }
 
 static const struct opt *find_opt(const char *name, size_t len, enum command cmd)
@@ -164,6 +208,8 @@ int config_parse(struct config *cfg, int argc, char **argv)
         set_value(cfg, &opts[i], opts[i].def);
     cfg->workers = default_workers();
     cfg->args = calloc((size_t)argc, sizeof *cfg->args);
+    if (apply_env(cfg))
+        goto usage;
 
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];

@@ -18,6 +18,8 @@ struct config {
     int max_body_mb;
     int hot_cache_mb;
     int max_connections;
+    int keepalive_timeout_s;    /* HTTP keep-alive (server/http.c; libwebsockets >= 4.3) */
+    int keepalive_requests;
     char *web_dir;
     /* the openai model (engines/openai.c) and POST /v1/audio/speech (server/api_openai.c) */
     char *openai_url;

@@ -51,16 +51,32 @@ static const char *status_text(int status)
     }
 }
 
-/* Every HTTP response ends its connection ("connection: close"): no keep-alive, so no
- * pipelining. libwebsockets 4.1 mishandles a request with a body that was pipelined behind
- * another one on a kept-alive connection: a busy loop, and bodies re-delivered from freed
- * memory (fuzz/fuzz_http.c found both; tests/fuzz-regressions/fuzz_http/pipelined-*). With
- * keep-alive off nothing is ever pipelined. The cost is a TCP handshake per request
- * (measured in docs/BENCHMARKS.md, benchmark 3); WebSockets are not affected. */
-static int end_transaction(struct lws *wsi)
+/* Keep-alive. Built against libwebsockets >= 4.3 (HTTP_KEEPALIVE, see http.h), a
+ * connection serves up to --keepalive-requests requests and waits --keepalive-timeout
+ * seconds idle between them (lws closes it then). A response leaves the connection open
+ * only when its request was read whole: an early answer (413 while the body still comes)
+ * closes, as every response does on libwebsockets 4.1, where a body pipelined behind another
+ * request on a kept-alive connection makes lws busy-loop and re-deliver freed memory
+ * (fuzz/fuzz_http.c found both; tests/fuzz-regressions/fuzz_http/pipelined-*). There the
+ * cost is a TCP handshake per request (docs/BENCHMARKS.md, benchmark 3). */
+int http_keep(struct http_req *r)
 {
-    (void)wsi;
-    return -1;
+    struct http_state *h = &r->s->http;
+    return HTTP_KEEPALIVE && !(h->expect_body && !h->body_done) &&
+           r->s->requests < r->app->cfg->keepalive_requests;
+}
+
+static int end_transaction(struct lws *wsi, struct session *s)
+{
+    if (!HTTP_KEEPALIVE || s->http.close_after)
+        return -1;
+    /* nonzero: the client asked to close (or HTTP/1.0 without keep-alive) */
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+int http_end(struct http_req *r)
+{
+    return end_transaction(r->wsi, r->s);
 }
 
 int http_reply(struct http_req *r, int status, const char *ctype, unsigned char *body,
@@ -80,8 +96,9 @@ int http_reply(struct http_req *r, int status, const char *ctype, unsigned char 
                                         (int)strlen(extra[i].value), &p, end))
             goto fail;
     }
-    if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)"connection:",
-                                    (const unsigned char *)"close", 5, &p, end) ||
+    h->close_after = !http_keep(r);
+    if ((h->close_after && lws_add_http_header_by_name(r->wsi, (const unsigned char *)"connection:",
+                                                       (const unsigned char *)"close", 5, &p, end)) ||
         lws_finalize_http_header(r->wsi, &p, end))
         goto fail;
     size_t hlen = (size_t)(p - start);
@@ -112,7 +129,7 @@ int http_reply(struct http_req *r, int status, const char *ctype, unsigned char 
             return -1;
         if (!complete)
             return 0;   /* answered early (413): the body is drained, then the transaction ends */
-        return end_transaction(r->wsi);
+        return end_transaction(r->wsi, r->s);
     }
     /* Bigger bodies, and answers made later (a waiter), go out from WRITEABLE callbacks. */
     if (lws_write(r->wsi, start, hlen, LWS_WRITE_HTTP_HEADERS) != (int)hlen)
@@ -299,6 +316,7 @@ static int begin_request(struct app *app, struct lws *wsi, struct session *s, co
     struct http_state *h = &s->http;
     http_state_reset(h);
     s->wsi = wsi;
+    s->requests++;
     s->user_id = STORE_FIRST_USER;
     char *uri = NULL;
     int ulen = 0;
@@ -443,7 +461,7 @@ static int on_writeable(struct lws *wsi, struct session *s)
     h->resp = NULL;
     if (h->expect_body && !h->body_done)
         return 0;   /* answered early: BODY_COMPLETION ends the transaction */
-    return end_transaction(wsi);
+    return end_transaction(wsi, s);
 }
 
 /* The body has been read. libwebsockets 4.1 has a bug: for a request with a body that
@@ -462,7 +480,7 @@ static int on_body_completion(struct app *app, struct lws *wsi, struct session *
     }
     h->body_done = 1;
     if (h->answered)   /* answered early (413, multipart error) */
-        return h->resp ? 0 : end_transaction(wsi);
+        return h->resp ? 0 : end_transaction(wsi, s);
     return finish_body(app, wsi, s);
 }
 
@@ -479,7 +497,7 @@ int http_callback(struct app *app, struct lws *wsi, int reason, struct session *
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return on_writeable(wsi, s);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
-        return end_transaction(wsi);
+        return end_transaction(wsi, s);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         waiters_closed(app, s);   /* a speech/preview request still waiting for its audio */

@@ -11,6 +11,17 @@ struct app;
 struct lws;
 struct session;
 
+/* HTTP/1.1 keep-alive needs libwebsockets >= 4.3 (Debian 13): 4.1 (Debian 12) mishandles a
+ * request with a body pipelined behind another on a kept-alive connection (a busy loop and
+ * bodies re-read from freed memory; tests/fuzz-regressions/fuzz_http/pipelined-*), so with
+ * it every response closes its connection. Decided when compiling, from lws_config.h. */
+#include <lws_config.h>
+#if LWS_LIBRARY_VERSION_MAJOR > 4 || (LWS_LIBRARY_VERSION_MAJOR == 4 && LWS_LIBRARY_VERSION_MINOR >= 3)
+#define HTTP_KEEPALIVE 1
+#else
+#define HTTP_KEEPALIVE 0
+#endif
+
 struct http_req {
     struct app *app;
     struct lws *wsi;
@@ -46,6 +57,11 @@ int http_reply_error(struct http_req *r, int status, const char *fmt, ...)
  * -1 if there is none. */
 int http_spool_take(struct http_req *r);
 
+/* The end of a response that is complete on the wire: 0 keeps the connection for the next
+ * request (keep-alive), -1 closes it. What the lws callback returns. */
+int http_end(struct http_req *r);
+/* Whether this response may leave its connection open; if not, it says `connection: close`. */
+int http_keep(struct http_req *r);
 /* Copies a request header (lws token) into buf; returns length or -1 if absent. */
 int http_header(struct http_req *r, int token, char *buf, int len);
 

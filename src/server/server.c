@@ -240,6 +240,7 @@ int server_run(struct app *app)
     info.pt_serv_buf_size = 32 * 1024;   /* measured: 2.5x faster HTTP than the default 4 KiB */
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.timeout_secs = 20;               /* slow or stalled HTTP requests are dropped */
+    info.keepalive_timeout = cfg->keepalive_timeout_s > 0 ? cfg->keepalive_timeout_s : 1;
     limiter.max = fit_fd_limit(cfg->max_connections);
     /* fd_limit_per_thread stays 0: lws then sizes its tables by the open-file limit just
      * set and finds a connection by indexing with its descriptor. A nonzero value makes it

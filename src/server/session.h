@@ -23,6 +23,7 @@ struct http_state {
     int expect_body;
     int body_done;
     int answered;               /* a response was already started */
+    int close_after;            /* the response said `connection: close` */
     size_t discarded;           /* body bytes read and dropped after an early answer */
     int64_t started_us;         /* when the request's headers were complete (lws_now_usecs) */
     size_t received;            /* body bytes received so far (for the minimum rate) */
@@ -54,6 +55,7 @@ struct ws_state {
 struct session {
     struct lws *wsi;
     int is_ws;
+    int requests;               /* HTTP requests begun on this connection (keep-alive cap) */
     /* Who this request or WebSocket is (a users.id): set when an HTTP request begins and
      * when a WebSocket is established; STORE_FIRST_USER (1) in single-user mode. */
     int64_t user_id;

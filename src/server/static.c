@@ -2,6 +2,7 @@
  * names of known types are served; no "..", no hidden files. Service thread. */
 #include "server/http.h"
 #include "server/app.h"
+#include "server/session.h"
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,11 +45,14 @@ int static_serve(struct http_req *r)
         return http_reply_error(r, 404, "not found: %s", r->path);
     /* The page revalidates its own files on every load; vendored files change only with
      * the lockfile, and the voice data is 24 MB: a day in the cache. */
-    static const char extra[] = "cache-control: no-cache\r\nconnection: close\r\n";
-    static const char vendor[] = "cache-control: public, max-age=86400\r\nconnection: close\r\n";
-    const char *hdrs = strncmp(p, "/vendor/", 8) ? extra : vendor;
+    int keep = http_keep(r);
+    r->s->http.close_after = !keep;
+    char hdrs[160];
+    snprintf(hdrs, sizeof hdrs, "cache-control: %s\r\n%s",
+             strncmp(p, "/vendor/", 8) ? "no-cache" : "public, max-age=86400",
+             keep ? "" : "connection: close\r\n");
     int n = lws_serve_http_file(r->wsi, file, mime, hdrs, (int)strlen(hdrs));
-    if (n)   /* an error, or the file is sent: no keep-alive (see end_transaction in http.c) */
+    if (n < 0)
         return -1;
-    return 0;
+    return n ? http_end(r) : 0;   /* >0: sent whole already; 0: FILE_COMPLETION ends it */
 }

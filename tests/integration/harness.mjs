@@ -7,7 +7,7 @@
 // A test written with `itest()` gets its own servers, clients and temp dirs, all torn down
 // at the end; when the test fails, the stderr of every server it started is printed.
 import { test } from 'node:test';
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -85,7 +85,10 @@ class Server {
     const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--data', this.dataDir];
     if (this.opts.workers !== undefined) args.push('--workers', String(this.opts.workers));
     args.push(...(this.opts.args || []));
-    const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(this.opts.bin || BIN, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: this.opts.env ? { ...process.env, ...this.opts.env } : process.env,
+    });
     this.proc = proc;
     this.exited = null;
     this.expectExit = false;
@@ -231,7 +234,7 @@ export function parseMetrics(text) {
   return out;
 }
 
-/** Starts a server: opts {workers, args, dataDir}. Creates a fresh data dir if none given. */
+/** Starts a server: opts {workers, args, dataDir, bin, env}. Creates a fresh data dir if none given. */
 export async function start(opts = {}) {
   const dataDir = opts.dataDir || await makeTempDir();
   const s = new Server({ ...opts, dataDir });
@@ -481,4 +484,99 @@ export function itest(name, options, fn) {
       throw failed;
     }
   });
+}
+
+// --- Raw HTTP/1.1 on one TCP connection (keep-alive, pipelining) ----------------------
+
+/** Whether the binary was built with HTTP keep-alive: against libwebsockets >= 4.3
+ *  (server/http.h). Builds against 4.1 close every response's connection. */
+export function keepAliveBuild() {
+  try {
+    execFileSync('pkg-config', ['--atleast-version=4.3', 'libwebsockets'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One TCP connection speaking HTTP/1.1 by hand: send() raw bytes, response() parses the
+ *  next response (status line, headers, Content-Length body); `closed` is set when the
+ *  server closes. Every wait is bounded by HANG_MS. */
+export class HttpConn {
+  static connect(port) {
+    return new Promise((res, rej) => {
+      const c = new HttpConn();
+      c.sock = net.connect(port, '127.0.0.1', () => res(c));
+      c.sock.once('error', rej);
+    });
+  }
+
+  constructor() {
+    this.buf = Buffer.alloc(0);
+    this.closed = false;
+    this.waiters = new Set();
+  }
+
+  set sock(s) {
+    this._sock = s;
+    s.on('data', (d) => { this.buf = Buffer.concat([this.buf, d]); this._wake(); });
+    s.on('close', () => { this.closed = true; this._wake(); });
+    s.on('error', () => {});
+  }
+  get sock() { return this._sock; }
+
+  _wake() { for (const w of this.waiters) w(); }
+
+  send(data) { this._sock.write(data); }
+  end() { this._sock.end(); }
+  destroy() { this._sock.destroy(); }
+
+  _until(cond, what) {
+    return new Promise((res, rej) => {
+      const check = () => {
+        const v = cond();
+        if (v === undefined) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        res(v);
+      };
+      const timer = setTimeout(() => { this.waiters.delete(check); rej(new Error(`timed out waiting for ${what}`)); }, HANG_MS);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** The next response, or null if the server closed the connection before sending one. */
+  response() {
+    return this._until(() => {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end < 0) return this.closed ? (this.buf.length ? new Error(`a cut response: ${this.buf}`) : null) : undefined;
+      const lines = this.buf.subarray(0, end).toString('latin1').split('\r\n');
+      const m = lines[0].match(/^HTTP\/1\.[01] (\d{3})/);
+      if (!m) return new Error(`not an HTTP status line: ${lines[0]}`);
+      const headers = {};
+      for (const l of lines.slice(1)) {
+        const i = l.indexOf(':');
+        headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+      }
+      const len = Number(headers['content-length'] ?? 0);
+      if (this.buf.length < end + 4 + len) return this.closed ? new Error('a cut body') : undefined;
+      const body = this.buf.subarray(end + 4, end + 4 + len);
+      this.buf = this.buf.subarray(end + 4 + len);
+      let json;
+      try { json = JSON.parse(body.toString('utf8')); } catch { json = undefined; }
+      return { status: Number(m[1]), headers, body, text: body.toString('utf8'), json };
+    }, 'an HTTP response').then((r) => { if (r instanceof Error) throw r; return r; });
+  }
+
+  /** Resolves once the server has closed the connection. */
+  waitClosed() { return this._until(() => (this.closed ? true : undefined), 'the server to close the connection'); }
+}
+
+/** A request as raw bytes: GET when body is undefined, else with Content-Length. */
+export function rawRequest(method, path, body, headers = {}) {
+  let h = `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n`;
+  for (const [k, v] of Object.entries(headers)) h += `${k}: ${v}\r\n`;
+  if (body === undefined) return `${h}\r\n`;
+  return `${h}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
