@@ -90,7 +90,36 @@ run: $(BUILD)/recite
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit integration e2e test run clean
+# `make install [PREFIX=/usr/local] [DESTDIR=...]`: the binary, the web player under
+# share/recite/web (found from the binary: PREFIX/bin/../share/recite/web), the man page
+# generated from --help (scripts/manpage.sh), the systemd unit with its paths filled in and
+# its service user (sysusers.d). Outside DESTDIR the user is created and systemd reloaded;
+# `systemctl enable --now recite` is then the admin's call (README: "Run it as a service").
+PREFIX  ?= /usr/local
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+$(BUILD)/recite.1: $(BUILD)/recite scripts/manpage.sh
+	bash scripts/manpage.sh $(BUILD)/recite > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/recite.service: dist/recite.service.in
+	@mkdir -p $(dir $@)
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' $< > $@
+
+install: $(BUILD)/recite $(BUILD)/recite.1 $(BUILD)/recite.service
+	install -Dm755 $(BUILD)/recite $(DESTDIR)$(PREFIX)/bin/recite
+	install -d $(DESTDIR)$(PREFIX)/share/recite/web
+	cp -R web/. $(DESTDIR)$(PREFIX)/share/recite/web/
+	install -Dm644 $(BUILD)/recite.1 $(DESTDIR)$(PREFIX)/share/man/man1/recite.1
+	install -Dm644 $(BUILD)/recite.service $(DESTDIR)$(UNITDIR)/recite.service
+	install -Dm644 dist/recite.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/recite.conf
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+	  systemd-sysusers $(PREFIX)/lib/sysusers.d/recite.conf && systemctl daemon-reload; fi
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/bin/recite $(DESTDIR)$(PREFIX)/share/recite \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/recite.1 $(DESTDIR)$(UNITDIR)/recite.service \
+	  $(DESTDIR)$(PREFIX)/lib/sysusers.d/recite.conf
+
+.PHONY: all unit integration e2e test run clean install uninstall
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d
 
 # ---- Fuzzing and ThreadSanitizer (docs/RELIABILITY.md) ---------------------------------

@@ -17,6 +17,7 @@ common=(
   libpoppler-glib-dev libarchive-dev fonts-dejavu-core
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
   chromium opus-tools ffmpeg sox redis-server wrk nginx-light
+  systemd   # systemd-analyze verify checks the unit that `make install` writes
 )
 # Names that differ between the releases. (libclang-rt-dev above follows each release's
 # default clang: libclang-rt-14-dev on 12, libclang-rt-19-dev on 13.)

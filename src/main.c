@@ -64,10 +64,14 @@ static void find_web_dir(struct app *app)
     struct stat st;
     if (n > 0) {
         exe[n] = '\0';
-        /* build/recite -> build/../web */
-        snprintf(app->web_dir, sizeof app->web_dir, "%s/../web", dirname(exe));
-        if (!stat(app->web_dir, &st) && S_ISDIR(st.st_mode))
-            return;
+        const char *dir = dirname(exe);
+        /* build/recite -> build/../web; installed: PREFIX/bin/recite -> PREFIX/share/recite/web */
+        static const char *const rel[] = { "../web", "../share/recite/web" };
+        for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+            snprintf(app->web_dir, sizeof app->web_dir, "%s/%s", dir, rel[i]);
+            if (!stat(app->web_dir, &st) && S_ISDIR(st.st_mode))
+                return;
+        }
     }
     snprintf(app->web_dir, sizeof app->web_dir, "web");
 }
