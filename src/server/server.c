@@ -171,17 +171,25 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             return 1;   /* lws closes its descriptor */
         }
         return 0;
-    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
-        lws_set_opaque_user_data(wsi, &limiter);
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED: {
+        /* the mark of a counted connection, and what outlives its HTTP transactions */
+        struct conn_meta *cm = calloc(1, sizeof *cm);
+        if (!cm)
+            return 1;
+        lws_set_opaque_user_data(wsi, cm);
         limiter.live++;
         return 0;
-    case LWS_CALLBACK_WSI_DESTROY:
-        if (lws_get_opaque_user_data(wsi) == &limiter) {
+    }
+    case LWS_CALLBACK_WSI_DESTROY: {
+        struct conn_meta *cm = lws_get_opaque_user_data(wsi);
+        if (cm) {
             lws_set_opaque_user_data(wsi, NULL);
+            free(cm);
             if (--limiter.live < limiter.max)
                 limiter.warned = 0;
         }
         return 0;
+    }
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         char uri[256];
         if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, WS_PATH))

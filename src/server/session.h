@@ -52,10 +52,16 @@ struct ws_state {
     int closing;
 };
 
+/* What outlives one HTTP transaction on a connection: libwebsockets >= 4.3 hands each
+ * request on a kept-alive connection a fresh struct session, so this hangs on the wsi
+ * (lws_set_opaque_user_data) from accept to WSI_DESTROY (server.c). */
+struct conn_meta {
+    int requests;               /* HTTP requests begun on this connection (keep-alive cap) */
+};
+
 struct session {
     struct lws *wsi;
     int is_ws;
-    int requests;               /* HTTP requests begun on this connection (keep-alive cap) */
     /* Who this request or WebSocket is (a users.id): set when an HTTP request begins and
      * when a WebSocket is established; STORE_FIRST_USER (1) in single-user mode. */
     int64_t user_id;

@@ -48,22 +48,23 @@ itest('a pipelined pair is answered in order', { skip }, async (t, h) => {
 });
 
 itest('a body pipelined behind a request: answered or closed cleanly, never a busy loop', { skip }, async (t, h) => {
+  // libwebsockets 4.3.5 still mishandles a pipelined request with a body (server/http.c,
+  // on_body): the server closes the connection rather than read a request as a body. What
+  // it answers is answered correctly; what it stores is exactly what was sent.
   const s = await h.start({ workers: 0 });
-  const content = 'Pipelined body, read exactly once.';
-  const body = JSON.stringify({ content, format: 'text' });
-  for (const first of [rawRequest('GET', '/healthz'), rawRequest('POST', '/v1/documents', JSON.stringify({ content: 'first', format: 'text' }))]) {
+  const doc = (content) => rawRequest('POST', '/v1/documents', JSON.stringify({ content, format: 'text' }));
+  const sent = ['First of a pipelined pair.', 'Pipelined body, read exactly once.'];
+  for (const first of [rawRequest('GET', '/healthz'), doc(sent[0])]) {
     const c = await HttpConn.connect(s.port);
-    c.send(first + rawRequest('POST', '/v1/documents', body));
+    c.send(first + doc(sent[1]));
     c.end();
-    const a = await c.response();
-    assert.ok(a.status === 200 || a.status === 201, a.text);
-    const b = await c.response();   // null: closed cleanly without answering
-    if (b) {
-      assert.equal(b.status, 201, b.text);
-      const doc = await s.getDoc(b.json.id);
-      assert.equal(doc.blocks.map((x) => x.text).join(''), content, 'the body as sent, not stale memory');
-    }
+    for (let r; (r = await c.response());)   // null: closed cleanly after what it answered
+      assert.ok(r.status === 200 || r.status === 201, `${r.status} ${r.text}`);
     await c.waitClosed();
+  }
+  for (const d of (await s.get('/v1/documents')).json) {
+    const text = (await s.getDoc(d.id)).blocks.map((b) => b.text).join('');
+    assert.ok(sent.includes(text), `a stored document is what was sent, not a request read as a body: ${JSON.stringify(text)}`);
   }
   // the service thread is free: another client is answered, and SIGTERM ends the server
   assert.equal((await s.get('/healthz')).status, 200);
