@@ -24,15 +24,23 @@ static int valid_name(const char *n)
     return 1;
 }
 
+/* A new token and its stored form; -1 (said on stderr) without randomness. */
+static int new_token(char token[CRED_TOKEN_LEN + 1], char hash[65])
+{
+    if (cred_token_new(token)) {
+        fprintf(stderr, "recite user: no randomness available for a token\n");
+        return -1;
+    }
+    cred_token_hash(token, hash);
+    return 0;
+}
+
 static int user_add(struct store *st, const char *name)
 {
     char token[CRED_TOKEN_LEN + 1], hash[65];
     int adopted = 0;
-    if (cred_token_new(token)) {
-        fprintf(stderr, "recite user: no randomness available for a token\n");
+    if (new_token(token, hash))
         return 1;
-    }
-    cred_token_hash(token, hash);
     int rc = store_user_add(st, name, hash, (int64_t)time(NULL), &adopted);
     if (rc == STORE_EXISTS) {
         fprintf(stderr, "recite user: a user named %s already exists (`recite user token %s` makes a new token)\n",
@@ -55,11 +63,8 @@ static int user_add(struct store *st, const char *name)
 static int user_token(struct store *st, const char *name)
 {
     char token[CRED_TOKEN_LEN + 1], hash[65];
-    if (cred_token_new(token)) {
-        fprintf(stderr, "recite user: no randomness available for a token\n");
+    if (new_token(token, hash))
         return 1;
-    }
-    cred_token_hash(token, hash);
     int rc = store_user_set_token(st, name, hash);
     if (rc == STORE_NOT_FOUND) {
         fprintf(stderr, "recite user: no user named %s\n", name);

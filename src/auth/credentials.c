@@ -2,6 +2,7 @@
  * RAND_bytes and CRYPTO_memcmp. Any thread; no state. */
 #include "auth/credentials.h"
 #include "util/ids.h"
+#include "util/urldecode.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -146,37 +147,6 @@ void cred_parse_bearer(const char *value, size_t len, struct cred *out)
     out->kind = CRED_TOKEN;
 }
 
-static int unhex(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Percent-decodes [s, s+n) into out (cap bytes with the NUL). -1 if malformed or too long. */
-static int decode(const char *s, size_t n, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int c = (unsigned char)s[i];
-        if (c == '%') {
-            if (i + 2 >= n)
-                return -1;
-            int h = unhex(s[i + 1]), l = unhex(s[i + 2]);
-            if (h < 0 || l < 0)
-                return -1;
-            c = h * 16 + l;
-            i += 2;
-        } else if (c == '+') {
-            c = ' ';
-        }
-        if (c == 0 || o + 1 >= cap)
-            return -1;
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
-    return (int)o;
-}
-
 void cred_parse_query(const char *query, size_t len, struct cred *out)
 {
     memset(out, 0, sizeof *out);
@@ -198,7 +168,7 @@ void cred_parse_query(const char *query, size_t len, struct cred *out)
             } else if (klen == 15 && !memcmp(p, "anonymous_token", 15)) {
                 dst = out->guest_token, cap = sizeof out->guest_token, seen = &have_gtok;
             }
-            if (dst && (*seen || decode(eq + 1, vlen, dst, cap) < 0))
+            if (dst && (*seen || url_decode(eq + 1, vlen, dst, cap) < 0))
                 goto bad;
             if (seen)
                 *seen = 1;

@@ -1,38 +1,10 @@
 /* redis_url — see redis_url.h. A small strict parser: anything it does not understand is an
  * error with a message naming the part, never a silent default. Any thread. */
 #include "jobs/redis_url.h"
+#include "util/urldecode.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Copies [s, s+n) into out, decoding %XX. -1 on a bad escape, a NUL, or overflow. */
-static int decode(const char *s, size_t n, char *out, size_t outlen)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '%') {
-            int hi, lo;
-            if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
-                return -1;
-            c = (char)(hi * 16 + lo);
-            if (!c)
-                return -1;
-            i += 2;
-        }
-        if (o + 1 >= outlen)
-            return -1;
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    return 0;
-}
 
 static int parse_num(const char *s, size_t n, int max, int *out)
 {
@@ -76,8 +48,8 @@ int redis_url_parse(const char *s, struct redis_url *u, char *err, size_t errlen
             snprintf(err, errlen, "Redis URL credentials must be user:password@ or :password@");
             return -1;
         }
-        if (decode(p, (size_t)(colon - p), u->user, sizeof u->user) ||
-            decode(colon + 1, (size_t)(at - colon - 1), u->password, sizeof u->password)) {
+        if (url_decode(p, (size_t)(colon - p), u->user, sizeof u->user) < 0 ||
+            url_decode(colon + 1, (size_t)(at - colon - 1), u->password, sizeof u->password) < 0) {
             snprintf(err, errlen, "bad user or password in the Redis URL");
             return -1;
         }
