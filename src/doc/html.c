@@ -134,6 +134,7 @@ struct walker {
     bool *layout;          /* per open ancestor: is the innermost table around it layout */
     size_t depth, cap;
     bool oom;
+    struct sbuf anchors;   /* ids of containers, waiting for the next spoken text (below) */
 };
 
 static bool is_table_part(const char *tag)
@@ -209,6 +210,14 @@ static bool attr_word(xmlNode *n, const char *name, const char *const *words)
     return hit;
 }
 
+/* Navigation in any HTML, not only fetched pages: <nav>, and DocBook's and similar
+ * generators' "Prev | Up | Next" bars (class navheader / navfooter). */
+static bool is_navigation(xmlNode *n)
+{
+    static const char *const names[] = { "navheader", "navfooter", NULL };
+    return attr_word(n, "class", names);
+}
+
 /* The chrome of a web page: not main text, whatever element carries it. */
 static bool is_boilerplate(xmlNode *n)
 {
@@ -239,14 +248,54 @@ static bool is_boilerplate(xmlNode *n)
     return none;
 }
 
+/* In-page link targets. An element's id (or an <a name>, as DocBook writes them) becomes
+ * an empty <a id="doc-ID"> (an <a>: no stray </span> inside a block's span) at the start of its spoken text, so "#ID"
+ * links can be followed in the page. The prefix keeps a document's ids from clobbering
+ * the page's own. A container's id waits in w->anchors until text or a block comes. */
+static void anchor_collect(struct walker *w, xmlNode *n)
+{
+    xmlChar *id = xmlGetProp(n, (const xmlChar *)"id");
+    if (!id && is_named(n, "a"))
+        id = xmlGetProp(n, (const xmlChar *)"name");
+    size_t len = id ? strlen((const char *)id) : 0;
+    if (len && len <= 200) {
+        sbuf_adds(&w->anchors, "<a id=\"doc-");
+        sbuf_add_escaped(&w->anchors, (const char *)id, len);
+        sbuf_adds(&w->anchors, "\"></a>");
+    }
+    xmlFree(id);
+}
+
+static void anchor_flush(struct walker *w)
+{
+    if (w->anchors.len)
+        builder_atom(w->b, w->anchors.p, w->anchors.len);
+    w->anchors.len = 0;
+    if (w->anchors.oom)
+        w->oom = true;
+}
+
+/* A table with no text at all (DocBook's navigation bars once their icons are gone). */
+static bool is_empty_table(xmlNode *n)
+{
+    if (!is_named(n, "table"))
+        return false;
+    xmlChar *t = xmlNodeGetContent(n);
+    bool empty = !t || strspn((const char *)t, " \t\r\n\f\xC2\xA0") == strlen((const char *)t);
+    xmlFree(t);
+    return empty;
+}
+
 /* Decides what an element does and emits its opening; returns the action. *layout is
  * set when the innermost table around the element's content is a layout table. */
 static enum act walker_open(struct walker *w, xmlNode *n, bool *layout)
 {
     bool in_layout = w->depth ? w->layout[w->depth - 1] : false;
     *layout = in_layout;
-    if (is_note(n) || (w->opts && w->opts->web_page && is_boilerplate(n)))
+    if (is_note(n) || (w->opts && w->opts->web_page && is_boilerplate(n)) || is_navigation(n)
+        || is_empty_table(n))
         return ACT_SKIP;
+    anchor_collect(w, n);
     const struct elem *e = elem_find(n);
     if (!e)
         return ACT_INLINE_PASS;
@@ -267,8 +316,8 @@ static enum act walker_open(struct walker *w, xmlNode *n, bool *layout)
         act = ACT_BLOCK_PASS;   /* rows and cells of a layout table */
     }
     switch (act) {
-    case ACT_SPEAK: builder_block_open(w->b, tag, NULL, BUILDER_SPEAK); break;
-    case ACT_MUTE: builder_block_open(w->b, tag, NULL, BUILDER_MUTE); break;
+    case ACT_SPEAK: builder_block_open(w->b, tag, NULL, BUILDER_SPEAK); anchor_flush(w); break;
+    case ACT_MUTE: builder_block_open(w->b, tag, NULL, BUILDER_MUTE); anchor_flush(w); break;
     case ACT_BLOCK_PASS: builder_block_open(w->b, NULL, NULL, BUILDER_CONTAINER); break;
     case ACT_CONTAINER: {
         char attrs[32] = "";
@@ -315,6 +364,7 @@ static enum act walker_open(struct walker *w, xmlNode *n, bool *layout)
         } else {
             builder_inline_open(w->b, tag, NULL);
         }
+        anchor_flush(w);
         break;
     case ACT_BR: builder_break(w->b); break;
     case ACT_HR: builder_hr(w->b); break;
@@ -373,8 +423,11 @@ static void walker_run(struct walker *w, xmlNode *root)
     while (n && !w->oom) {
         bool descend = false;
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-            if (n->content)
+            if (n->content) {
+                if (w->anchors.len && strspn((const char *)n->content, " \t\r\n") < strlen((const char *)n->content))
+                    anchor_flush(w);
                 builder_text(w->b, (const char *)n->content, strlen((const char *)n->content));
+            }
         } else if (n->type == XML_ELEMENT_NODE && n->name) {
             bool layout;
             enum act act = walker_open(w, n, &layout);
@@ -530,6 +583,7 @@ int html_render_tree(struct builder *b, xmlDoc *doc, const struct html_opts *opt
     }
     free(w.acts);
     free(w.layout);
+    sbuf_free(&w.anchors);   /* ids after the last text anchor nothing */
     if (w.oom) {
         snprintf(err, errlen, "out of memory");
         return -1;

@@ -15,7 +15,8 @@ static const char *const allowed_tags[] = {
     "em", "strong", "del", "a", "br", "table", "thead", "tbody", "tr", "th", "td", "hr",
     "span", "img", NULL
 };
-static const char *const allowed_attrs[] = { "href", "start", "data-block-idx", "src", "alt", NULL };
+/* id: in-page link targets, always "doc-" + the source id (html.c anchor_collect) */
+static const char *const allowed_attrs[] = { "href", "start", "data-block-idx", "src", "alt", "id", NULL };
 
 static bool in_list(const char *s, size_t n, const char *const *list)
 {
@@ -440,6 +441,29 @@ static void test_pauses(void)
     doc_destroy(d);
 }
 
+/* DocBook HTML (the Valgrind manual): navigation bars and image-only tables go, <a name>
+ * and id targets become prefixed anchors so "#..." links can be followed in the page. */
+static void test_html_anchors(void)
+{
+    const char *in = "<body><div class=\"navheader\"><table><tr><td><a href=\"p.html\"><img src=\"p.png\">"
+                     "</a></td><th>Valgrind User Manual</th></tr></table></div>"
+                     "<h2><a name=\"core\"></a>2. Core</h2><p>See <a href=\"#core.x\">x</a>.</p>"
+                     "<table><tr><td><img src=\"i.png\"></td></tr></table>"
+                     "<div id=\"sec&quot;x\"><p>Text one.</p></div>"
+                     "<div class=\"navfooter\"><table><tr><td><a href=\"n.html\">Next</a></td></tr></table></div></body>";
+    struct doc *d = build(in, DOC_HTML, NULL);
+    if (!d)
+        return;
+    CHECK_INT(d->block_count, 3);
+    CHECK(strstr(d->html, "Valgrind User Manual") == NULL);
+    CHECK(strstr(d->html, "Next") == NULL);
+    CHECK(strstr(d->html, "<table") == NULL);
+    CHECK(strstr(d->html, "<h2><span data-block-idx=\"0\"><a id=\"doc-core\"></a>2. Core"));
+    CHECK(strstr(d->html, "<a id=\"doc-sec&quot;x\"></a>Text one."));
+    CHECK_STR(block(d, 2), "Text one.");
+    doc_destroy(d);
+}
+
 static void test_text(void)
 {
     struct doc *d = build("  First para line one\r\nline two  \n\n\n \t\nSecond <para> & \"x\"\n\n",
@@ -639,6 +663,7 @@ int main(void)
     test_html_fallbacks();
     test_text();
     test_pauses();
+    test_html_anchors();
     test_invalid_utf8();
     test_titles();
     test_formats();

@@ -50,10 +50,48 @@ export function mapOffset(spoken, shown, offset, length) {
   return { start: pos, end: pos + w.length };
 }
 
-export function createDocumentText({ html, blocks, onBlockClick, barHeight = () => 0 }) {
+// A heading's GitHub-style slug, for "#section-name" links written against markdown.
+export function slug(text) {
+  return text.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
+
+// Links: "#x" stays in the page (followed by us); an absolute http(s)/mailto link opens in
+// a new tab; a relative one resolves against the page the document came from (source_url),
+// or becomes plain text when there is none (it would point at this server). A relative
+// link back into the source page itself ("manual.html#x" from manual.html) is in-page.
+export function resolveLinks(article, sourceUrl) {
+  let base = null;
+  try { base = sourceUrl ? new URL(sourceUrl) : null; } catch { base = null; }
+  for (const a of [...article.querySelectorAll('a[href]')]) {
+    const raw = a.getAttribute('href');
+    if (raw.startsWith('#')) { a.dataset.inPage = 'true'; continue; }
+    let abs = null;
+    if (/^(https?|mailto):/i.test(raw)) abs = new URL(raw, 'http://x/');
+    else if (base) { try { abs = new URL(raw, base); } catch { abs = null; } }
+    if (abs && base && abs.hash && abs.origin === base.origin && abs.pathname === base.pathname
+        && abs.search === base.search) {
+      a.setAttribute('href', abs.hash);
+      a.dataset.inPage = 'true';
+      continue;
+    }
+    if (!abs || !/^(https?|mailto):$/.test(abs.protocol)) {
+      const span = document.createElement('span');
+      span.className = 'link-text';
+      span.append(...a.childNodes);
+      a.replaceWith(span);
+      continue;
+    }
+    a.setAttribute('href', abs.href);
+    a.target = '_blank';
+    a.rel = 'noopener';
+  }
+}
+
+export function createDocumentText({ html, blocks, onBlockClick, sourceUrl = null, barHeight = () => 0 }) {
   const article = h('article', { class: 'doc-text', lang: 'und' });
   article.removeAttribute('lang');
   article.innerHTML = html && /data-block-idx/.test(html) ? html : plainHtml(blocks);
+  resolveLinks(article, sourceUrl);
 
   if (blocks.length > LONG_DOCUMENT) chunk(article);
   const byIdx = new Map();
@@ -63,7 +101,6 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
     byIdx.get(i).push(el);
     el.classList.add('block');
   }
-  for (const a of article.querySelectorAll('a[href]')) { a.target = '_blank'; a.rel = 'noopener noreferrer'; }
 
   const pill = h('button', { class: 'back-to-reading', type: 'button', hidden: true, onclick: () => backToReading() },
     h('span', { class: 'arrow', 'aria-hidden': 'true' }, '↓'), 'Back to reading');
@@ -77,8 +114,79 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
   if (highlight) CSS.highlights.set(HIGHLIGHT, highlight);
   const textCache = new Map();
 
+  // --- in-page links: scroll to the target and offer "Play from here" ----------------
+  const playHere = h('button', { class: 'play-here', type: 'button', hidden: true }, '▶ Play from here');
+  let playHereIdx = -1;
+  playHere.addEventListener('click', (e) => {
+    e.stopPropagation();
+    playHere.hidden = true;
+    if (playHereIdx >= 0) { follow = true; onBlockClick(playHereIdx); }
+  });
+
+  function findTarget(frag) {
+    let id = frag;
+    try { id = decodeURIComponent(frag); } catch { /* as written */ }
+    if (!id) return null;
+    const esc = globalThis.CSS && CSS.escape ? CSS.escape : (x) => x.replace(/["\\]/g, '\\$&');
+    const byId = article.querySelector(`#${esc(`doc-${id}`)}`) || article.querySelector(`[id="${id.replace(/["\\]/g, '\\$&')}"]`);
+    if (byId) return byId;
+    const want = slug(id);
+    return [...article.querySelectorAll('h1, h2, h3, h4, h5, h6')].find((hd) => slug(hd.textContent) === want) || null;
+  }
+
+  // The block a target belongs to: the spoken piece around it, in it, or the next one.
+  function blockOf(target) {
+    const around = target.closest('[data-block-idx]');
+    if (around) return Number(around.getAttribute('data-block-idx'));
+    const inside = target.querySelector('[data-block-idx]');
+    if (inside) return Number(inside.getAttribute('data-block-idx'));
+    for (const el of article.querySelectorAll('[data-block-idx]')) {
+      if (target.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING) return Number(el.getAttribute('data-block-idx'));
+    }
+    return -1;
+  }
+
+  // Scrolls an element to the upper part of the reading area (not under the player bar).
+  // Far jumps are instant and checked again on the next frames: the positions of chunks
+  // not laid out yet (content-visibility) are only estimates until they come into view.
+  function scrollToElement(el, behavior = 'smooth', tries = 0) {
+    const { top } = viewportBounds();
+    const delta = el.getBoundingClientRect().top - top - 24;
+    const reduce = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    const how = reduce || Math.abs(delta) > window.innerHeight * 2 || tries > 0 ? 'auto' : behavior;
+    programmaticUntil = performance.now() + (how === 'smooth' ? 1200 : 300);
+    window.scrollTo({ top: Math.max(0, window.scrollY + delta), behavior: how });
+    if (how === 'auto' && tries < 6) {
+      requestAnimationFrame(() => {
+        if (Math.abs(el.getBoundingClientRect().top - top - 24) > 4) scrollToElement(el, 'auto', tries + 1);
+      });
+    }
+  }
+
+  function jumpTo(frag) {
+    const target = findTarget(frag);
+    if (!target) return false;
+    const idx = blockOf(target);
+    const anchorEl = (idx >= 0 && byIdx.get(idx)?.[0]) || target;
+    follow = false;
+    if (active && idx !== current) { const c = byIdx.get(current)?.[0]; if (c) showPill(c); }
+    scrollToElement(anchorEl);
+    playHereIdx = idx;
+    playHere.hidden = idx < 0;
+    if (idx >= 0) {
+      const box = anchorEl.closest('h1, h2, h3, h4, h5, h6, p, li, blockquote, td, th, div') || anchorEl;
+      box.before(playHere);
+    }
+    return true;
+  }
+
   article.addEventListener('click', (e) => {
-    if (e.target.closest('a[href]')) return;
+    const link = e.target.closest('a[href]');
+    if (link && link.dataset.inPage === 'true') {
+      if (jumpTo(link.getAttribute('href').slice(1))) e.preventDefault();
+      return;
+    }
+    if (link) return;
     const sel = window.getSelection();
     if (sel && !sel.isCollapsed && article.contains(sel.anchorNode)) return;
     const el = e.target.closest('[data-block-idx]');
@@ -203,6 +311,9 @@ export function createDocumentText({ html, blocks, onBlockClick, barHeight = () 
   return {
     article,
     pill,
+    jumpTo,
+    // the next cursor move is followed (a contents entry, like a click on a block)
+    followCursor() { follow = true; pill.hidden = true; },
     update(s, opts) {
       const wasActive = active;
       active = s.playState !== 'stopped' || active;

@@ -6,6 +6,7 @@ import * as api from '../api.js';
 import { store } from './dom.js';
 import { createDocumentText } from './document-text.js';
 import { createProgressBar } from './progress.js';
+import { createContents } from './contents.js';
 import { createControls } from './controls.js';
 import { createVoicePicker } from './voice-picker.js';
 import { toggleHelp, helpOpen } from './help.js';
@@ -55,7 +56,12 @@ export function renderReader(root, { id, engine, audio, ws }) {
     const start = Number.isInteger(saved) && saved >= 0 && store(posKey(doc.id)) !== null
       ? saved : Math.max(0, Number(doc.last_block_idx) || 0);
 
-    const progress = createProgressBar({ count, onSeek: (i) => engine.seek(i) });
+    const text = createDocumentText({
+      html: doc.html, blocks, sourceUrl: doc.source_url || null,
+      onBlockClick: (i) => engine.playFrom(i), barHeight: () => controls.el.offsetHeight,
+    });
+    const contents = createContents({ article: text.article, onChoose: (i) => { text.followCursor(); engine.playFrom(i); } });
+    const progress = createProgressBar({ count, onSeek: (i) => engine.seek(i), describe: contents.headingFor });
     const voicePicker = createVoicePicker({
       onChange: (model, voice) => engine.setVoice(model, voice),
       // The preview endpoint answers {audio_url, text}: play that audio, cached like any block.
@@ -73,9 +79,6 @@ export function renderReader(root, { id, engine, audio, ws }) {
     const controls = createControls({
       engine, voicePicker, progress, onHelp: toggleHelp, onRetry: () => ws.retry(),
     });
-    const text = createDocumentText({
-      html: doc.html, blocks, onBlockClick: (i) => engine.playFrom(i), barHeight: () => controls.el.offsetHeight,
-    });
     const title = doc.title || 'Untitled';
     // Per document, on unless turned off: citation markers, footnote references and bare
     // URLs stay on the page but are not read aloud.
@@ -92,12 +95,15 @@ export function renderReader(root, { id, engine, audio, ws }) {
           h('h1', { class: 'doc-title' }, title),
           h('p', { class: 'muted small' }, `${count} block${count === 1 ? '' : 's'}`,
             doc.author ? ` · ${doc.author}` : '',
-            doc.source_url ? [' · from ', sourceLink(doc.source_url)] : ''),
+            doc.source_url ? [' · from ', sourceLink(doc.source_url)] : '',
+            contents.count ? [' ', contents.button] : ''),
           skipToggle),
+        contents.panel,
         text.article),
       text.pill,
       controls.el);
     cleanups.push(() => text.destroy());
+    cleanups.push(() => progress.destroy());
     const ro = new ResizeObserver(() => {
       document.documentElement.style.setProperty('--player-h', `${controls.el.offsetHeight}px`);
     });
@@ -138,6 +144,7 @@ export function renderReader(root, { id, engine, audio, ws }) {
       const s = latest;
       controls.update(s);
       text.update(s, { instant: first });
+      contents.update(s.cursor);
       first = false;
       document.title = `${s.playState === 'playing' ? '▶ ' : ''}${title} — recite`;
     };

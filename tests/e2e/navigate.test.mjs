@@ -1,0 +1,102 @@
+// Journeys through a long document (issue 16): an in-document link scrolls to its target and
+// offers "Play from here"; a contents entry plays from its heading; a drag on the progress
+// bar of a 2,000-block document lands within one cell of where the pointer is let go.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, newPage, createDoc, playerState, waitFor } from './harness.mjs';
+
+let server, browser, doc;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  const parts = ['# Long book', '',
+    'Jump to [chapter ten](#chapter-10), visit [an external site](https://example.com/x), or [a relative page](other.html).', ''];
+  let n = 0;
+  for (let c = 1; n < 2000; c++) {
+    parts.push(`## Chapter ${c}`, '');
+    for (let p = 0; p < 40 && n < 2000; p++, n++) parts.push(`Paragraph ${n} of chapter ${c} says something short.`, '');
+  }
+  doc = await createDoc(server, { content: parts.join('\n'), format: 'markdown', title: 'Long book' });
+});
+after(async () => { await browser?.close(); await server?.cleanup(); });
+
+// The block index of the "## Chapter 10" heading: 2 blocks before chapter 1, 41 per chapter.
+const CHAPTER_10 = 2 + 9 * 41;
+
+async function open() {
+  const page = await newPage(browser, server, { viewport: { width: 1280, height: 800 } });
+  await page.goto(`${server.url}/#/doc/${doc.id}`);
+  await page.locator('.progress .cell').first().waitFor();
+  return page;
+}
+
+const inView = (page, sel) => page.locator(sel).evaluate((el) => {
+  const r = el.getBoundingClientRect();
+  return r.top >= 0 && r.bottom <= window.innerHeight - document.querySelector('.player').offsetHeight;
+});
+
+test('an in-document link scrolls to its target and offers to play from there', async () => {
+  const page = await open();
+  const external = page.locator('.doc-text a', { hasText: 'an external site' });
+  assert.equal(await external.getAttribute('target'), '_blank');
+  assert.equal(await external.getAttribute('rel'), 'noopener');
+  // no source URL: a relative link would point at this server, so it is plain text
+  assert.equal(await page.locator('.doc-text a', { hasText: 'a relative page' }).count(), 0);
+  assert.equal(await page.locator('.doc-text .link-text', { hasText: 'a relative page' }).count(), 1);
+
+  await page.locator('.doc-text a', { hasText: 'chapter ten' }).click();
+  assert.equal(new URL(page.url()).hash, `#/doc/${doc.id}`, 'the page stays on the reader');
+  const heading = `.doc-text [data-block-idx="${CHAPTER_10}"]`;
+  await waitFor(() => inView(page, heading), { message: 'the Chapter 10 heading scrolled into view' });
+  const offer = page.getByRole('button', { name: /Play from here/ });
+  await offer.waitFor();
+  await offer.click();
+  const s = await waitFor(async () => { const x = await playerState(page); return x.textIdx === CHAPTER_10 && x.currentTime > 0.2 && !x.paused && x; },
+    { message: 'playing from Chapter 10', timeout: 30000 });
+  assert.equal(s.cellIdx, CHAPTER_10);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a contents entry plays from its heading', async () => {
+  const page = await open();
+  await page.getByRole('button', { name: 'Contents' }).click();
+  const nav = page.getByRole('navigation', { name: 'Contents' });
+  await nav.getByRole('button', { name: 'Chapter 30', exact: true }).click();
+  const idx = 2 + 29 * 41;
+  await waitFor(() => inView(page, `.doc-text [data-block-idx="${idx}"]`), { message: 'Chapter 30 in view' });
+  await waitFor(async () => { const x = await playerState(page); return x.textIdx === idx && x.currentTime > 0.2 && !x.paused; },
+    { message: 'playing from Chapter 30', timeout: 30000 });
+  assert.ok(await nav.isHidden(), 'the panel closes after a choice');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a drag on the bar of a 2,000-block document lands within one cell of the pointer', async () => {
+  const page = await open();
+  const bar = page.locator('.progress');
+  const box = await bar.boundingBox();
+  const count = await page.locator('.progress .cell').count();
+  assert.ok(count > 2000, `${count} blocks`);
+  assert.ok(await bar.evaluate((el) => el.scrollHeight <= el.clientHeight + 1), 'one row: the whole document, no scrolling');
+  // hover names the block and its heading
+  const hx = box.x + box.width * 0.5;
+  await page.mouse.move(hx, box.y + box.height / 2);
+  const tip = await page.locator('.progress-tip').textContent();
+  assert.match(tip, /^Block \d+ of \d+ · Chapter \d+ · /);
+
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width * 0.1, y);
+  await page.mouse.down();
+  for (const f of [0.2, 0.45, 0.6, 0.7]) await page.mouse.move(box.x + box.width * f, y, { steps: 4 });
+  const x = box.x + box.width * 0.7;
+  await page.mouse.up();
+  const want = ((x - box.x) / box.width) * count;   // the block under the pointer, fractional
+  const s = await waitFor(async () => { const st = await playerState(page); return st.cellIdx !== 0 && st; }, { message: 'the cursor moved' });
+  assert.ok(Math.abs(s.cellIdx + 0.5 - want) <= 1.5, `landed on ${s.cellIdx}, pointer at ${want.toFixed(1)}`);
+  assert.equal(s.textIdx, s.cellIdx);
+  // the lens shows the blocks around the cursor, the current one marked
+  assert.equal(await page.locator('.progress-lens .lens-cell.current').getAttribute('data-idx'), String(s.cellIdx));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
