@@ -8,7 +8,7 @@
 //             release(url), setSpeed(x), setVolume(v), setMuted(b) } — see audio-output.js
 //   timers  { now(), setTimeout(fn, ms), clearTimeout(id) }
 //   synthesizer (optional) { synthesize({text, voice}) -> Promise<{url, durationMs, words,
-//             body, type}>, upload({documentId, idx, model, voice, body, type}) -> Promise,
+//             body, type}>, upload({documentId, idx, model, voice, body, type, words}) -> Promise,
 //             release?(url) } — see browser-tts.js: the page's own TTS (model `browser`)
 // The UI calls commands (play, pause, seek, setVoice, ...) and feeds it events (onMessage,
 // onConnection); it renders the immutable snapshots given to subscribe(fn).
@@ -413,7 +413,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     if (r.body) {
       // shared with the server in the background; playback never waits for it
       Promise.resolve().then(() => synthesizer.upload({
-        documentId: docId, idx, model: m, voice: v, body: r.body, type: r.type,
+        documentId: docId, idx, model: m, voice: v, body: r.body, type: r.type, words: r.words,
       })).catch(() => { /* the synthesizer retried; the block still plays from memory */ });
     }
     if (playState === 'buffering' && canStart()) startBlock();
@@ -450,6 +450,15 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     word = null;
     audio.stop();
     releaseAllAudio();
+    resetBlocks();
+    statesDirty = durDirty = true;
+    if (wasActive) enterBuffering();
+    else ensurePrefetch();  // paused keeps prefetching; stopped does nothing
+    commit();
+  }
+
+  // Every block back to pending, nothing requested or made: a new document or voice.
+  function resetBlocks() {
     states = new Array(n).fill('pending');
     urls = new Array(n).fill(null);
     unacked = new Set();
@@ -457,10 +466,6 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     produced = new Set();
     failures = new Map();
     resetLocal();
-    statesDirty = durDirty = true;
-    if (wasActive) enterBuffering();
-    else ensurePrefetch();  // paused keeps prefetching; stopped does nothing
-    commit();
   }
 
   function enterBuffering() {
@@ -708,13 +713,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       if (doc) engine.unload();
       doc = { id: document.id, title: document.title || '', blocks: document.blocks || [] };
       n = doc.blocks.length;
-      states = new Array(n).fill('pending');
-      urls = new Array(n).fill(null);
-      unacked = new Set();
-      requestedAt = new Map();
-      produced = new Set();
-      failures = new Map();
-      resetLocal();
+      resetBlocks();
       cursor = n ? clamp(Math.trunc(Number(start)) || 0, 0, n - 1) : 0;
       playState = 'stopped';
       finished = false;

@@ -102,6 +102,9 @@ const struct voice_info *model_find_voice(const struct model *m, const char *voi
 int engine_render(const struct model *m, struct engine *e, const char *voice,
                   const char *text, struct synth_result *out, char *err, size_t errlen);
 
+/* The word timings as the JSON array text of `word_timings` (malloc'd), or NULL when there
+ * are none (or no memory). */
+char *engine_word_timings_json(const struct synth_result *r);
 /* engine_render's second half, for audio from anywhere (a browser upload, POST /v1/audio):
  * fit the silence, shift the word timings, level; keep `encoded` only if it suits storage.
  * 0, or -1 with err (out emptied). */

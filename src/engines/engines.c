@@ -270,3 +270,23 @@ int engine_encode(struct synth_result *r, struct buf *opus, char *err, size_t er
     audio_opus_level(opus, AUDIO_LOUDNESS_TARGET, NULL);   /* exact level as decoded */
     return 0;
 }
+
+char *engine_word_timings_json(const struct synth_result *r)
+{
+    if (!r->word_count)
+        return NULL;
+    size_t cap = 16 + (size_t)r->word_count * 72;
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    size_t n = 0;
+    s[n++] = '[';
+    for (int i = 0; i < r->word_count; i++) {
+        const struct word_timing *w = &r->words[i];
+        n += (size_t)snprintf(s + n, cap - n, "%s{\"start_ms\":%d,\"end_ms\":%d,\"offset\":%d,\"length\":%d}",
+                              i ? "," : "", w->start_ms, w->end_ms, w->offset, w->length);
+    }
+    s[n++] = ']';
+    s[n] = '\0';
+    return s;
+}

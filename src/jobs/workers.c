@@ -63,26 +63,6 @@ static struct engine *engine_for(struct engine_cache *ec, const struct model **m
     return NULL;
 }
 
-static char *word_timings_json(const struct synth_result *r)
-{
-    if (!r->word_count)
-        return NULL;
-    size_t cap = 16 + (size_t)r->word_count * 72;
-    char *s = malloc(cap);
-    if (!s)
-        return NULL;
-    size_t n = 0;
-    s[n++] = '[';
-    for (int i = 0; i < r->word_count; i++) {
-        const struct word_timing *w = &r->words[i];
-        n += (size_t)snprintf(s + n, cap - n, "%s{\"start_ms\":%d,\"end_ms\":%d,\"offset\":%d,\"length\":%d}",
-                              i ? "," : "", w->start_ms, w->end_ms, w->offset, w->length);
-    }
-    s[n++] = ']';
-    s[n] = '\0';
-    return s;
-}
-
 void workers_run_job(struct store *st, struct engine_cache *ec, const struct job_ticket *t,
                      struct metrics *m, struct job_result *res)
 {
@@ -122,7 +102,7 @@ void workers_run_job(struct store *st, struct engine_cache *ec, const struct job
         goto out;
     }
     res->duration_ms = pcm_duration_ms(&sr.pcm);
-    res->word_timings = word_timings_json(&sr);
+    res->word_timings = engine_word_timings_json(&sr);
     METRIC_ADD(m, synthesis_us, (uint64_t)(now_us() - t0));
     METRIC_ADD(m, audio_ms, (uint64_t)res->duration_ms);
     if (st) {

@@ -6,7 +6,7 @@
  * from its copy of the block text, scoped to the user (ids_upload_hash). The rest is CPU
  * work and a write, so it goes to the offload pool: upload_work checks and decodes the body
  * (audio/upload.c), fits the silence and levels it like any engine's audio
- * (engine_finish), keeps the Ogg Opus or encodes it (engine_encode), and stores it owned by
+ * (engine_finish, which also moves the page's word timings, X-Word-Timings, with the trim), keeps the Ogg Opus or encodes it (engine_encode), and stores it owned by
  * the user, with the pool thread's own SQLite connection. upload_done answers 201
  * {variant_hash, audio_url} or the refusal; nothing is stored for a refusal.
  *
@@ -25,6 +25,7 @@
 #include "store/store.h"
 #include "util/ids.h"
 #include "util/log.h"
+#include "util/utf8.h"
 #include <libwebsockets.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +45,8 @@ struct upload {
     size_t len;
     char ctype[128];
     char *text;
+    struct word_timing *words;   /* from X-Word-Timings, or NULL */
+    int word_count;
     char model[32], voice[64], hash[65];
     int64_t user;
     /* out */
@@ -56,6 +59,7 @@ static void upload_free(struct upload *u)
 {
     free(u->body);
     free(u->text);
+    free(u->words);
     free(u);
 }
 
@@ -86,6 +90,9 @@ static void upload_work(struct offload_task *task, void *thread_ctx)
              "%s", err);
         return;
     }
+    sr.words = u->words;   /* engine_finish moves them with the silence it trims */
+    sr.word_count = u->word_count;
+    u->words = NULL;
     if (is_opus) {
         /* kept as sent when it already suits storage (engine_finish decides) */
         sr.encoded.data = u->body;
@@ -105,13 +112,16 @@ static void upload_work(struct offload_task *task, void *thread_ctx)
         goto out;
     }
     u->duration_ms = pcm_duration_ms(&sr.pcm);
+    char *timings = engine_word_timings_json(&sr);
     struct audio_record a = { .duration_ms = u->duration_ms, .data = opus.data,
-                              .len = opus.len, .owner = u->user };
+                              .len = opus.len, .owner = u->user, .word_timings = timings };
     memcpy(a.hash, u->hash, sizeof a.hash);
     snprintf(a.model, sizeof a.model, "%s", u->model);
     snprintf(a.voice, sizeof a.voice, "%s", u->voice);
-    if (!st || (rc = store_audio_put(st, &a)) != 0) {
-        fail(u, rc == STORE_FULL ? 507 : 500, "%s", store_audio_put_error(st ? rc : -1));
+    rc = st ? store_audio_put(st, &a) : -1;
+    free(timings);
+    if (rc) {
+        fail(u, rc == STORE_FULL ? 507 : 500, "%s", store_audio_put_error(rc));
         goto out;
     }
     u->status = 201;
@@ -157,13 +167,78 @@ void upload_closed(struct session *s)
     }
 }
 
-/* A custom request header (name lowercase with its colon) into buf; its length, or -1. */
+/* A custom request header (name lowercase with its colon) into buf; its length, or -1 if
+ * absent. One too long for buf reads as empty (every value checked here is short, so an
+ * empty one fails its check with the usual message). */
 static int header(struct http_req *r, const char *name, char *buf, int len)
 {
+    buf[0] = '\0';
     int n = lws_hdr_custom_length(r->wsi, name, (int)strlen(name));
-    if (n <= 0 || n >= len)
-        return n <= 0 ? -1 : n;
-    return lws_hdr_custom_copy(r->wsi, buf, len, name, (int)strlen(name));
+    if (n < 0)
+        return -1;
+    if (n >= len || lws_hdr_custom_copy(r->wsi, buf, len, name, (int)strlen(name)) < 0)
+        buf[0] = '\0';
+    return (int)strlen(buf);
+}
+
+#define MAX_WORDS 1024
+
+/* X-Word-Timings (optional): the page's word events for the block, "START END OFFSET LENGTH"
+ * per word (ms in the uploaded audio, UTF-16 units of the block text), words separated by
+ * commas — compact, since every header of a request shares lws's 4 KiB. Parsed into *out
+ * (malloc'd, *count words); 0, or -1 with a message in err. */
+static int parse_words(const char *v, size_t units, struct word_timing **out, int *count,
+                       char *err, size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    struct word_timing *w = calloc(MAX_WORDS, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int n = 0;
+    const char *p = v;
+    while (*p) {
+        long x[4];
+        for (int k = 0; k < 4; k++) {
+            char *end;
+            while (*p == ' ')
+                p++;
+            x[k] = strtol(p, &end, 10);
+            if (end == p || x[k] < 0 || x[k] > 100000000L || *p == '+' || *p == '-')
+                goto bad;
+            p = end;
+        }
+        while (*p == ' ')
+            p++;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            goto bad;
+        if (n == MAX_WORDS) {
+            snprintf(err, errlen, "X-Word-Timings: more than %d words", MAX_WORDS);
+            free(w);
+            return -1;
+        }
+        if (x[1] < x[0] || x[3] == 0 || (size_t)x[2] + (size_t)x[3] > units) {
+            snprintf(err, errlen, "X-Word-Timings: word %d (%ld-%ld ms at %ld+%ld) is not a span of "
+                     "the block's %zu UTF-16 units with end >= start", n, x[0], x[1], x[2], x[3], units);
+            free(w);
+            return -1;
+        }
+        w[n++] = (struct word_timing){ (int)x[0], (int)x[1], (int)x[2], (int)x[3] };
+    }
+    *out = n ? w : NULL;
+    *count = n;
+    if (!n)
+        free(w);
+    return 0;
+bad:
+    snprintf(err, errlen, "X-Word-Timings must be \"START END OFFSET LENGTH\" per word, "
+             "words separated by commas (non-negative integers)");
+    free(w);
+    return -1;
 }
 
 static int only_space(const char *s)
@@ -211,12 +286,23 @@ int api_upload(struct http_req *r)
         free(text);
         return http_reply_error(r, 400, "block %ld has nothing to say", idx);
     }
+    struct word_timing *words = NULL;
+    int nwords = 0;
+    char wt[3072], err[256];
+    if (header(r, "x-word-timings:", wt, sizeof wt) >= 0 &&
+        parse_words(wt, utf8_utf16_units(text, strlen(text)), &words, &nwords, err, sizeof err) < 0) {
+        free(text);
+        return http_reply_error(r, 400, "%s", err);
+    }
     struct upload *u = calloc(1, sizeof *u);
     if (!u || !(u->body = malloc(r->body_len))) {
         free(u);
         free(text);
+        free(words);
         return http_reply_error(r, 500, "out of memory");
     }
+    u->words = words;
+    u->word_count = nwords;
     memcpy(u->body, r->body, r->body_len);
     u->len = r->body_len;
     u->text = text;

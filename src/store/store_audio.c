@@ -81,6 +81,15 @@ int store_audio_meta(struct store *st, const char *hash, struct audio_record *ou
     return audio_read(st, SQ_AUDIO_META, "audio metadata", hash, out, 0);
 }
 
+/* Runs a bound write statement, then resets it and its bindings. 0, -1 or STORE_FULL. */
+static int step_write(struct store *st, sqlite3_stmt *s, const char *what)
+{
+    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : store_fail(st, what);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return ret;
+}
+
 static int audio_insert(struct store *st, const struct audio_record *a)
 {
     sqlite3_stmt *s = st->stmt[SQ_AUDIO_PUT];
@@ -98,12 +107,7 @@ static int audio_insert(struct store *st, const struct audio_record *a)
         sqlite3_bind_blob64(s, 7, a->data, a->len, SQLITE_STATIC);
     else
         sqlite3_bind_zeroblob(s, 7, 0);
-    int ret = 0;
-    if (sqlite3_step(s) != SQLITE_DONE)
-        ret = store_fail(st, "put audio");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return ret;
+    return step_write(st, s, "put audio");
 }
 
 static int owner_insert(struct store *st, const struct audio_record *a)
@@ -111,12 +115,7 @@ static int owner_insert(struct store *st, const struct audio_record *a)
     sqlite3_stmt *s = st->stmt[SQ_AUDIO_OWNER_PUT];
     sqlite3_bind_text(s, 1, a->hash, (int)strnlen(a->hash, sizeof a->hash), SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, a->owner);
-    int ret = 0;
-    if (sqlite3_step(s) != SQLITE_DONE)
-        ret = store_fail(st, "put audio owner");
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return ret;
+    return step_write(st, s, "put audio owner");
 }
 
 int store_audio_put(struct store *st, const struct audio_record *a)

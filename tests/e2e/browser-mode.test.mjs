@@ -50,6 +50,8 @@ test('a browser voice plays, its blocks are uploaded, and come back cached after
   const st = received.filter((m) => m.type === 'status');
   assert.ok(st.every((m) => m.status === 'cached' && m.model === 'browser' && /^\/v1\/audio\/[0-9a-f]{64}$/.test(m.audio_url)),
     JSON.stringify(st.map((m) => m.status)));
+  assert.ok(st.every((m) => Array.isArray(m.word_timings) && m.word_timings.length >= 8),
+    'the page\'s word timings were uploaded with the audio (highlighting after a reload)');
   await waitFor(async () => (await playerState(page)).currentTime > 0.3, { message: 'plays the uploaded audio' });
   assert.match(await page.evaluate(() => document.querySelector('audio').src), /^blob:/);
   assert.equal(uploads.length, 6, 'nothing synthesized or uploaded again');

@@ -195,3 +195,28 @@ itest('with --auth an upload is its user\'s alone: another user gets 404 and nev
   assert.notEqual(mine.json.variant_hash, up.json.variant_hash, 'the hash is scoped to the user');
   assert.equal((await A.get(mine.json.audio_url)).status, 404);
 });
+
+itest('the page\'s word timings (X-Word-Timings) are stored with the upload and come back with `cached`', async (t, h) => {
+  const s = await h.start({ workers: 1 });
+  const d = await s.createDoc('Hello there, wide world.', 'text');
+  const text = (await s.getDoc(d.id)).blocks[0].text;
+  const wav = await say(h, text, 'wav');
+  const headers = { 'X-Document-Id': d.id, 'X-Block-Idx': '0', 'X-Model': 'browser', 'X-Voice': 'en-us' };
+  const bad = await s.post('/v1/audio', { body: wav, headers: { ...headers, 'X-Word-Timings': '0 100 0 5,oops' } });
+  assert.equal(bad.status, 400);
+  assert.match(bad.json.error, /X-Word-Timings must be/);
+  const outside = await s.post('/v1/audio', { body: wav, headers: { ...headers, 'X-Word-Timings': '0 100 20 9' } });
+  assert.equal(outside.status, 400);
+  assert.match(outside.json.error, /not a span of the block's 24 UTF-16 units/);
+  // "Hello" "there" "wide" "world" at made-up times inside the audio
+  const words = '50 400 0 5, 400 800 6 5,800 1100 13 4,1100 1500 18 5';
+  const r = await s.post('/v1/audio', { body: wav, headers: { ...headers, 'X-Word-Timings': words } });
+  assert.equal(r.status, 201, r.text);
+  const st = (await browserStatuses(h, s, d.id, [0])).get(0);
+  assert.equal(st.status, 'cached');
+  const w = st.word_timings;
+  assert.ok(Array.isArray(w) && w.length === 4, JSON.stringify(w));
+  assert.deepEqual(w.map((x) => text.slice(x.offset, x.offset + x.length)), ['Hello', 'there', 'wide', 'world']);
+  for (let i = 1; i < w.length; i++) assert.ok(w[i].start_ms >= w[i - 1].start_ms);
+  assert.ok(w.every((x) => x.end_ms <= st.duration_ms), 'inside the stored (trimmed) audio');
+});

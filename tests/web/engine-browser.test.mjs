@@ -91,7 +91,7 @@ test('each finished block is uploaded in the background; failed uploads never st
   assert.equal(snap().playState, 'playing');
   assert.equal(snap().error, null, 'an upload failure is not the reader\'s problem');
   assert.deepEqual(synth.uploads.map((u) => u.idx), [0, 1, 2, 3]);
-  assert.deepEqual(Object.keys(synth.uploads[0]).sort(), ['body', 'documentId', 'idx', 'model', 'type', 'voice']);
+  assert.deepEqual(Object.keys(synth.uploads[0]).sort(), ['body', 'documentId', 'idx', 'model', 'type', 'voice', 'words']);
   assert.equal(synth.uploads[0].documentId, 'doc1');
   assert.equal(synth.uploads[0].model, 'browser');
   audio.end();
