@@ -15,6 +15,8 @@
  * the rest of its connection's jobs, the newest one first: the block 0 of a document just
  * opened never waits behind the same reader's prefetch of the document before. */
 #include "jobs/memqueue_core.h"
+#include "util/fault.h"
+#include "util/log.h"
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -38,7 +40,10 @@ struct mjob {
     uint64_t seq;
     struct requester *reqs;
     int nreqs, cap;
-    struct mjob *next;
+    struct job_event *final;   /* the job's last event, allocated with the job: a job that
+                                  ends can always tell its requesters (never dropped) */
+    struct mjob *next, *prev;  /* every job, newest first */
+    struct mjob *hnext;        /* the hash bucket's chain */
 };
 
 /* A requester's place in the round robin: by kind, then id. */
@@ -97,6 +102,9 @@ struct memqueue {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct mjob *jobs;
+    struct mjob **buckets;           /* jobs by variant hash (nbuckets: a power of two) */
+    size_t nbuckets, njobs;
+    int nqueued, nhanded;            /* jobs in MJOB_QUEUED / MJOB_HANDED */
     struct job_event *ev_head, *ev_tail;
     uint64_t next_attempt, next_seq;
     struct tenant last;              /* the tenant served last (round robin) */
@@ -116,32 +124,100 @@ int64_t queue_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* FNV-1a of the hash's first 16 hex digits: sha256 output is uniform already. */
+static size_t bucket_of(const struct memqueue *mq, const char *hash)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (int i = 0; i < 16 && hash[i]; i++)
+        h = (h ^ (unsigned char)hash[i]) * 1099511628211ULL;
+    return (size_t)h & (mq->nbuckets - 1);
+}
+
 static struct mjob *find_job(struct memqueue *mq, const char *hash)
 {
-    for (struct mjob *j = mq->jobs; j; j = j->next)
+    for (struct mjob *j = mq->buckets[bucket_of(mq, hash)]; j; j = j->hnext)
         if (!strcmp(j->hash, hash))
             return j;
     return NULL;
 }
 
+/* Doubles the bucket array when jobs outnumber buckets; keeps the old one (slower, still
+ * correct) when memory is short. */
+static void maybe_grow(struct memqueue *mq)
+{
+    if (mq->njobs <= mq->nbuckets)
+        return;
+    struct mjob **nb = fault_calloc(mq->nbuckets * 2, sizeof *nb);
+    if (!nb)
+        return;
+    mq->nbuckets *= 2;
+    free(mq->buckets);
+    mq->buckets = nb;
+    for (struct mjob *j = mq->jobs; j; j = j->next) {
+        size_t b = bucket_of(mq, j->hash);
+        j->hnext = nb[b];
+        nb[b] = j;
+    }
+}
+
+static void link_job(struct memqueue *mq, struct mjob *job)
+{
+    job->prev = NULL;
+    job->next = mq->jobs;
+    if (mq->jobs)
+        mq->jobs->prev = job;
+    mq->jobs = job;
+    size_t b = bucket_of(mq, job->hash);
+    job->hnext = mq->buckets[b];
+    mq->buckets[b] = job;
+    mq->njobs++;
+    mq->nqueued += job->state == MJOB_QUEUED;
+    maybe_grow(mq);
+}
+
+/* Every state change goes through here, so the counters stay true. */
+static void set_state(struct memqueue *mq, struct mjob *job, int state)
+{
+    mq->nqueued += (state == MJOB_QUEUED) - (job->state == MJOB_QUEUED);
+    mq->nhanded += (state == MJOB_HANDED) - (job->state == MJOB_HANDED);
+    job->state = state;
+}
+
 static void unlink_job(struct memqueue *mq, struct mjob *job)
 {
-    for (struct mjob **pp = &mq->jobs; *pp; pp = &(*pp)->next)
+    if (job->prev)
+        job->prev->next = job->next;
+    else
+        mq->jobs = job->next;
+    if (job->next)
+        job->next->prev = job->prev;
+    for (struct mjob **pp = &mq->buckets[bucket_of(mq, job->hash)]; *pp; pp = &(*pp)->hnext)
         if (*pp == job) {
-            *pp = job->next;
+            *pp = job->hnext;
             break;
         }
+    mq->njobs--;
+    mq->nqueued -= job->state == MJOB_QUEUED;
+    mq->nhanded -= job->state == MJOB_HANDED;
+    job_event_free(job->final);
     free(job->text);
     free(job->reqs);
     free(job);
 }
 
-/* Queues an event carrying a snapshot (or, with `move`, the job's own list) of requesters. */
+/* Queues an event carrying a snapshot (or, with `move`, the job's own list) of requesters.
+ * A final event (`move`: the job ends) uses the one allocated with the job, so it is never
+ * lost; a PROCESSING event that cannot be allocated is skipped, loudly (the requesters
+ * still get the final status). */
 static void push_event(struct memqueue *mq, enum job_event_type type, struct mjob *job, int move,
                        struct job_result *res, int recoverable)
 {
-    struct job_event *ev = calloc(1, sizeof *ev);
+    struct job_event *ev = move ? job->final : fault_calloc(1, sizeof *ev);
+    if (move)
+        job->final = NULL;
     if (!ev) {
+        log_warn("queue: out of memory: the `%s` status of job %.12s is skipped",
+                 type == JOB_EV_PROCESSING ? "processing" : "final", job->hash);
         if (res)
             job_result_free(res);
         return;
@@ -156,7 +232,7 @@ static void push_event(struct memqueue *mq, enum job_event_type type, struct mjo
         job->reqs = NULL;
         job->nreqs = job->cap = 0;
     } else if (job->nreqs) {
-        ev->reqs = malloc((size_t)job->nreqs * sizeof *ev->reqs);
+        ev->reqs = fault_malloc((size_t)job->nreqs * sizeof *ev->reqs);
         if (ev->reqs) {
             memcpy(ev->reqs, job->reqs, (size_t)job->nreqs * sizeof *ev->reqs);
             ev->nreqs = job->nreqs;
@@ -207,7 +283,7 @@ static int retry_or_fail(struct memqueue *mq, struct mjob *job, int may_fail,
         return 1;
     }
     job_result_free(res);
-    job->state = MJOB_QUEUED;
+    set_state(mq, job, MJOB_QUEUED);
     pthread_cond_broadcast(&mq->cond);   /* takers may filter by model */
     return 0;
 }
@@ -221,11 +297,15 @@ static int mq_submit(struct queue *q, const char *hash, const char *model, const
         return -1;
     pthread_mutex_lock(&mq->lock);
     struct mjob *job = find_job(mq, hash);
+    int created = 0;
     if (!job) {
-        job = calloc(1, sizeof *job);
-        if (!job || !(job->text = strdup(text))) {
+        job = fault_calloc(1, sizeof *job);
+        if (!job || !(job->text = fault_strdup(text)) ||
+            !(job->final = fault_calloc(1, sizeof *job->final))) {
+            if (job)
+                free(job->text);
             free(job);
-            rc = -1;
+            rc = -1;   /* the client is told at once (a recoverable error), nothing is lost */
             goto out;
         }
         memcpy(job->hash, hash, 65);
@@ -233,9 +313,8 @@ static int mq_submit(struct queue *q, const char *hash, const char *model, const
         snprintf(job->voice, sizeof job->voice, "%s", voice);
         job->state = MJOB_QUEUED;
         job->seq = mq->next_seq++;
-        job->next = mq->jobs;
-        mq->jobs = job;
-        pthread_cond_broadcast(&mq->cond);   /* takers may filter by model */
+        link_job(mq, job);
+        created = 1;
     }
     *state = job->state == MJOB_RUNNING ? SUBMIT_PROCESSING : SUBMIT_QUEUED;
     for (int i = 0; i < job->nreqs; i++) {
@@ -249,8 +328,10 @@ static int mq_submit(struct queue *q, const char *hash, const char *model, const
     }
     if (job->nreqs == job->cap) {
         int cap = job->cap ? job->cap * 2 : 4;
-        struct requester *n = realloc(job->reqs, (size_t)cap * sizeof *n);
+        struct requester *n = fault_realloc(job->reqs, (size_t)cap * sizeof *n);
         if (!n) {
+            if (created)
+                unlink_job(mq, job);   /* never a job that nobody wants */
             rc = -1;
             goto out;
         }
@@ -261,6 +342,8 @@ static int mq_submit(struct queue *q, const char *hash, const char *model, const
     if (r->first)
         job->reqs[job->nreqs].first = ++mq->next_seq;
     job->nreqs++;
+    if (created)
+        pthread_cond_broadcast(&mq->cond);   /* takers may filter by model */
 out:
     pthread_mutex_unlock(&mq->lock);
     return rc;
@@ -269,7 +352,7 @@ out:
 static int add_evicted(struct evicted **out, int *nout, const struct mjob *job,
                        const struct requester *r)
 {
-    struct evicted *n = realloc(*out, (size_t)(*nout + 1) * sizeof *n);
+    struct evicted *n = fault_realloc(*out, (size_t)(*nout + 1) * sizeof *n);
     if (!n)
         return -1;
     *out = n;
@@ -322,8 +405,12 @@ static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id
                 i++;
                 continue;
             }
-            if (add_evicted(out, nout, job, r) == 0)
-                added++;
+            if (add_evicted(out, nout, job, r) < 0) {
+                i++;   /* out of memory: it stays (an eviction nobody is told of would
+                          leave the client waiting for a status that never comes) */
+                continue;
+            }
+            added++;
             job->reqs[i] = job->reqs[--job->nreqs];
         }
         if ((job->state == MJOB_QUEUED || (job->state == MJOB_HANDED && evictable)) &&
@@ -395,9 +482,12 @@ static void user_served(struct memqueue *mq, int64_t user, struct rr_key r)
 }
 
 /* Picks the next job: round-robin over tenants (users), then over the chosen user's
- * requesters, nearest-to-cursor within one; only jobs that pass the model filter count. */
+ * requesters, nearest-to-cursor within one; only jobs that pass the model filter count.
+ * Nothing queued (everything running or handed off): no scan at all. */
 static struct mjob *pick_where(struct memqueue *mq, const struct take_filter *f)
 {
+    if (mq->nqueued == 0)
+        return NULL;   /* nothing to scan for */
     /* 1. the tenant after the one served last (cyclic) */
     struct tenant next_t = { 0 }, min_t = { 0 };
     int have_next = 0, have_min = 0;
@@ -476,27 +566,41 @@ static int ms_take(struct job_source *s, struct job_ticket *t, const struct take
     struct memqueue *mq = of_source(s);
     pthread_mutex_lock(&mq->lock);
     struct mjob *job = NULL;
-    while (!mq->shutting_down && !(job = pick_where(mq, f)))
-        pthread_cond_wait(&mq->cond, &mq->lock);
-    if (mq->shutting_down) {
-        pthread_mutex_unlock(&mq->lock);
-        return -1;
+    for (;;) {
+        while (!mq->shutting_down && !(job = pick_where(mq, f)))
+            pthread_cond_wait(&mq->cond, &mq->lock);
+        if (mq->shutting_down) {
+            pthread_mutex_unlock(&mq->lock);
+            return -1;
+        }
+        memset(t, 0, sizeof *t);
+        if ((t->text = fault_strdup(job->text)))
+            break;
+        /* Out of memory: the job stays queued, untouched, and this taker tries again in a
+         * moment. (-1 would read as shutdown: the worker would exit for good.) */
+        log_warn("queue: out of memory taking job %.12s; retrying", job->hash);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&mq->cond, &mq->lock, &ts);
     }
-    job->state = MJOB_RUNNING;
+    set_state(mq, job, MJOB_RUNNING);
     job->tries++;
     job->attempt = ++mq->next_attempt;
     job->taken_at = queue_now_ms();
-    memset(t, 0, sizeof *t);
     memcpy(t->hash, job->hash, sizeof t->hash);
     memcpy(t->model, job->model, sizeof t->model);
     memcpy(t->voice, job->voice, sizeof t->voice);
-    t->text = strdup(job->text);
     t->attempt = job->attempt;
     t->tries = job->tries;
     push_event(mq, JOB_EV_PROCESSING, job, 0, NULL, 0);
     pthread_mutex_unlock(&mq->lock);
     mq->notify(mq->notify_arg);
-    return t->text ? 0 : -1;
+    return 0;
 }
 
 void memqueue_finish(struct queue *q, const struct job_ticket *t, struct job_result *res)
@@ -588,6 +692,7 @@ static void mq_destroy(struct queue *q)
     while (mq->jobs)
         unlink_job(mq, mq->jobs);
     job_event_free(mq->ev_head);
+    free(mq->buckets);
     pthread_mutex_destroy(&mq->lock);
     pthread_cond_destroy(&mq->cond);
     free(mq);
@@ -629,6 +734,11 @@ struct queue *memqueue_create(int visibility_timeout_ms, int max_tries, queue_no
     mq->max_tries = max_tries;
     mq->notify = notify;
     mq->notify_arg = notify_arg;
+    mq->nbuckets = 64;
+    if (!(mq->buckets = calloc(mq->nbuckets, sizeof *mq->buckets))) {
+        free(mq);
+        return NULL;
+    }
     return &mq->base;
 }
 
@@ -655,16 +765,13 @@ int memqueue_hand_off(struct queue *q, int max_handed, struct job_ticket *t)
         rc = -1;
         goto out;
     }
-    int handed = 0;
-    for (struct mjob *j = mq->jobs; j; j = j->next)
-        handed += j->state == MJOB_HANDED;
     struct mjob *job;
-    if (handed >= max_handed || !(job = pick(mq)))
+    if (mq->nhanded >= max_handed || !(job = pick(mq)))
         goto out;
     memset(t, 0, sizeof *t);
-    if (!(t->text = strdup(job->text)))
-        goto out;
-    job->state = MJOB_HANDED;
+    if (!(t->text = fault_strdup(job->text)))
+        goto out;   /* stays queued: the feeder comes back */
+    set_state(mq, job, MJOB_HANDED);
     job->tries++;
     job->attempt = ++mq->next_attempt;
     job->taken_at = queue_now_ms();
@@ -686,7 +793,7 @@ int memqueue_claimed(struct queue *q, const char *hash, uint64_t attempt)
     pthread_mutex_lock(&mq->lock);
     struct mjob *job = find_job(mq, hash);
     if (job && job->attempt == attempt && job->state == MJOB_HANDED) {
-        job->state = MJOB_RUNNING;
+        set_state(mq, job, MJOB_RUNNING);
         job->taken_at = queue_now_ms();
         push_event(mq, JOB_EV_PROCESSING, job, 0, NULL, 0);
         rc = 0;

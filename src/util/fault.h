@@ -1,0 +1,38 @@
+/* fault — allocation-failure injection, in the style of SQLite's and curl's fault tests.
+ * Code whose allocation failure must be survivable (the queue, the workers, the offload
+ * pool) allocates through fault_malloc & co.; normally they are malloc & co. plus one
+ * relaxed atomic load. A test arms the injector: after `after` more checked allocations,
+ * the next `count` of them fail (count < 0: all of them), then allocation works again —
+ * so a test can check that the code both survives the failure and recovers from it.
+ *
+ * Arming: fault_alloc_arm() in unit tests; RECITE_FAIL_ALLOC_AFTER=N (and optionally
+ * RECITE_FAIL_ALLOC_COUNT=M, default 1) in the environment of a process, read once. */
+#ifndef RECITE_FAULT_H
+#define RECITE_FAULT_H
+#include <stdlib.h>
+#include <string.h>
+
+void fault_alloc_arm(long after, long count);   /* count 0: disarm */
+int fault_alloc_fails(void);                    /* 1: behave as if the allocation failed */
+long fault_alloc_injected(void);                /* failures injected so far (tests) */
+
+static inline void *fault_malloc(size_t n)
+{
+    return fault_alloc_fails() ? NULL : malloc(n);
+}
+
+static inline void *fault_calloc(size_t n, size_t size)
+{
+    return fault_alloc_fails() ? NULL : calloc(n, size);
+}
+
+static inline void *fault_realloc(void *p, size_t n)
+{
+    return fault_alloc_fails() ? NULL : realloc(p, n);
+}
+
+static inline char *fault_strdup(const char *s)
+{
+    return fault_alloc_fails() ? NULL : strdup(s);
+}
+#endif
