@@ -452,6 +452,8 @@ void pipeline_drain(struct app *app)
                 send_status(app, rq->id, rq->doc_id, rq->idx, ev->model, ev->voice, &si);
                 break;
             case REQ_WAITER:   /* an HTTP request (speech, preview): answered when final */
+                if (ev->type != JOB_EV_PROCESSING)
+                    limits_release(app, rq->user_id, rq->chars);
                 waiters_on_event(app, ev, rq->id);
                 break;
             case REQ_NONE:

@@ -8,7 +8,9 @@
 #include "server/app.h"
 #include "server/http.h"
 #include "server/session.h"
+#include "server/limits.h"
 #include "jobs/queue.h"
+#include "util/utf8.h"
 #include <cjson/cJSON.h>
 #include <libwebsockets.h>
 #include <stdarg.h>
@@ -128,16 +130,25 @@ int waiters_wait(struct http_req *r, const char *hash, const char *model, const 
             data_free(data);
         return rc;
     }
+    char why[192];
+    if (limits_quota_check(app, r->user_id, why, sizeof why)) {   /* --quota-chars spent */
+        if (data_free)
+            data_free(data);
+        return http_reply_error(r, 429, "%s", why);
+    }
     struct waiter *w = waiters_add(r, on_event, data, data_free);
     if (!w)
         return http_reply_error(r, 500, "out of memory");
-    struct requester req = { .kind = REQ_WAITER, .id = w->id };
+    /* the user's: fair share and quota count it like one of their blocks */
+    struct requester req = { .kind = REQ_WAITER, .id = w->id, .user_id = r->user_id,
+                             .chars = (int)utf8_codepoints(text, strlen(text)) };
     enum submit_state st;
     if (app->queue->ops->submit(app->queue, hash, model, voice, text, &req, &st)) {
         waiters_remove(app->waiters, w);
         lws_set_timeout(r->wsi, NO_PENDING_TIMEOUT, 0);
         return http_reply_error(r, 500, "could not queue the synthesis");
     }
+    limits_reserve(app, r->user_id, req.chars);
     return 0;
 }
 

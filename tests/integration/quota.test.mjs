@@ -139,3 +139,20 @@ itest('a data directory from before accounts is upgraded in place; its documents
   const first = await c.waitFor((m) => m.type === 'status');
   assert.equal(first.status, 'cached');
 });
+
+itest('POST /v1/audio/speech counts against the quota, and past it answers 429 with the reason', async (t, h) => {
+  const dir = await h.tmp();
+  const A = { token: await addUser(dir, 'alice') };
+  const s = await h.start({ dataDir: dir, workers: 1, args: ['--auth', '--quota-chars', '50'] });
+  const alice = as(s, h, A);
+  const speech = (input) => alice.post('/v1/audio/speech', { json: { model: 'espeak', voice: 'en-us', input, response_format: 'opus' } });
+  assert.equal((await speech(BLOCK(0, 'speech'))).status, 200);
+  assert.equal((await alice.me()).used_chars, 40);
+  assert.equal((await speech(BLOCK(0, 'speech'))).status, 200, 'the same input again is a cache hit: free');
+  assert.equal((await alice.me()).used_chars, 40);
+  assert.equal((await speech(BLOCK(1, 'speech'))).status, 200);
+  const over = await speech(BLOCK(2, 'speech'));
+  assert.equal(over.status, 429);
+  assert.match(over.json.error, /quota of 50 characters/);
+  assert.equal((await alice.me()).used_chars, 80);
+});
