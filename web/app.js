@@ -5,7 +5,7 @@ import { createEngine, clampSpeed, BROWSER_MODEL } from './engine.js';
 import { createWsClient } from './ws-client.js';
 import { createAudioOutput } from './audio-output.js';
 import { createBrowserSynthesizer } from './browser-tts.js';
-import { authHeaders, wsUrl, getMe, hasCredential, setCredential } from './api.js';
+import { authHeaders, listModels, wsUrl, getMe, hasCredential, setCredential } from './api.js';
 import { store, svg, ICONS } from './views/dom.js';
 import { savedVoice } from './views/voice-picker.js';
 import { renderLibrary } from './views/library.js';
@@ -18,7 +18,12 @@ const audioEl = document.querySelector('audio');
 const audio = createAudioOutput({ element: audioEl, headers: authHeaders });
 const ws = createWsClient({ url: wsUrl() });
 // model `browser`: synthesized in this page by a Web Worker, uploaded for next time
-const synthesizer = createBrowserSynthesizer();
+// (a voice slug the WebAssembly build does not know falls back to its language: en-gb -> en)
+const browserLangs = new Map();
+listModels().then((list) => {
+  for (const v of list.find((m) => m.slug === BROWSER_MODEL)?.voices || []) browserLangs.set(v.slug, v.lang);
+}, () => { /* the slug alone then */ });
+const synthesizer = createBrowserSynthesizer({ langOf: (voice) => browserLangs.get(voice) || '' });
 const engine = createEngine({ socket: ws, audio, synthesizer, ...savedVoice() });
 {
   let lastModel = null;
