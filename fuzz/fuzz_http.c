@@ -21,6 +21,7 @@
 #include "server/conns.h"
 #include "server/hotcache.h"
 #include "server/offload.h"
+#include "server/exports.h"
 #include "server/waiters.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -121,7 +122,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     app.conns = conns_create();
     app.queue = memqueue_create(30000, 3, wake_loop, &app);
     app.waiters = waiters_create();
-    if (!app.hot || !app.conns || !app.queue || !app.waiters)
+    app.exports = exports_create();
+    if (!app.hot || !app.conns || !app.queue || !app.waiters || !app.exports)
         FAIL("setup: out of memory");
     /* document creation and conversions run on the pool, as in `recite serve` */
     struct offload_config ocfg = { .threads = 1, .notify = wake_loop, .notify_arg = &app,

@@ -16,6 +16,7 @@
 #include "server/conns.h"
 #include "server/hotcache.h"
 #include "server/offload.h"
+#include "server/exports.h"
 #include "server/pipeline.h"
 #include "server/server.h"
 #include "server/waiters.h"
@@ -134,6 +135,8 @@ static int cmd_serve(const struct config *cfg)
         goto out;
     if (!(app.waiters = waiters_create()))   /* POST /v1/audio/speech, previews */
         goto out;
+    if (!(app.exports = exports_create()))   /* GET /v1/documents/{id}/export */
+        goto out;
     if (!cfg->redis) {
         /* Engines that wait on the network (openai) get a pool of their own
          * (--openai-concurrency), and the CPU workers never hold one of their jobs
@@ -176,6 +179,7 @@ out:
     if (app.queue)
         app.queue->ops->destroy(app.queue);
     waiters_destroy(app.waiters);
+    exports_destroy(app.exports);    /* after the pool: its completions looked jobs up */
     conns_destroy(app.conns);
     hotcache_destroy(app.hot);
     limits_destroy(app.limits);

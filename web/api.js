@@ -108,6 +108,24 @@ export function uploadDocument(file, title) {
   return request('POST', '/v1/documents', { body: form });
 }
 
+// Export audio (a server job): start or find, follow, download.
+function exportQuery({ format, model, voice }) {
+  return new URLSearchParams({ format, model, voice }).toString();
+}
+export function startExport(id, opts) {
+  return request('GET', `/v1/documents/${encodeURIComponent(id)}/export?${exportQuery(opts)}`);
+}
+export async function exportStatus(id) {
+  const job = await request('GET', `/v1/documents/${encodeURIComponent(id)}/export/status`);
+  return job && job.status !== 'none' ? job : null;   // 'none': never exported
+}
+export async function downloadExport(url) {
+  const res = await fetch(url, { headers: authHeaders() });
+  if (!res.ok) throw new ApiError(`The download failed (${res.status}).`, res.status);
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '')?.[1] || 'recite-export';
+  return { blob: await res.blob(), name };
+}
+
 export function savePosition(id, blockIdx, { keepalive = false } = {}) {
   return request('PATCH', `/v1/documents/${encodeURIComponent(id)}/position`,
     { json: { block_idx: blockIdx }, keepalive });

@@ -5,6 +5,7 @@
 #include "server/http.h"
 #include "server/app.h"
 #include "server/doc_create.h"
+#include "server/exports.h"
 #include "doc/doc.h"
 #include "store/store.h"
 #include "util/ids.h"
@@ -126,6 +127,8 @@ int api_documents(struct http_req *r, const char *rest)
         }
         return http_reply_error(r, 405, "use GET or DELETE on a document");
     }
+    if (!strncmp(slash, "/export", 7) && (!slash[7] || slash[7] == '/'))
+        return exports_route(r, id, slash + 7);
     if (!strcmp(slash, "/position")) {
         if (r->method == LWSHUMETH_PATCH || r->method == LWSHUMETH_PUT)
             return set_position(r, id);

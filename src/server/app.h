@@ -17,6 +17,7 @@ struct auth;
 struct limits;
 struct waiters;
 struct offload;
+struct exports;
 
 struct app {
     const struct config *cfg;
@@ -28,6 +29,7 @@ struct app {
     struct conns *conns;          /* WebSocket connection ids -> sessions */
     struct offload *offload;      /* threads for request work that is not TTS (offload.h) */
     struct waiters *waiters;      /* HTTP requests waiting for a job: speech, previews (waiters.h) */
+    struct exports *exports;      /* "Export audio" jobs (exports.h) */
     struct auth *auth;            /* --auth: the server secret, guest creation limits (auth.h) */
     struct limits *limits;        /* quotas and rate limits per user (limits.h) */
     struct metrics metrics;

@@ -9,6 +9,7 @@
 #include "server/offload.h"
 #include "server/protocol.h"
 #include "server/waiters.h"
+#include "server/exports.h"
 #include "server/ws.h"
 #include "doc/refs.h"
 #include "engines/engine.h"
@@ -456,8 +457,10 @@ void pipeline_drain(struct app *app)
                     limits_release(app, rq->user_id, rq->chars);
                 waiters_on_event(app, ev, rq->id);
                 break;
+            case REQ_EXPORT:   /* a server export's block (exports.c) */
+                exports_on_event(app, ev, rq->id, rq->idx);
+                break;
             case REQ_NONE:
-            case REQ_EXPORT:   /* reserved: nothing submits these yet */
             case REQ_USER:
                 break;
             }

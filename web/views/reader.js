@@ -9,6 +9,7 @@ import { createProgressBar } from './progress.js';
 import { createContents } from './contents.js';
 import { createControls } from './controls.js';
 import { createVoicePicker } from './voice-picker.js';
+import { createExportPanel } from './export-panel.js';
 import { toggleHelp, helpOpen } from './help.js';
 import { bindMediaSession } from '../media-session.js';
 
@@ -88,6 +89,8 @@ export function renderReader(root, { id, engine, audio, ws }) {
     });
     const skipToggle = h('label', { class: 'skip-refs small', title: 'Citation markers like [12], footnote references and bare URLs are shown but not read aloud' },
       skipBox, ' Skip citations and URLs when reading');
+    const exportPanel = createExportPanel({ docId: doc.id, voice: () => voicePicker.value });
+    cleanups.push(() => exportPanel.destroy());
     root.replaceChildren(
       h('section', { class: 'page reader' },
         h('header', { class: 'reader-head' },
@@ -97,7 +100,7 @@ export function renderReader(root, { id, engine, audio, ws }) {
             doc.author ? ` · ${doc.author}` : '',
             doc.source_url ? [' · from ', sourceLink(doc.source_url)] : '',
             contents.count ? [' ', contents.button] : ''),
-          skipToggle),
+          skipToggle, exportPanel.el),
         contents.panel,
         text.article),
       text.pill,

@@ -1,0 +1,521 @@
+/* exports — the server's export jobs (see exports.h).
+ *
+ * A job: PREPARING (an offload task reads the document, hashes every block for the chosen
+ * voice and checks which the store has) -> RENDERING (the missing blocks go to the TTS
+ * queue as REQ_EXPORT requesters, EXPORT_WINDOW at a time, so a book never floods the
+ * queue ahead of the readers; pipeline_drain reports each block here) -> ASSEMBLING (an
+ * offload task runs export_book on the cached audio into DATA/exports/) -> DONE or ERROR.
+ *
+ * Threads: everything here on the service thread except prepare_work and assemble_work
+ * (pool threads), which touch only their task. Ownership: the registry owns its jobs for the
+ * life of the server; a task is the pool's until its done() runs, which finds its job again
+ * by id. Files stay in DATA/exports/ (a new export of the same document, format and voice
+ * replaces its file). */
+#include "server/exports.h"
+#include "server/app.h"
+#include "server/http.h"
+#include "server/offload.h"
+#include "audio/book.h"
+#include "doc/chapters.h"
+#include "engines/engine.h"
+#include "export_book.h"
+#include "jobs/queue.h"
+#include "store/store.h"
+#include "util/ids.h"
+#include "util/log.h"
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define EXPORT_WINDOW 8   /* blocks of one export queued at a time */
+
+enum ex_state { EX_PREPARING, EX_RENDERING, EX_ASSEMBLING, EX_DONE, EX_ERROR };
+static const char *const state_names[] = { "preparing", "rendering", "assembling", "done", "error" };
+static const char *const fmt_names[] = { [BOOK_M4B] = "m4b", [BOOK_MP3] = "mp3", [BOOK_OGG] = "ogg" };
+static const char *const fmt_mime[] = { [BOOK_M4B] = "audio/mp4", [BOOK_MP3] = "audio/mpeg",
+                                        [BOOK_OGG] = "audio/ogg" };
+
+struct ex_block { char hash[65]; char *text; unsigned char done, queued; };
+
+struct export_job {
+    uint64_t id;
+    int64_t user_id;
+    char doc_id[40], model[32], voice[64];
+    enum book_format fmt;
+    enum ex_state state;
+    char error[640];
+    struct ex_block *blocks;
+    int total, done, next, inflight;
+    char *title, *author, *html;
+    char path[4096];
+    int64_t started_ms, render_ms, done_at_render;
+    int64_t duration_ms;
+    struct export_job *next_job;
+};
+
+struct exports {
+    struct export_job *head;
+    uint64_t next_id;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void blocks_free(struct ex_block *b, int n)
+{
+    for (int i = 0; b && i < n; i++)
+        free(b[i].text);
+    free(b);
+}
+
+static void job_free(struct export_job *j)
+{
+    blocks_free(j->blocks, j->total);
+    free(j->title);
+    free(j->author);
+    free(j->html);
+    free(j);
+}
+
+struct exports *exports_create(void) { return calloc(1, sizeof(struct exports)); }
+
+void exports_destroy(struct exports *x)
+{
+    if (!x)
+        return;
+    for (struct export_job *j = x->head, *n; j; j = n) {
+        n = j->next_job;
+        job_free(j);
+    }
+    free(x);
+}
+
+static struct export_job *job_by_id(struct exports *x, uint64_t id)
+{
+    for (struct export_job *j = x ? x->head : NULL; j; j = j->next_job)
+        if (j->id == id)
+            return j;
+    return NULL;
+}
+
+static void job_fail(struct app *app, struct export_job *j, const char *fmt, const char *detail)
+{
+    j->state = EX_ERROR;
+    snprintf(j->error, sizeof j->error, fmt, detail);
+    app->queue->ops->gone(app->queue, REQ_EXPORT, j->id);   /* its queued blocks go */
+    j->inflight = 0;
+}
+
+/* ---- assembling (offload) ----------------------------------------------------------- */
+
+struct assemble {
+    struct offload_task task;
+    struct app *app;
+    uint64_t job_id;
+    const struct model *model;
+    char voice[64], path[4096], data_dir[4096];
+    enum book_format fmt;
+    struct export_block *eb;
+    char **texts;
+    int n;
+    char *html, *title, *author;
+    int rc;
+    char err[256];
+    int64_t duration_ms;
+};
+
+static void assemble_free(struct assemble *a)
+{
+    for (int i = 0; a->texts && i < a->n; i++)
+        free(a->texts[i]);
+    free(a->texts);
+    free(a->eb);
+    free(a->html);
+    free(a->title);
+    free(a->author);
+    free(a);
+}
+
+static void assemble_work(struct offload_task *t, void *ctx)
+{
+    struct assemble *a = offload_container(t, struct assemble, task);
+    struct chapter *ch = NULL;
+    int nch = chapters_find(a->html, a->n, a->title, &ch);
+    char dir[4096 + 16];
+    snprintf(dir, sizeof dir, "%s/exports", a->data_dir);
+    mkdir(dir, 0755);
+    struct export_opts o = { .model = a->model, .voice = a->voice, .data_dir = a->data_dir, .threads = 1 };
+    struct book_meta meta = { a->title, a->author };
+    struct export_stats st;
+    a->rc = nch < 0 ? -1 : export_book(&o, a->eb, a->n, ch, nch, &meta, a->path, a->fmt, &st,
+                                       a->err, sizeof a->err);
+    if (nch < 0)
+        snprintf(a->err, sizeof a->err, "out of memory");
+    a->duration_ms = a->rc ? 0 : st.duration_ms;
+    chapters_free(ch, nch);
+}
+
+static void assemble_done(struct offload_task *t, int status)
+{
+    struct assemble *a = offload_container(t, struct assemble, task);
+    struct export_job *j = status == 0 ? job_by_id(a->app->exports, a->job_id) : NULL;
+    if (j && j->state == EX_ASSEMBLING) {
+        if (a->rc) {
+            log_warn("export %s (%s): %s", j->doc_id, fmt_names[j->fmt], a->err);
+            job_fail(a->app, j, "could not write the file: %s", a->err);
+        } else {
+            j->state = EX_DONE;
+            j->duration_ms = a->duration_ms;
+        }
+    }
+    assemble_free(a);
+}
+
+static void assemble_start(struct app *app, struct export_job *j)
+{
+    struct assemble *a = calloc(1, sizeof *a);
+    const struct model *m = engines_find(j->model);
+    if (!a || !m) {
+        free(a);
+        job_fail(app, j, "%s", "out of memory");
+        return;
+    }
+    a->app = app;
+    a->job_id = j->id;
+    a->model = m;
+    a->fmt = j->fmt;
+    a->n = j->total;
+    snprintf(a->voice, sizeof a->voice, "%s", j->voice);
+    snprintf(a->path, sizeof a->path, "%s", j->path);
+    snprintf(a->data_dir, sizeof a->data_dir, "%s", app->cfg->data_dir);
+    a->eb = calloc((size_t)j->total + 1, sizeof *a->eb);
+    a->texts = calloc((size_t)j->total + 1, sizeof *a->texts);
+    a->html = j->html ? strdup(j->html) : NULL;
+    a->title = j->title ? strdup(j->title) : NULL;
+    a->author = j->author ? strdup(j->author) : NULL;
+    int ok = a->eb && a->texts;
+    for (int i = 0; ok && i < j->total; i++) {
+        ok = (a->texts[i] = strdup(j->blocks[i].text)) != NULL;
+        if (ok)
+            a->eb[i] = (struct export_block){ a->texts[i], 0 };
+    }
+    if (!ok || offload_submit(app->offload, &a->task, assemble_work, assemble_done) < 0) {
+        assemble_free(a);
+        job_fail(app, j, "%s", "could not start assembling the file");
+        return;
+    }
+    j->state = EX_ASSEMBLING;
+}
+
+/* ---- rendering: the missing blocks through the TTS queue ------------------------------ */
+
+/* Queues blocks until EXPORT_WINDOW are in flight; assembles once every block is done. */
+static void pump(struct app *app, struct export_job *j)
+{
+    while (j->state == EX_RENDERING && j->inflight < EXPORT_WINDOW && j->next < j->total) {
+        struct ex_block *b = &j->blocks[j->next];
+        int idx = j->next++;
+        if (b->done || b->queued)
+            continue;
+        struct requester r = { .kind = REQ_EXPORT, .id = j->id, .idx = idx, .cursor = idx,
+                               .user_id = j->user_id, .chars = (int)strlen(b->text) };
+        snprintf(r.doc_id, sizeof r.doc_id, "%s", j->doc_id);
+        enum submit_state st;
+        if (app->queue->ops->submit(app->queue, b->hash, j->model, j->voice, b->text, &r, &st)) {
+            job_fail(app, j, "%s", "could not queue the synthesis");
+            return;
+        }
+        b->queued = 1;
+        j->inflight++;
+    }
+    if (j->state == EX_RENDERING && j->done == j->total)
+        assemble_start(app, j);
+}
+
+void exports_on_event(struct app *app, const struct job_event *ev, uint64_t id, int idx)
+{
+    struct export_job *j = job_by_id(app->exports, id);
+    if (!j || j->state != EX_RENDERING || idx < 0 || idx >= j->total || ev->type == JOB_EV_PROCESSING)
+        return;
+    struct ex_block *b = &j->blocks[idx];
+    if (b->done)
+        return;
+    if (ev->type == JOB_EV_ERROR) {
+        char what[320];
+        snprintf(what, sizeof what, "block %d: %s", idx, ev->result.error[0] ? ev->result.error : "synthesis failed");
+        job_fail(app, j, "%s", what);
+        return;
+    }
+    b->done = 1;
+    b->queued = 0;
+    j->done++;
+    j->inflight--;
+    pump(app, j);
+}
+
+/* ---- preparing (offload): which blocks the store lacks -------------------------------- */
+
+struct prepare {
+    struct offload_task task;
+    struct app *app;
+    uint64_t job_id;
+    int64_t user_id;
+    char doc_id[40], model[32], voice[64];
+    struct ex_block *blocks;
+    int n, cached, status;
+    char *title, *author, *html;
+};
+
+static void prepare_work(struct offload_task *t, void *ctx)
+{
+    struct prepare *p = offload_container(t, struct prepare, task);
+    struct store *st = ctx;
+    struct doc_record rec = { 0 };
+    p->status = store_doc_get(st, p->user_id, p->doc_id, &rec);
+    if (p->status)
+        return;
+    p->blocks = calloc((size_t)rec.block_count + 1, sizeof *p->blocks);
+    if (!p->blocks) {
+        p->status = -1;
+        doc_record_free(&rec);
+        return;
+    }
+    p->n = rec.block_count;
+    for (int i = 0; i < p->n; i++) {
+        struct ex_block *b = &p->blocks[i];
+        b->text = rec.blocks[i].text;   /* taken over */
+        rec.blocks[i].text = NULL;
+        ids_variant_hash(b->text, p->model, p->voice, "", b->hash);
+        struct audio_record a = { 0 };
+        if (store_audio_meta(st, b->hash, &a) == 0) {
+            b->done = 1;
+            p->cached++;
+        }
+        audio_record_free(&a);
+    }
+    p->title = rec.s.title;
+    rec.s.title = NULL;
+    p->author = rec.author;
+    rec.author = NULL;
+    p->html = rec.html;
+    rec.html = NULL;
+    doc_record_free(&rec);
+}
+
+static void prepare_done(struct offload_task *t, int status)
+{
+    struct prepare *p = offload_container(t, struct prepare, task);
+    struct export_job *j = status == 0 ? job_by_id(p->app->exports, p->job_id) : NULL;
+    if (j && j->state == EX_PREPARING) {
+        if (p->status) {
+            job_fail(p->app, j, "%s", p->status == STORE_NOT_FOUND ? "the document is gone"
+                                                                    : "could not read the document");
+        } else {
+            j->blocks = p->blocks;
+            j->total = p->n;
+            j->done = p->cached;
+            j->title = p->title;
+            j->author = p->author;
+            j->html = p->html;
+            p->blocks = NULL;
+            p->title = p->author = p->html = NULL;
+            j->state = EX_RENDERING;
+            j->render_ms = now_ms();
+            j->done_at_render = j->done;
+            pump(p->app, j);
+        }
+    }
+    blocks_free(p->blocks, p->n);
+    free(p->title);
+    free(p->author);
+    free(p->html);
+    free(p);
+}
+
+/* ---- HTTP ------------------------------------------------------------------------------ */
+
+static cJSON *job_json(const struct export_job *j)
+{
+    cJSON *o = cJSON_CreateObject();
+    char url[256], q[160];
+    snprintf(q, sizeof q, "format=%s&model=%s&voice=%s", fmt_names[j->fmt], j->model, j->voice);
+    cJSON_AddStringToObject(o, "document_id", j->doc_id);
+    cJSON_AddStringToObject(o, "format", fmt_names[j->fmt]);
+    cJSON_AddStringToObject(o, "model", j->model);
+    cJSON_AddStringToObject(o, "voice", j->voice);
+    cJSON_AddStringToObject(o, "status", state_names[j->state]);
+    cJSON_AddNumberToObject(o, "blocks_done", j->done);
+    cJSON_AddNumberToObject(o, "blocks_total", j->total);
+    /* time left: the pace of blocks since rendering began (cached ones came free) */
+    int64_t el = now_ms() - j->render_ms;
+    int made = (int)(j->done - j->done_at_render);
+    if (j->state == EX_RENDERING && made > 0 && el > 0)
+        cJSON_AddNumberToObject(o, "eta_s", (double)((j->total - j->done) * el / made) / 1000.0);
+    else
+        cJSON_AddNullToObject(o, "eta_s");
+    snprintf(url, sizeof url, "/v1/documents/%s/export/status?%s", j->doc_id, q);
+    cJSON_AddStringToObject(o, "status_url", url);
+    if (j->state == EX_DONE) {
+        snprintf(url, sizeof url, "/v1/documents/%s/export/file?%s", j->doc_id, q);
+        cJSON_AddStringToObject(o, "download_url", url);
+        cJSON_AddNumberToObject(o, "duration_ms", (double)j->duration_ms);
+    }
+    if (j->state == EX_ERROR)
+        cJSON_AddStringToObject(o, "error", j->error);
+    return o;
+}
+
+struct params { int given; enum book_format fmt; const char *model, *voice; char fb[16], mb[64], vb[96]; };
+
+/* format, model and voice from the query; 0, or an answered error (rc in *rc). */
+static int read_params(struct http_req *r, struct params *p, int *rc)
+{
+    const char *f = lws_get_urlarg_by_name(r->wsi, "format=", p->fb, sizeof p->fb);
+    const char *m = lws_get_urlarg_by_name(r->wsi, "model=", p->mb, sizeof p->mb);
+    const char *v = lws_get_urlarg_by_name(r->wsi, "voice=", p->vb, sizeof p->vb);
+    p->given = f || m || v;
+    char probe[24];
+    snprintf(probe, sizeof probe, "x.%s", f ? f : "m4b");
+    if (book_format_for(probe, &p->fmt) || !strcmp(f ? f : "", "opus")) {
+        *rc = http_reply_error(r, 400, "unknown export format \"%.20s\": use m4b, mp3 or ogg", f);
+        return -1;
+    }
+    const struct model *mo = engines_find(m ? m : ENGINE_DEFAULT_MODEL);
+    const struct voice_info *vi = mo ? model_find_voice(mo, v ? v : ENGINE_DEFAULT_VOICE) : NULL;
+    if (!mo || !vi) {
+        *rc = http_reply_error(r, 400, "unknown model or voice \"%.40s\" / \"%.60s\"",
+                               m ? m : ENGINE_DEFAULT_MODEL, v ? v : ENGINE_DEFAULT_VOICE);
+        return -1;
+    }
+    if (mo->ops->flags & ENGINE_IN_PAGE) {
+        *rc = http_reply_error(r, 400, "the %s model is synthesized in the page and cannot be exported",
+                               mo->ops->slug);
+        return -1;
+    }
+    p->model = mo->ops->slug;
+    p->voice = vi->slug;
+    return 0;
+}
+
+/* The job for these parameters (or, with none given, the newest for the document). */
+static struct export_job *find_job(struct exports *x, const struct http_req *r, const char *doc_id,
+                                   const struct params *p)
+{
+    for (struct export_job *j = x->head; j; j = j->next_job)   /* newest first */
+        if (j->user_id == r->user_id && !strcmp(j->doc_id, doc_id) &&
+            (!p->given || (j->fmt == p->fmt && !strcmp(j->model, p->model) && !strcmp(j->voice, p->voice))))
+            return j;
+    return NULL;
+}
+
+static int start(struct http_req *r, const char *doc_id, const struct params *p)
+{
+    struct app *app = r->app;
+    struct export_job *old = find_job(app->exports, r, doc_id, p);
+    if (old && old->state != EX_ERROR)
+        return http_reply_json(r, old->state == EX_DONE ? 200 : 202, job_json(old));
+    int count;
+    int rc = store_doc_block_count(app->store, r->user_id, doc_id, &count);
+    if (rc == STORE_NOT_FOUND)
+        return http_reply_error(r, 404, "document not found");
+    if (rc)
+        return http_reply_error(r, 500, "could not read the document");
+    struct export_job *j = calloc(1, sizeof *j);
+    struct prepare *t = calloc(1, sizeof *t);
+    if (!j || !t) {
+        free(j);
+        free(t);
+        return http_reply_error(r, 500, "out of memory");
+    }
+    j->id = ++app->exports->next_id;
+    j->user_id = r->user_id;
+    j->fmt = p->fmt;
+    j->total = count;
+    j->started_ms = now_ms();
+    snprintf(j->doc_id, sizeof j->doc_id, "%s", doc_id);
+    snprintf(j->model, sizeof j->model, "%s", p->model);
+    snprintf(j->voice, sizeof j->voice, "%s", p->voice);
+    snprintf(j->path, sizeof j->path, "%s/exports/%s-%s-%s.%s", app->cfg->data_dir, doc_id,
+             j->model, j->voice, fmt_names[j->fmt]);
+    *t = (struct prepare){ .app = app, .job_id = j->id, .user_id = r->user_id };
+    snprintf(t->doc_id, sizeof t->doc_id, "%s", doc_id);
+    snprintf(t->model, sizeof t->model, "%s", j->model);
+    snprintf(t->voice, sizeof t->voice, "%s", j->voice);
+    if (offload_submit(app->offload, &t->task, prepare_work, prepare_done) < 0) {
+        free(j);
+        free(t);
+        return http_reply_error(r, 503, "the server is shutting down");
+    }
+    if (old) {   /* a failed export of the same kind is replaced */
+        for (struct export_job **pp = &app->exports->head; *pp; pp = &(*pp)->next_job)
+            if (*pp == old) {
+                *pp = old->next_job;
+                break;
+            }
+        job_free(old);
+    }
+    j->next_job = app->exports->head;
+    app->exports->head = j;
+    return http_reply_json(r, 202, job_json(j));
+}
+
+/* The file's name for the browser: the title, with anything unusual replaced. */
+static void download_name(const struct export_job *j, char *out, size_t n)
+{
+    const char *t = j->title && *j->title ? j->title : "recite";
+    size_t k = 0;
+    for (; *t && k + 6 < n && k < 80; t++)
+        out[k++] = (strchr(" ._-", *t) || (*t >= '0' && *t <= '9') || ((*t | 32) >= 'a' && (*t | 32) <= 'z')) ? *t : '_';
+    snprintf(out + k, n - k, ".%s", fmt_names[j->fmt]);
+}
+
+static int download(struct http_req *r, struct export_job *j)
+{
+    if (j->state != EX_DONE)
+        return http_reply_error(r, 409, "the export is not finished (%s)", state_names[j->state]);
+    char name[96], hdrs[256];
+    download_name(j, name, sizeof name);
+    snprintf(hdrs, sizeof hdrs, "content-disposition: attachment; filename=\"%s\"\r\n"
+             "cache-control: no-cache\r\nconnection: close\r\n", name);
+    int n = lws_serve_http_file(r->wsi, j->path, fmt_mime[j->fmt], hdrs, (int)strlen(hdrs));
+    return n ? -1 : 0;   /* lws sends it from the file in pieces, as for the page's files */
+}
+
+int exports_route(struct http_req *r, const char *doc_id, const char *rest)
+{
+    if (!r->app->exports)
+        return http_reply_error(r, 503, "exports are not available");
+    if (r->method != LWSHUMETH_GET && !(r->method == LWSHUMETH_HEAD && !strcmp(rest, "/file")))
+        return http_reply_error(r, 405, "use GET on an export");
+    struct params p = { 0 };
+    int rc;
+    if (read_params(r, &p, &rc))
+        return rc;
+    if (!*rest)
+        return start(r, doc_id, &p);
+    struct export_job *j = find_job(r->app->exports, r, doc_id, &p);
+    if (!j && !p.given && !strcmp(rest, "/status")) {   /* "is there one?" is not an error */
+        int count;
+        int rc2 = store_doc_block_count(r->app->store, r->user_id, doc_id, &count);
+        if (rc2 == STORE_NOT_FOUND)
+            return http_reply_error(r, 404, "document not found");
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "document_id", doc_id);
+        cJSON_AddStringToObject(o, "status", "none");
+        return http_reply_json(r, 200, o);
+    }
+    if (!j)
+        return http_reply_error(r, 404, "no export of this document%s", p.given ? " in that format and voice" : "");
+    if (!strcmp(rest, "/status"))
+        return http_reply_json(r, 200, job_json(j));
+    if (!strcmp(rest, "/file"))
+        return download(r, j);
+    return http_reply_error(r, 404, "no such endpoint: %s", r->path);
+}
