@@ -167,4 +167,10 @@ write('fuzz_upload', [
   up(3, Buffer.from([0xff, 0xfb, 0x90, 0x64, ...Buffer.alloc(400)])), up(1, Buffer.from('ID3\x03\x00 not really')),
   up(0, Buffer.from('just some text')), up(0, Buffer.alloc(0)),
 ]);
+// --- fuzz_piper_noise: ONNX models (tests/data/piper/make_model.mjs), with and without noise
+const { tinyPiperModel } = await import('../tests/data/piper/make_model.mjs');
+write('fuzz_piper_noise', [
+  tinyPiperModel({ noise: true }), tinyPiperModel(), tinyPiperModel({ noise: true, durations: true, sid: true }),
+  tinyPiperModel({ noise: true }).subarray(0, 200), Buffer.from([8, 7, 0x3a, 0xff]), Buffer.alloc(0),
+]);
 console.log(`seed corpora written under ${root}`);

@@ -20,6 +20,7 @@
 #include "engines/engine_list.h"
 #include "engines/piper.h"
 #include "engines/piper_config.h"
+#include "engines/piper_noise.h"
 #include "engines/piper_ort.h"
 #include "engines/piper_phonemes.h"
 #include "audio/audio.h"
@@ -435,6 +436,7 @@ static int piper_synthesize(struct engine *e, const char *voice, const char *tex
     }
     struct piper_file *f = &files[pv->file];
     struct piper_text t;
+    piper_noise_reset();   /* the model's noise depends on this text only (piper_noise.c) */
     if (piper_phonemize(f->cfg.espeak_voice, text, &t, err, errlen) < 0)
         return -1;
     int rc = -1, cap = 0;

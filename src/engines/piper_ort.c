@@ -19,8 +19,13 @@
  * The API version is the headers' ORT_API_VERSION: Debian 13's runtime and the npm one on
  * Debian 12 are both built against the same headers (scripts/onnxruntime.sh).
  *
- * Ownership: a piper_model owns its session and input names; a piper_run owns its arrays. */
+ * Noise: the model's RandomNormalLike nodes are swapped for recite's seeded kernel before
+ * the session is made (piper_noise.c), so renders are deterministic.
+ *
+ * Ownership: a piper_model owns its session; a piper_run owns its arrays. */
 #include "engines/piper_ort.h"
+#include "engines/piper_noise.h"
+#include "audio/audio.h"
 #include <onnxruntime_c_api.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,10 +82,16 @@ out:
     return rc;
 }
 
+const struct OrtApi *piper_ort_api(void)
+{
+    return ort;
+}
+
 void piper_ort_cleanup(void)
 {
     if (!ort)
         return;
+    piper_noise_cleanup();   /* after every session that used it */
     if (ort_mem)
         ort->ReleaseMemoryInfo(ort_mem);
     if (ort_env)
@@ -209,9 +220,34 @@ struct piper_model *piper_model_load(const char *path, int need_sid, char *err, 
         check(ort->SetSessionGraphOptimizationLevel(so, ORT_ENABLE_ALL), "ONNX Runtime", err,
               errlen) < 0)
         goto fail;
+    struct buf file = { 0 };
+    FILE *fp = fopen(path, "rb");
+    if (!fp || buf_read_stream(&file, fp) < 0) {
+        snprintf(err, errlen, "cannot read it");
+        if (fp)
+            fclose(fp);
+        buf_free(&file);
+        goto fail;
+    }
+    fclose(fp);
+    uint8_t *patched = NULL;
+    size_t plen = 0;
+    int moved = piper_noise_patch(file.data, file.len, &patched, &plen);
+    OrtCustomOpDomain *dom = moved > 0 ? piper_noise_domain(err, errlen) : NULL;
+    OrtStatus *st = moved > 0 && !dom ? NULL : moved > 0 ? ort->AddCustomOpDomain(so, dom) : NULL;
+    if (moved > 0 && (!dom || st)) {
+        if (st)
+            check(st, "ONNX Runtime", err, errlen);
+        free(patched);
+        buf_free(&file);
+        goto fail;
+    }
     char e[384];
-    if (check(ort->CreateSession(ort_env, path, so, &m->session), "not a model ONNX Runtime can "
-              "load", e, sizeof e) < 0) {
+    st = ort->CreateSessionFromArray(ort_env, moved > 0 ? patched : file.data,
+                                     moved > 0 ? plen : file.len, so, &m->session);
+    free(patched);
+    buf_free(&file);
+    if (check(st, "not a model ONNX Runtime can load", e, sizeof e) < 0) {
         snprintf(err, errlen, "%s", e);
         goto fail;
     }

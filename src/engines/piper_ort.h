@@ -12,6 +12,8 @@ struct piper_model;
  * 0, or -1 with a message. */
 int piper_ort_init(int threads, char *err, size_t errlen);
 void piper_ort_cleanup(void);   /* after every model is freed */
+struct OrtApi;
+const struct OrtApi *piper_ort_api(void);   /* for piper_noise.c; NULL before init */
 
 /* Loads and checks a model: Piper's inputs `input` (int64 [1,N]), `input_lengths` (int64
  * [1]), `scales` (float [3]), and `sid` (int64 [1]) when need_sid; a float output `output`

@@ -24,7 +24,7 @@ async function voicesDir(h) {
     await writeFile(join(dir, `${name}.onnx`), model);
     if (json !== null) await writeFile(join(dir, `${name}.onnx.json`), typeof json === 'string' ? json : JSON.stringify(json));
   };
-  await put('en_US-tiny-x_low', tinyPiperModel());
+  await put('en_US-tiny-x_low', tinyPiperModel({ noise: true }));   // VITS-like noise: renders must still repeat
   await put('en_US-duo-x_low', tinyPiperModel({ sid: true }),
     { ...cfg, dataset: 'duo', num_speakers: 2, speaker_id_map: { alice: 0, bob: 1 } });
   await put('de_DE-tiny-x_low', tinyPiperModel({ durations: true }),

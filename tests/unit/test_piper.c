@@ -16,7 +16,12 @@
 #include "audio/audio.h"
 #include "engines/engine.h"
 #include "engines/piper_config.h"
+#include "engines/piper_noise.h"
 #include "engines/piper_phonemes.h"
+#include "config.h"
+#include <pthread.h>
+#include <stdint.h>
+#include <unistd.h>
 #include "cli.h"
 #include "check.h"
 #include <stdlib.h>
@@ -237,10 +242,100 @@ static void test_voice_path(void)
     CHECK_INT(cli_voice_path("en_US-lessac-medium", p, 10), -1);
 }
 
+/* ---- the engine on a real ONNX Runtime session: 4 threads share it ----------------- */
+
+static const struct model *piper;
+static const char *SAY = "Hello world. This is a test, with a second clause.";
+static struct pcm want;
+
+static void *render_thread(void *arg)
+{
+    struct engine *e = piper->ops->create(NULL, 0);
+    int *same = arg;
+    for (int i = 0; i < 3; i++) {
+        struct synth_result r;
+        char err[256];
+        if (engine_render(piper, e, "en_US-tiny-x_low", SAY, &r, err, sizeof err) == 0 &&
+            r.pcm.count == want.count &&
+            memcmp(r.pcm.samples, want.samples, want.count * sizeof *want.samples) == 0)
+            (*same)++;
+        synth_result_free(&r);
+    }
+    piper->ops->destroy(e);
+    return NULL;
+}
+
+/* The tiny model (tests/data/piper/make_model.mjs --noise) draws Gaussian noise in a
+ * RandomNormalLike node, as VITS voices do: renders must still be bit-identical, from one
+ * thread and from four sharing the session at once (piper_noise.c). */
+static char dir[] = "/tmp/recite-piper-XXXXXX";
+
+/* Before engines_init (espeak-ng cannot be initialised twice in one process): the voices
+ * folder with the tiny noisy model. */
+static void make_voices(void)
+{
+    char cmd[512];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(cmd, sizeof cmd, "node tests/data/piper/make_model.mjs %s/en_US-tiny-x_low.onnx --noise && "
+             "cp tests/data/piper/tiny.onnx.json %s/en_US-tiny-x_low.onnx.json", dir, dir);
+    CHECK_INT(system(cmd), 0);
+    static struct config cfg;
+    cfg.voices_dir = dir;
+    cfg.workers = 4;
+    engines_set_config(&cfg);
+}
+
+static void test_engine(void)
+{
+    char cmd[512], err[256] = "";
+    /* the protobuf edit: one node moved; malformed bytes refused; nothing to do elsewhere */
+    snprintf(cmd, sizeof cmd, "%s/en_US-tiny-x_low.onnx", dir);
+    FILE *f = fopen(cmd, "rb");
+    struct buf m = { 0 };
+    CHECK(f && buf_read_stream(&m, f) == 0);
+    if (f)
+        fclose(f);
+    uint8_t *out;
+    size_t outlen;
+    CHECK_INT(piper_noise_patch(m.data, m.len, &out, &outlen), 1);
+    CHECK(outlen > m.len && memmem(out, outlen, PIPER_NOISE_DOMAIN, strlen(PIPER_NOISE_DOMAIN)));
+    free(out);
+    CHECK_INT(piper_noise_patch((const uint8_t *)"\x08\x07\x3a\xff", 4, &out, &outlen), -1);
+    CHECK_INT(piper_noise_patch((const uint8_t *)"\x08\x07", 2, &out, &outlen), 0);
+    CHECK(out == NULL);
+    buf_free(&m);
+
+    piper = engines_find("piper");
+    CHECK(piper != NULL);
+    if (piper) {
+        CHECK(piper->ops->flags & ENGINE_SHARED_SESSION);
+        struct engine *e = piper->ops->create(err, sizeof err);
+        struct synth_result r;
+        CHECK_INT(engine_render(piper, e, "en_US-tiny-x_low", SAY, &r, err, sizeof err), 0);
+        CHECK(r.pcm.count > 0 && r.pcm.rate == 22050 && r.word_count == 10);
+        want = r.pcm;
+        r.pcm = (struct pcm){ 0 };
+        synth_result_free(&r);
+        piper->ops->destroy(e);
+        pthread_t t[4];
+        int same[4] = { 0 };
+        for (int i = 0; i < 4; i++)
+            pthread_create(&t[i], NULL, render_thread, &same[i]);
+        for (int i = 0; i < 4; i++) {
+            pthread_join(t[i], NULL);
+            CHECK_INT(same[i], 3);
+        }
+        pcm_free(&want);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
 int main(void)
 {
     char err[256] = "";
-    CHECK(engines_init(err, sizeof err) >= 1);
+    make_voices();
+    CHECK(engines_init(err, sizeof err) >= 3);
     struct buf b = { 0 };
     FILE *f = fopen("tests/data/piper/tiny.onnx.json", "rb");
     CHECK(f != NULL);
@@ -257,6 +352,7 @@ int main(void)
     test_voice_path();
     piper_config_free(&cfg);
     buf_free(&b);
+    test_engine();
     engines_cleanup();
     CHECK_DONE();
 }

@@ -8,7 +8,8 @@
 // exactly. With durations: true it also exports `durations` float [1,N] (one per id).
 // With work: K (benchmarks), K chained 256x256 MatMul+Tanh layers run over every id's frame
 // and add a negligible 1e-6 of their result, so compute and weights (K x 256 KiB) grow like
-// a real voice's while the audio stays the tone.
+// a real voice's while the audio stays the tone. With noise: true, Gaussian noise from a
+// RandomNormalLike node (as in VITS) times scales[0] is added, at 5% of the tone.
 // The graph: Cast(input) -> *0 +1 -> Unsqueeze -> x tone [1,1,256] -> Reshape [1,1,1,-1].
 //
 // The protobuf is written by hand (field numbers from onnx.proto: ModelProto ir_version 1,
@@ -16,7 +17,7 @@
 // NodeProto input 1, output 2, name 3, op_type 4, attribute 5; TensorProto dims 1,
 // data_type 2, name 8, raw_data 9; ValueInfoProto name 1, type 2).
 //
-// CLI: node tests/data/piper/make_model.mjs OUT.onnx [--sid] [--durations] [--bad-inputs] [--work K]
+// CLI: node tests/data/piper/make_model.mjs OUT.onnx [--sid] [--durations] [--bad-inputs] [--noise] [--work K]
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -61,7 +62,7 @@ function node(name, op, inputs, outputs, attrs = []) {
 }
 const intAttr = (name, v) => msg(5, bytes(1, name), vint(3, v), vint(20, 2));
 
-export function tinyPiperModel({ sid = false, durations = false, badInputs = false, work = 0 } = {}) {
+export function tinyPiperModel({ sid = false, durations = false, badInputs = false, work = 0, noise = false } = {}) {
   const tone = [];
   for (let i = 0; i < SAMPLES_PER_ID; i++) tone.push(0.5 * Math.sin((2 * Math.PI * 3 * i) / SAMPLES_PER_ID));
   const inName = badInputs ? 'text' : 'input';
@@ -71,7 +72,6 @@ export function tinyPiperModel({ sid = false, durations = false, badInputs = fal
     node('one', 'Add', ['z', 'one'], ['ones']),
     node('unsq', 'Unsqueeze', ['ones', 'axes'], ['ones3']),
     node('tone', 'Mul', ['ones3', 'tone'], ['frames']),
-    node('flat', 'Reshape', [work ? 'mixed' : 'frames', 'shape'], ['output']),
   ];
   const heavy = [];
   let seed = 12345;
@@ -89,6 +89,17 @@ export function tinyPiperModel({ sid = false, durations = false, badInputs = fal
     nodes.push(node('mix', 'Add', ['frames', 'small'], ['mixed']));
     heavy.push(tensor(5, 'eps', FLOAT, [], floats([1e-6])));
   }
+  let last = work ? 'mixed' : 'frames';
+  if (noise) {   // as VITS: Gaussian noise (RandomNormalLike) scaled by scales[0], noise_scale
+    nodes.push(node('rnd', 'RandomNormalLike', [last], ['rnd']));
+    nodes.push(node('ns', 'Gather', ['scales', 'zero_i'], ['ns']));
+    nodes.push(node('rnd_s', 'Mul', ['rnd', 'ns'], ['rnd_s']));
+    nodes.push(node('rnd_q', 'Mul', ['rnd_s', 'quiet'], ['rnd_q']));
+    nodes.push(node('noisy', 'Add', [last, 'rnd_q'], ['noisy']));
+    heavy.push(tensor(5, 'zero_i', INT64, [], int64s([0])), tensor(5, 'quiet', FLOAT, [], floats([0.05])));
+    last = 'noisy';
+  }
+  nodes.push(node('flat', 'Reshape', [last, 'shape'], ['output']));
   if (durations) nodes.push(node('dur', 'Identity', ['ones'], ['durations']));
   const inits = [
     tensor(5, 'zero', FLOAT, [], floats([0])),
@@ -118,5 +129,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const a = process.argv.slice(3);
   writeFileSync(out, tinyPiperModel({ sid: a.includes('--sid'), durations: a.includes('--durations'),
-    badInputs: a.includes('--bad-inputs'), work: a.includes('--work') ? Number(a[a.indexOf('--work') + 1]) : 0 }));
+    badInputs: a.includes('--bad-inputs'), noise: a.includes('--noise'), work: a.includes('--work') ? Number(a[a.indexOf('--work') + 1]) : 0 }));
 }
