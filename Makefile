@@ -70,10 +70,15 @@ unit: $(UNIT_BIN)
 node_modules/.package-lock.json: package.json
 	npm ci --no-audit --no-fund
 
-integration: $(BUILD)/recite node_modules/.package-lock.json
+# The browser voices' files, copied from node_modules (npm ci runs this too, as postinstall).
+VENDOR := web/vendor/espeak-ng/espeak-ng.js
+$(VENDOR): node_modules/.package-lock.json scripts/vendor-web.mjs
+	node scripts/vendor-web.mjs
+
+integration: $(BUILD)/recite node_modules/.package-lock.json $(VENDOR)
 	RECITE_BIN=$(abspath $(BUILD)/recite) node --test --test-concurrency=1 tests/integration/ tests/web/
 
-e2e: $(BUILD)/recite node_modules/.package-lock.json
+e2e: $(BUILD)/recite node_modules/.package-lock.json $(VENDOR)
 	RECITE_BIN=$(abspath $(BUILD)/recite) node --test --test-concurrency=1 tests/e2e/
 
 # The suites run one after another even under -j: the integration and browser tests start

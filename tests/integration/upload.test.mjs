@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { itest, synth, run, BIN } from './harness.mjs';
+import net from 'node:net';
+import { itest, synth, run, eventually, BIN } from './harness.mjs';
 import { addUser, as } from './auth_harness.mjs';
 
 const TEXT = 'The first sentence is here.\n\nThe second one follows it.\n\nA third closes the document.';
@@ -219,4 +220,20 @@ itest('the page\'s word timings (X-Word-Timings) are stored with the upload and 
   assert.deepEqual(w.map((x) => text.slice(x.offset, x.offset + x.length)), ['Hello', 'there', 'wide', 'world']);
   for (let i = 1; i < w.length; i++) assert.ok(w[i].start_ms >= w[i - 1].start_ms);
   assert.ok(w.every((x) => x.end_ms <= st.duration_ms), 'inside the stored (trimmed) audio');
+});
+
+itest('a client that hangs up while its upload is processed leaves the server serving, the audio stored', async (t, h) => {
+  const s = await h.start({ workers: 1 });
+  const d = await s.createDoc(TEXT, 'markdown');
+  const text = (await s.getDoc(d.id)).blocks[0].text;
+  const wav = await say(h, text, 'wav');
+  const head = `POST /v1/audio HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\nContent-Length: ${wav.length}\r\n` +
+    `X-Document-Id: ${d.id}\r\nX-Block-Idx: 0\r\nX-Model: browser\r\nX-Voice: en-us\r\n\r\n`;
+  const sock = net.connect(s.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.write(Buffer.concat([Buffer.from(head), wav]), () => sock.destroy());
+  // the work was submitted with the whole body: it finishes and is stored with nobody to answer
+  await eventually(async () => (await browserStatuses(h, s, d.id, [0])).get(0).status === 'cached',
+    'the upload stored after its client left');
+  assert.equal((await s.get('/healthz')).status, 200);
 });
