@@ -320,7 +320,7 @@ static int begin_request(struct app *app, struct lws *wsi, struct session *s, co
     struct conn_meta *cm = lws_get_opaque_user_data(wsi);
     if (cm)
         cm->requests++;
-    s->user_id = STORE_FIRST_USER;
+    s->user_id = app->cfg->auth ? 0 : STORE_FIRST_USER;   /* 0: nobody, until auth says */
     char *uri = NULL;
     int ulen = 0;
     h->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
