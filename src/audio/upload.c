@@ -13,8 +13,9 @@
 
 /* The longest a block may last: 5 s plus 250 ms a character is about 4 characters a
  * second, under a third of espeak-ng's default rate (~15 a second) and slower than its
- * slowest (80 words a minute). The shortest: 10 ms a character (6x fast speech) beyond
- * the first 20 characters, so a one-word block is never refused. */
+ * slowest (80 words a minute). The shortest: 2 ms a character beyond the first 20 (over
+ * 30 times normal speech), so a one-word block or a fast voice is never refused — only
+ * a blip standing in for a paragraph. */
 static int64_t max_ms(size_t chars)
 {
     return 5000 + 250 * (int64_t)chars;
@@ -22,7 +23,7 @@ static int64_t max_ms(size_t chars)
 
 static int64_t min_ms(size_t chars)
 {
-    return chars > 20 ? 10 * (int64_t)(chars - 20) : 0;
+    return chars > 20 ? 2 * (int64_t)(chars - 20) : 0;
 }
 
 static size_t utf8_chars(const char *s)

@@ -55,7 +55,10 @@ export function createVoicePicker({ onChange, onPreview }) {
   };
   fallback();
 
+  // the whole label on hover: a narrow select cuts "— In this browser" off
+  const showTitle = () => { select.title = select.selectedOptions[0]?.textContent || 'Voice'; };
   select.addEventListener('change', () => {
+    showTitle();
     const [model, voice] = select.value.split(SEP);
     current = { model, voice };
     store(KEY, JSON.stringify(current));
@@ -111,6 +114,7 @@ export function createVoicePicker({ onChange, onPreview }) {
       }
     }
     select.value = want;
+    showTitle();
     probePreview();
   }, () => { /* keep the fallback option */ });
 
