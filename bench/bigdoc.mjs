@@ -11,43 +11,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { build, startServer, tempDir, ROOT, SENTENCES, median, fmt, table, machine, now } from './lib.mjs';
+import { build, startServer, tempDir, ROOT, median, fmt, table, machine, now, markdownBook } from './lib.mjs';
 
 const ROUNDS = Number(process.argv[2] || 5);
 build();
 
-/** A deterministic ~2 MB markdown book. */
-function book(targetBytes = 2 * 1024 * 1024) {
-  const words = SENTENCES.join(' ').split(/\s+/);
-  let seed = 7;
-  const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
-  const sentence = () => {
-    const n = 34 + rnd(12);
-    const w = Array.from({ length: n }, () => words[rnd(words.length)].replace(/[.,:;]$/, ''));
-    w[0] = w[0][0].toUpperCase() + w[0].slice(1);
-    if (n > 10 && rnd(3) === 0) w[4] += ',';
-    return w.join(' ') + '.';
-  };
-  const para = (k) => Array.from({ length: k }, sentence).join(' ');
-  const out = [];
-  let size = 0;
-  const push = (s) => { out.push(s); size += s.length + 2; };
-  for (let ch = 1; size < targetBytes; ch++) {
-    push(`# Chapter ${ch}: ${sentence().slice(0, -1)}`);
-    for (let sec = 1; sec <= 4 && size < targetBytes; sec++) {
-      push(`## Section ${ch}.${sec}`);
-      for (let p = 0; p < 10; p++) push(para(1));
-      push(`Some *emphasis*, some **strong words**, and [a link](https://example.com/${ch}/${sec}) in ${sentence()}`);
-      push(['- ' + sentence(), '- ' + sentence(), '- ' + sentence()].join('\n'));
-      push('> ' + para(2));
-    }
-    push('```\ncode is shown, not spoken\n```');
-    push('| a | b |\n|---|---|\n| 1 | 2 |');
-  }
-  return out.join('\n\n');
-}
-
-const md = book();
+const md = markdownBook(2 * 1024 * 1024);
 const dir = tempDir();
 const file = join(dir, 'book.md');
 writeFileSync(file, md);

@@ -12,6 +12,9 @@
  * pool thread's context (thread_init) is made and finished here, used only by that thread. */
 #include "server/offload.h"
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -44,10 +47,16 @@ static void list_push(struct offload_task **head, struct offload_task **tail,
     *tail = t;
 }
 
+/* Pool work is bulk work (a 10 MiB import, an export's encoding) next to the service
+ * thread's many short answers: on a busy machine the pool threads yield the CPU to it.
+ * Linux nice values are per thread; raising ours needs no privilege. */
+#define POOL_NICE 10
+
 static void *pool_main(void *arg)
 {
     struct pool_thread *pt = arg;
     struct offload *o = pt->o;
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), POOL_NICE);
     pthread_mutex_lock(&o->lock);
     for (;;) {
         while (!o->todo && !o->stopping)
