@@ -1,7 +1,7 @@
 // app.js — wiring: one audio output, one WebSocket client and one engine for the page,
 // the theme toggle, and hash routing (#/, #/new, #/doc/<id>) so the server only serves
 // "/" and static files.
-import { createEngine, clampSpeed, BROWSER_MODEL } from './engine.js';
+import { createEngine, createPaceBook, clampSpeed, BROWSER_MODEL } from './engine.js';
 import { createWsClient } from './ws-client.js';
 import { createAudioOutput } from './audio-output.js';
 import { createBrowserSynthesizer } from './browser-tts.js';
@@ -24,7 +24,9 @@ listModels().then((list) => {
   for (const v of list.find((m) => m.slug === BROWSER_MODEL)?.voices || []) browserLangs.set(v.slug, v.lang);
 }, () => { /* the slug alone then */ });
 const synthesizer = createBrowserSynthesizer({ langOf: (voice) => browserLangs.get(voice) || '' });
-const engine = createEngine({ socket: ws, audio, synthesizer, ...savedVoice() });
+let storage = null;
+try { storage = window.localStorage; } catch { /* private mode: learn per page only */ }
+const engine = createEngine({ socket: ws, audio, synthesizer, paces: createPaceBook({ storage }), ...savedVoice() });
 {
   let lastModel = null;
   engine.subscribe((snap) => {

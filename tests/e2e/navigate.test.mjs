@@ -3,6 +3,8 @@
 // bar of a 2,000-block document lands within one cell of where the pointer is let go.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer, launchBrowser, newPage, createDoc, playerState, waitFor } from './harness.mjs';
 
 let server, browser, doc;
@@ -102,4 +104,39 @@ test('a drag on the bar of a 2,000-block document lands within one cell of the p
   assert.equal(await page.locator('.progress-lens .lens-cell.current').getAttribute('data-idx'), String(s.cellIdx));
   assert.deepEqual(page.errors, []);
   await page.context().close();
+});
+
+test('the time readout at about 1:38:13 is fully visible at 1280 px and at 375 px', async () => {
+  const { blocks } = await (await fetch(`${server.url}/v1/documents/${doc.id}`)).json();
+  // the block whose start is nearest 1:38:13 in the page's own estimate (text and pauses)
+  let at = 0, k = 0;
+  const want = (1 * 3600 + 38 * 60 + 13) * 1000;
+  for (let i = 0; i < blocks.length && at + blocks[i].est_duration_ms + blocks[i].pause_ms <= want; i++) {
+    at += blocks[i].est_duration_ms + blocks[i].pause_ms;
+    k = i + 1;
+  }
+  for (const [width, height] of [[1280, 800], [375, 740]]) {
+    const page = await newPage(browser, server, { viewport: { width, height } });
+    await page.goto(`${server.url}/#/doc/${doc.id}`);
+    await page.locator(`.progress .cell[data-block-idx="${k}"]`).waitFor({ state: 'attached' });
+    await page.locator('.progress.dense').waitFor();
+    const box = await page.locator('.progress').boundingBox();
+    // a click on the bar seeks without playing (the estimate then stays the page's own)
+    await page.mouse.click(box.x + ((k + 0.5) / blocks.length) * box.width, box.y + box.height / 2);
+    const time = page.locator('.player .time');
+    await waitFor(async () => /^1:3\d:\d\d \/ \d:\d\d:\d\d$/.test((await time.textContent()).trim()),
+      { message: `an h:mm:ss readout near 1:38 (block ${k})` });
+    const fit = await page.evaluate(() => {
+      const t = document.querySelector('.player .time');
+      const r = t.getBoundingClientRect();
+      const overlaps = [...document.querySelectorAll('.player .settings > *, .player .transport > *')]
+        .map((el) => el.getBoundingClientRect())
+        .filter((o) => o.width && o.left < r.right && o.right > r.left && o.top < r.bottom && o.bottom > r.top);
+      return { clipped: t.scrollWidth > t.clientWidth + 1, inside: r.left >= 0 && r.right <= window.innerWidth && r.bottom <= window.innerHeight, overlaps: overlaps.length, text: t.textContent };
+    });
+    assert.deepEqual({ clipped: fit.clipped, inside: fit.inside, overlaps: fit.overlaps }, { clipped: false, inside: true, overlaps: 0 }, `${width} px: ${fit.text}`);
+    await page.locator('.player').screenshot({ path: join(tmpdir(), `recite-time-readout-${width}.png`) });
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
 });

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  createEngine, createRateBook, MIN_BUFFER_TO_START, BATCH_SIZE, REFILL_THRESHOLD, RECONNECT_NOTICE_MS,
+  createEngine, createRateBook, createPaceBook, PAD_MS, MIN_BUFFER_TO_START, BATCH_SIZE, REFILL_THRESHOLD, RECONNECT_NOTICE_MS,
 } from '../../web/engine.js';
 import { fakeSocket, fakeAudio, fakeTimers, makeDoc, status, deferred, flush } from './fakes.mjs';
 
@@ -686,4 +686,27 @@ test('skip references: asked for in every synthesize; switching it asks again fr
   assert.equal(snap().blockStates[0], 'queued');
   assert.deepEqual(socket.requested().slice(0, 2), [0, 1]);
   assert.equal('skip_references' in socket.synth()[0], false);
+});
+
+test('time: estimates learn the voice\'s pace from exact durations, and pauses count', () => {
+  const paces = createPaceBook();
+  const engine = createEngine({ socket: fakeSocket(), audio: fakeAudio(), timers: fakeTimers(), paces });
+  const text = 'x'.repeat(100);
+  const doc = { id: 'doc1', title: 'T', blocks: Array.from({ length: 10 }, (_, idx) => ({ idx, text, est_duration_ms: 6500, pause_ms: 100 })) };
+  engine.load(doc);
+  engine.onConnection('open');
+  assert.equal(engine.getSnapshot().totalMs, 10 * 6500 + 9 * 100, 'the server\'s estimate plus the pauses between blocks');
+  // three blocks made: 100 characters in 5,160 ms is 50 ms a character after the pads
+  for (const i of [0, 1, 2]) engine.onMessage(status(i, 'cached', { duration_ms: PAD_MS + 5000 }));
+  assert.equal(engine.getSnapshot().totalMs, 10 * 5160 + 9 * 100, 'learnt, exact where known');
+  // another voice has learnt nothing yet: the server's estimate again
+  engine.setVoice('espeak', 'de');
+  assert.equal(engine.getSnapshot().totalMs, 10 * 6500 + 9 * 100);
+  // and what was learnt persists through storage
+  const mem = new Map();
+  const storage = { getItem: (k) => mem.get(k) ?? null, setItem: (k, v) => mem.set(k, v) };
+  const a = createPaceBook({ storage });
+  a.add('espeak/en-us', PAD_MS + 5000, 250);
+  assert.equal(a.perChar('espeak/en-us'), 20);
+  assert.equal(createPaceBook({ storage }).perChar('espeak/en-us'), null, 'saved a moment later, not on every block');
 });
