@@ -237,3 +237,17 @@ itest('a client that hangs up while its upload is processed leaves the server se
     'the upload stored after its client left');
   assert.equal((await s.get('/healthz')).status, 200);
 });
+
+itest('--rate-blocks counts uploads: past it, 429 with Retry-After and nothing stored', async (t, h) => {
+  const s = await h.start({ workers: 1, args: ['--rate-blocks', '2'] });
+  const d = await s.createDoc(TEXT, 'markdown');
+  const doc = await s.getDoc(d.id);
+  const bodies = await Promise.all(doc.blocks.map((b) => say(h, b.text, 'wav')));
+  assert.equal((await upload(s, d.id, 0, bodies[0])).status, 201);
+  assert.equal((await upload(s, d.id, 1, bodies[1])).status, 201);
+  const third = await upload(s, d.id, 2, bodies[2]);
+  assert.equal(third.status, 429, third.text);
+  assert.match(third.json.error, /at most 2 a minute/);
+  assert.ok(Number(third.headers.get('retry-after')) > 0);
+  assert.equal((await browserStatuses(h, s, d.id, [2])).get(2).status, 'synthesize_locally');
+});
