@@ -28,16 +28,6 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int read_all(const char *path, struct buf *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    int rc = buf_read_stream(b, f);
-    fclose(f);
-    return rc;
-}
-
 /* One block: phonemize, then one Run per sentence. */
 static int block(const struct piper_config *cfg, struct piper_model *m, const char *text,
                  double *phon_ms, double *ort_ms, double *audio_ms)
@@ -100,8 +90,8 @@ int main(int argc, char **argv)
     struct buf js = { 0 }, tx = { 0 };
     struct piper_config cfg;
     snprintf(path, sizeof path, "%s/%s.onnx.json", dir, voice);
-    if (read_all(path, &js) || piper_config_parse((const char *)js.data, js.len, &cfg, err, sizeof err) ||
-        read_all(file, &tx) || buf_append(&tx, "", 1)) {
+    if (buf_read_file(&js, path) || piper_config_parse((const char *)js.data, js.len, &cfg, err, sizeof err) ||
+        buf_read_file(&tx, file) || buf_append(&tx, "", 1)) {
         fprintf(stderr, "piper_ref: %s: %s\n", path, err[0] ? err : "cannot read");
         return 1;
     }

@@ -140,18 +140,16 @@ static int copy_file(const char *from, const char *to, char *err, size_t errlen)
 /* The .onnx.json must be a voice the server would take. */
 static int check_json(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    struct buf b = { 0 };
+    if (buf_read_file(&b, path) < 0) {
         snprintf(err, errlen, "%s: %s (a voice needs its .onnx.json)", path, strerror(errno));
+        buf_free(&b);
         return -1;
     }
-    struct buf b = { 0 };
-    int rc = buf_read_stream(&b, f);
-    fclose(f);
     struct piper_config c;
     char e[256];
-    if (rc || piper_config_parse((const char *)b.data, b.len, &c, e, sizeof e) < 0) {
-        snprintf(err, errlen, "%s: %s", path, rc ? "cannot read it" : e);
+    if (piper_config_parse((const char *)b.data, b.len, &c, e, sizeof e) < 0) {
+        snprintf(err, errlen, "%s: %s", path, e);
         buf_free(&b);
         return -1;
     }
@@ -164,16 +162,9 @@ static int add_local(const char *src, const char *dir, char *err, size_t errlen)
 {
     const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
     char json[PATH_MAX], to[PATH_MAX], to_json[PATH_MAX];
-    FILE *f = fopen(src, "rb");
-    int c = f ? fgetc(f) : EOF;
-    if (f)
-        fclose(f);
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", src, strerror(errno));
-        return -1;
-    }
-    if (c != 0x08) {
-        snprintf(err, errlen, "%s: not an ONNX model", src);
+    char e[64];
+    if (piper_sniff_model(src, e, sizeof e) < 0) {
+        snprintf(err, errlen, "%s: %s", src, e);
         return -1;
     }
     if (snprintf(json, sizeof json, "%s.json", src) >= (int)sizeof json ||

@@ -44,6 +44,8 @@ int buf_append(struct buf *b, const void *d, size_t n);    /* 0 or -1 */
  * past b->len (the NUL is not counted), so text can be used as a C string. -1: a read error
  * or out of memory. */
 int buf_read_stream(struct buf *b, FILE *f);
+/* buf_read_stream on the file at path; -1 (errno set) if it cannot be opened or read. */
+int buf_read_file(struct buf *b, const char *path);
 void buf_free(struct buf *b);
 
 /* Encoders: 0 on success, or -1 with a message in err. `out` is appended to. */

@@ -87,6 +87,16 @@ int buf_read_stream(struct buf *b, FILE *f)
     return 0;
 }
 
+int buf_read_file(struct buf *b, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    int rc = buf_read_stream(b, f);
+    fclose(f);
+    return rc;
+}
+
 void buf_free(struct buf *b)
 {
     if (!b)

@@ -118,7 +118,7 @@ static void voice_name(const struct piper_file *f, const char *speaker, char *ou
 /* A cheap look at the model file before it is listed: it exists, and it starts as an ONNX
  * ModelProto does (field 1, ir_version, a varint: byte 0x08). The full check is ONNX
  * Runtime's, on first use. */
-static int sniff_model(const char *path, char *err, size_t errlen)
+int piper_sniff_model(const char *path, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
@@ -131,23 +131,6 @@ static int sniff_model(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "it is not an ONNX model");
         return -1;
     }
-    return 0;
-}
-
-static int read_file(const char *path, char **out, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return -1;
-    struct buf b = { 0 };
-    int rc = buf_read_stream(&b, fp);
-    fclose(fp);
-    if (rc) {
-        buf_free(&b);
-        return -1;
-    }
-    *out = (char *)b.data;
-    *len = b.len;
     return 0;
 }
 
@@ -167,19 +150,19 @@ static int load_file(const char *dir, const char *name, struct piper_file *f)
         log_warn("piper: %s/%s: the path is too long", dir, name);
         return -1;
     }
-    if (sniff_model(f->path, err, sizeof err) < 0) {
+    if (piper_sniff_model(f->path, err, sizeof err) < 0) {
         log_warn("piper: %s: %s; voice %s left out", f->path, err, f->base);
         return -1;
     }
-    char *json = NULL;
-    size_t len = 0;
-    if (read_file(json_path, &json, &len) < 0) {
+    struct buf json = { 0 };
+    if (buf_read_file(&json, json_path) < 0) {
+        buf_free(&json);
         log_warn("piper: %s is missing or unreadable (every voice needs its .onnx.json); "
                  "voice %s left out", json_path, f->base);
         return -1;
     }
-    int rc = piper_config_parse(json, len, &f->cfg, err, sizeof err);
-    free(json);
+    int rc = piper_config_parse((const char *)json.data, json.len, &f->cfg, err, sizeof err);
+    buf_free(&json);
     if (rc < 0) {
         log_warn("piper: %s: %s; voice %s left out", json_path, err, f->base);
         return -1;

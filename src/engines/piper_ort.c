@@ -221,15 +221,11 @@ struct piper_model *piper_model_load(const char *path, int need_sid, char *err, 
               errlen) < 0)
         goto fail;
     struct buf file = { 0 };
-    FILE *fp = fopen(path, "rb");
-    if (!fp || buf_read_stream(&file, fp) < 0) {
+    if (buf_read_file(&file, path) < 0) {
         snprintf(err, errlen, "cannot read it");
-        if (fp)
-            fclose(fp);
         buf_free(&file);
         goto fail;
     }
-    fclose(fp);
     uint8_t *patched = NULL;
     size_t plen = 0;
     int moved = piper_noise_patch(file.data, file.len, &patched, &plen);
