@@ -16,6 +16,7 @@ common=(
   libflite1 flite1-dev libcurl4-openssl-dev libmpg123-dev libhiredis-dev libicu-dev
   libpoppler-glib-dev libarchive-dev fonts-dejavu-core
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
+  libflac-dev
   chromium opus-tools ffmpeg sox redis-server wrk nginx-light
   systemd   # systemd-analyze verify checks the unit that `make install` writes
 )

@@ -48,6 +48,7 @@ static const struct opt opts[] = {
     { "openai-key", OPT_STR, F(openai_key), NULL, ENGINES, "API key for --openai-url (default: $OPENAI_API_KEY)" },
     { "openai-model", OPT_STR, F(openai_model), "tts-1", ENGINES, "model name sent to --openai-url" },
     { "openai-voices", OPT_STR, F(openai_voices), NULL, ENGINES, "voices as `name[:lang],...` (default: GET {url}/audio/voices)" },
+    { "openai-voice-map", OPT_STR, F(openai_voice_map), NULL, SERVE_ONLY, "OpenAI voice names on /v1/audio/speech as `alloy=espeak:en-us,...` (default: the best local English voices: piper, else flite, else espeak)" },
     { "openai-concurrency", OPT_INT, F(openai_concurrency), "4", SERVE_ONLY, "openai jobs run at once, on threads of their own (they wait on the network)" },
     { "openai-retries", OPT_INT, F(openai_retries), "4", ENGINES, "retries of a request the upstream answers 429 or 5xx (backoff with jitter)" },
     { "speech-max-pending", OPT_INT, F(speech_max_pending), "64", SERVE_ONLY, "POST /v1/audio/speech and preview requests waiting at once; 503 beyond" },

@@ -19,6 +19,7 @@
 #include "server/exports.h"
 #include "server/pipeline.h"
 #include "server/server.h"
+#include "server/voicemap.h"
 #include "server/waiters.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -96,6 +97,11 @@ static int cmd_serve(const struct config *cfg)
     if (engines_init(err, sizeof err) <= 0) {
         log_error("no speech engine available: %s", err);
         return 1;
+    }
+    if (!(app.voicemap = voicemap_create(cfg->openai_voice_map, err, sizeof err))) {
+        fprintf(stderr, "recite serve: --openai-voice-map: %s\n", err);
+        engines_cleanup();
+        return 2;
     }
     if (!(app.store = store_open(cfg->data_dir, err, sizeof err))) {
         log_error("cannot open the data directory %s: %s", cfg->data_dir, err);
@@ -185,6 +191,7 @@ out:
     limits_destroy(app.limits);
     auth_destroy(app.auth);
     store_close(app.store);
+    voicemap_destroy(app.voicemap);
     engines_cleanup();
     if (rc == 0)
         log_info("stopped cleanly");

@@ -52,6 +52,8 @@ void buf_free(struct buf *b);
 int audio_encode_opus(const struct pcm *p, struct buf *out, char *err, size_t errlen);
 int audio_encode_wav(const struct pcm *p, struct buf *out, char *err, size_t errlen);
 int audio_encode_mp3(const struct pcm *p, struct buf *out, char *err, size_t errlen);
+int audio_encode_flac(const struct pcm *p, struct buf *out, char *err, size_t errlen);  /* libFLAC */
+int audio_encode_aac(const struct pcm *p, struct buf *out, char *err, size_t errlen);   /* ADTS, libavcodec */
 /* audio_encode_opus with an explicit bitrate (bit/s) and complexity (0-10); for the bench
  * and for callers that need another rate. */
 int audio_encode_opus_params(const struct pcm *p, int bitrate, int complexity, struct buf *out,

@@ -22,6 +22,7 @@
 #include "server/hotcache.h"
 #include "server/offload.h"
 #include "server/http.h"
+#include "server/voicemap.h"
 #include "server/session.h"
 #include "server/waiters.h"
 #include "audio/audio.h"
@@ -41,10 +42,11 @@
 
 #define OUT_RATE 24000         /* pcm and wav answers, as OpenAI's */
 
-enum fmt { FMT_OPUS, FMT_MP3, FMT_WAV, FMT_PCM, FMT_COUNT };
-static const char *const fmt_name[FMT_COUNT] = { "opus", "mp3", "wav", "pcm" };
+/* OpenAI's six response formats; pcm is raw 24 kHz s16le mono, as OpenAI documents. */
+enum fmt { FMT_OPUS, FMT_MP3, FMT_WAV, FMT_PCM, FMT_AAC, FMT_FLAC, FMT_COUNT };
+static const char *const fmt_name[FMT_COUNT] = { "opus", "mp3", "wav", "pcm", "aac", "flac" };
 static const char *const fmt_ctype[FMT_COUNT] = { "audio/ogg", "audio/mpeg", "audio/wav",
-                                                  "audio/pcm" };
+                                                  "audio/pcm", "audio/aac", "audio/flac" };
 
 /* What a speech or preview waiter needs to be answered (its waiter's data). */
 enum kind { W_SPEECH, W_PREVIEW };
@@ -135,6 +137,12 @@ static void convert_work(struct offload_task *task, void *thread_ctx)
             break;
         case FMT_WAV:
             rc = audio_encode_wav(&p, &c->body, c->err, sizeof c->err);
+            break;
+        case FMT_AAC:
+            rc = audio_encode_aac(&p, &c->body, c->err, sizeof c->err);
+            break;
+        case FMT_FLAC:
+            rc = audio_encode_flac(&p, &c->body, c->err, sizeof c->err);
             break;
         default:
             if ((rc = encode_raw_pcm(&p, &c->body)) < 0)
@@ -309,13 +317,21 @@ static int wait_speech(struct http_req *r, enum kind kind, enum fmt fmt, double 
 
 /* ---- POST /v1/audio/speech ------------------------------------------------------- */
 
-/* OpenAI's model names mean "the default model" here, so an OpenAI client works unchanged. */
-static const struct model *speech_model(const char *name)
+/* OpenAI's model names: with them, a voice is an OpenAI voice name (server/voicemap.c) or a
+ * voice of the default model, so an OpenAI client works unchanged. */
+static int openai_model_name(const char *name)
 {
     static const char *const aliases[] = { "tts-1", "tts-1-hd", "gpt-4o-mini-tts" };
     for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
         if (!strcmp(name, aliases[i]))
-            return engines_find(ENGINE_DEFAULT_MODEL);
+            return 1;
+    return 0;
+}
+
+static const struct model *speech_model(const char *name)
+{
+    if (openai_model_name(name))
+        return engines_find(ENGINE_DEFAULT_MODEL);
     const struct model *m = engines_find(name);
     return m && !(m->ops->flags & ENGINE_IN_PAGE) ? m : NULL;   /* `browser` voices exist only in the page */
 }
@@ -374,7 +390,11 @@ int api_speech(struct http_req *r)
         rc = http_reply_error(r, 400, "`voice` must be a string (GET /v1/audio/voices lists them)");
         goto out;
     }
-    const struct voice_info *v = model_find_voice(m, jv->valuestring);
+    const struct voice_info *v = NULL;
+    if (openai_model_name(mname) && voicemap_find(r->app->voicemap, jv->valuestring, &m, &v))
+        m = speech_model(mname);
+    if (!v)
+        v = model_find_voice(m, jv->valuestring);
     if (!v) {
         rc = http_reply_error(r, 400, "unknown voice \"%.60s\" for model %s (GET /v1/audio/voices?model=%s lists them)",
                               jv->valuestring, m->ops->slug, m->ops->slug);
@@ -389,10 +409,18 @@ int api_speech(struct http_req *r)
                 found = 1;
             }
         if (!found) {
-            rc = http_reply_error(r, 400, "unsupported response_format \"%.20s\": use opus, mp3, wav or pcm",
+            rc = http_reply_error(r, 400, "unsupported response_format \"%.20s\": use mp3, opus, aac, flac, wav or pcm",
                                   cJSON_IsString(jf) ? jf->valuestring : "?");
             goto out;
         }
+    }
+    /* `instructions` (gpt-4o-mini-tts's speaking style) is accepted and has no effect here;
+     * the answer is always the audio itself, never server-sent events. */
+    const cJSON *jsf = cJSON_GetObjectItemCaseSensitive(j, "stream_format");
+    if (jsf && !cJSON_IsNull(jsf) && !(cJSON_IsString(jsf) && !strcmp(jsf->valuestring, "audio"))) {
+        rc = http_reply_error(r, 400, "unsupported stream_format \"%.20s\": only \"audio\"",
+                              cJSON_IsString(jsf) ? jsf->valuestring : "?");
+        goto out;
     }
     double speed = 1.0;
     if (js && !cJSON_IsNull(js)) {
@@ -468,6 +496,23 @@ int api_speech_voices(struct http_req *r)
         return http_reply_error(r, 400, "unknown model \"%.40s\"", want);
     cJSON *o = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(o, "voices");
+    if (only && openai_model_name(want)) {
+        /* OpenAI's voice names first, with the local voice each one speaks with */
+        const struct model *mm;
+        const struct voice_info *vv;
+        const char *name;
+        for (int i = 0; (name = voicemap_get(r->app->voicemap, i, &mm, &vv)); i++) {
+            char local[128];
+            snprintf(local, sizeof local, "%s/%s", mm->ops->slug, vv->slug);
+            cJSON *vo = cJSON_CreateObject();
+            cJSON_AddStringToObject(vo, "id", name);
+            cJSON_AddStringToObject(vo, "name", vv->name);
+            cJSON_AddStringToObject(vo, "lang", vv->lang);
+            cJSON_AddStringToObject(vo, "model", want);
+            cJSON_AddStringToObject(vo, "voice", local);
+            cJSON_AddItemToArray(arr, vo);
+        }
+    }
     for (int i = 0; i < engines_count(); i++) {
         const struct model *m = engines_get(i);
         if ((only && m != only) || (m->ops->flags & ENGINE_IN_PAGE))
