@@ -72,6 +72,7 @@ static const struct opt opts[] = {
     { "help", OPT_FLAG, F(help), "0", ~0u, "show this help" },
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
+_Static_assert(NOPTS <= 64, "config.given has one bit per option");
 
 static const struct {
     const char *name, *synopsis, *summary;
@@ -185,6 +186,14 @@ static const struct opt *find_opt(const char *name, size_t len, enum command cmd
     return NULL;
 }
 
+bool config_given(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < NOPTS && i < 64; i++)
+        if (!strcmp(opts[i].name, name))
+            return (cfg->given >> i) & 1;
+    return false;
+}
+
 int config_parse(struct config *cfg, int argc, char **argv)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -233,6 +242,8 @@ int config_parse(struct config *cfg, int argc, char **argv)
             fprintf(stderr, "recite %s: unknown option '%s'\n", commands[cfg->cmd].name, a);
             goto usage;
         }
+        if ((size_t)(o - opts) < 64)
+            cfg->given |= (uint64_t)1 << (o - opts);
         if (o->type == OPT_FLAG) {
             if (eq) {
                 fprintf(stderr, "recite %s: option '--%s' takes no value\n", commands[cfg->cmd].name, o->name);

@@ -1,6 +1,8 @@
 /* config — one option table: flags, defaults and --help text all come from it. */
 #ifndef RECITE_CONFIG_H
 #define RECITE_CONFIG_H
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum command { CMD_SERVE, CMD_WORKER, CMD_SAY, CMD_VOICES, CMD_EXPORT, CMD_USER, CMD_COUNT };
@@ -53,6 +55,7 @@ struct config {
     /* positional arguments (text for `say`, ids/files for `export`) */
     char **args;
     int nargs;
+    uint64_t given;   /* bit i: option i of the table was on the command line */
 };
 
 /* Parses argv (argv[1] is the command). Returns 0, or 2 after printing usage to stderr
@@ -60,4 +63,7 @@ struct config {
 int config_parse(struct config *cfg, int argc, char **argv);
 void config_usage(FILE *f, enum command cmd);
 void config_free(struct config *cfg);
+/* Was --name given on the command line (not just its default)? For messages that only make
+ * sense when the user asked for something ("--max-connections N does not fit..."). */
+bool config_given(const struct config *cfg, const char *name);
 #endif

@@ -2,6 +2,7 @@
  * queue, workers, server) and teardown in reverse: stop accepting, let running jobs
  * finish, store their results, close the database, exit 0. */
 #include "config.h"
+#include <stdbool.h>
 #include "cli.h"
 #include "audio/audio.h"
 #include "engines/engine.h"
@@ -206,7 +207,10 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return rc == 1 ? 0 : rc;
     }
-    log_set_level(cfg.verbose ? 3 : 2);
+    /* The one-shot commands print their result, not the server's running commentary
+     * ("engine espeak: 131 voices"): only warnings and errors reach their stderr. */
+    bool one_shot = cfg.cmd == CMD_VOICES || cfg.cmd == CMD_SAY || cfg.cmd == CMD_EXPORT;
+    log_set_level(cfg.verbose ? 3 : one_shot ? 1 : 2);
     engines_set_config(&cfg);            /* --openai-* for engines_init, in every command */
     switch (cfg.cmd) {
     case CMD_SERVE:

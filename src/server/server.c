@@ -123,7 +123,7 @@ static void linger_tick(int all)
  * with EMFILE, which lws 4.1 logs and retries in a tight loop while new clients time out
  * (measured: 65% CPU, no answer). So the soft limit is raised towards the hard one, and if
  * it is still too small the connection limit is lowered to fit, with a warning. */
-static int fit_fd_limit(int want)
+static int fit_fd_limit(int want, bool asked)
 {
     struct rlimit rl;
     rlim_t need = (rlim_t)want + FD_RESERVE;
@@ -142,7 +142,8 @@ static int fit_fd_limit(int want)
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
         return want;
     int fit = rl.rlim_cur > FD_RESERVE + 1 ? (int)(rl.rlim_cur - FD_RESERVE) : 1;
-    log_msg(fit < want / 2 ? 1 : 2, "--max-connections %d does not fit in the open-file limit "
+    /* said only to a user who asked for that many: the default is a ceiling, not a wish */
+    log_msg(asked ? 1 : 3, "--max-connections %d does not fit in the open-file limit "
             "(%llu): using %d (raise it with `ulimit -n`)", want, (unsigned long long)rl.rlim_cur, fit);
     return fit;
 }
@@ -249,7 +250,7 @@ int server_run(struct app *app)
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
     info.timeout_secs = 20;               /* slow or stalled HTTP requests are dropped */
     info.keepalive_timeout = cfg->keepalive_timeout_s > 0 ? cfg->keepalive_timeout_s : 1;
-    limiter.max = fit_fd_limit(cfg->max_connections);
+    limiter.max = fit_fd_limit(cfg->max_connections, config_given(cfg, "max-connections"));
     /* fd_limit_per_thread stays 0: lws then sizes its tables by the open-file limit just
      * set and finds a connection by indexing with its descriptor. A nonzero value makes it
      * search the whole table instead, on every event (measured: 2.5x fewer requests/s). */

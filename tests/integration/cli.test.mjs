@@ -119,3 +119,14 @@ itest('serve without --workers runs one synthesis worker per CPU core, and says 
   const one = await h.start({ workers: 1 });
   assert.match(one.log, /\b1 synthesis worker thread in this process/);
 });
+
+test('voices, say and export keep the engines\' start-up chatter off stderr', async () => {
+  const v = await recite(['voices']);
+  assert.equal(v.code, 0);
+  assert.doesNotMatch(v.stderr, /\[info\]/, v.stderr);
+  const out = join(dir, 'quiet.wav');
+  const s = await recite(['say', '-o', out, 'Quiet please.']);
+  assert.equal(s.code, 0, s.stderr);
+  assert.doesNotMatch(s.stderr, /\[info\]/, s.stderr);
+  assert.match(s.stderr, /quiet\.wav: [\d.]+ s of audio/, 'the result line stays');
+});
