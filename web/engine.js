@@ -153,7 +153,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   // browser mode: blocks the page must synthesize itself, the one in the synthesizer, and
   // a generation bumped by every load/unload/voice switch so late results are dropped
   let localWaiting = new Set();
-  let localBusy = false;
+  let localBusy = null;      // the block in the synthesizer, or null
   let localGen = 0;
   let localUrls = new Set();
 
@@ -413,23 +413,23 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   }
 
   function pumpLocal() {
-    if (localBusy || !doc || !synthesizer) return;
+    if (localBusy !== null || !doc || !synthesizer) return;
     const idx = nextLocal();
     if (idx === null) return;
     localWaiting.delete(idx);
     setState(idx, 'processing');
-    localBusy = true;
+    localBusy = idx;
     const gen = localGen;
     const text = doc.blocks[idx]?.text ?? '';
     const m = model, v = voice, docId = doc.id;
     Promise.resolve().then(() => synthesizer.synthesize({ text, voice: v })).then((r) => {
-      localBusy = false;
+      localBusy = null;
       if (gen !== localGen) { synthesizer.release?.(r?.url); pumpLocal(); commit(); return; }
       localDone(idx, r, { docId, model: m, voice: v });
       pumpLocal();
       commit();
     }, (err) => {
-      localBusy = false;
+      localBusy = null;
       if (gen === localGen) {
         const count = (failures.get(idx) || 0) + 1;
         failures.set(idx, count);
@@ -704,7 +704,8 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
         break;
       }
       case 'synthesize_locally':
-        if (states[idx] === 'cached') break;
+        // a repeat (a reconnect re-sends pending requests) never restarts work under way
+        if (states[idx] === 'cached' || localBusy === idx) break;
         if (!synthesizer) {
           setState(idx, 'error');
           error = { kind: 'server', message: 'This page cannot synthesize speech itself.' };

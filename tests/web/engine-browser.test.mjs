@@ -185,3 +185,19 @@ test('server mode is unchanged: synthesis_mode "server" for server models', () =
   assert.equal(socket.synth()[0].synthesis_mode, 'server');
   assert.equal(socket.synth()[0].model, 'espeak');
 });
+
+test('a repeated synthesize_locally (after a reconnect) never starts a block twice', async () => {
+  const { engine, synth, snap, local } = setup();
+  engine.play();
+  local(0, 1);
+  await flush();
+  local(0, 1);   // the reconnect's re-sent request is answered again
+  await flush();
+  assert.equal(synth.calls.length, 1);
+  assert.deepEqual(snap().blockStates.slice(0, 2), ['processing', 'queued']);
+  synth.finish();
+  await flush();
+  synth.finish();
+  await flush();
+  assert.deepEqual(synth.calls.map((c) => c.text), ['Block 0.', 'Block 1.']);
+});
