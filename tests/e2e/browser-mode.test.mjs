@@ -8,6 +8,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, newPage, createDoc, paragraphs, playerState, waitFor } from './harness.mjs';
 
+// generous hang guards: the shared 2-core machine can be very loaded
+const LONG = 60_000;
 let server, browser;
 before(async () => { server = await startServer(); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); await server?.cleanup(); });
@@ -22,19 +24,19 @@ test('a browser voice plays, its blocks are uploaded, and come back cached after
   page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/v1/audio')) uploads.push(r); });
   await page.goto(`${server.url}/#/doc/${doc.id}`);
   const picker = page.getByRole('combobox', { name: 'Voice' });
-  await waitFor(() => picker.evaluate((s) => [...s.options].some((o) => o.value.startsWith('browser'))), { message: 'browser voices listed' });
+  await waitFor(() => picker.evaluate((s) => [...s.options].some((o) => o.value.startsWith('browser'))), { timeout: LONG, message: 'browser voices listed' });
   const label = await picker.evaluate((s) => [...s.options].find((o) => o.value === 'browser\u241fen-us').textContent);
   assert.match(label, /In this browser/);
   await picker.selectOption('browser\u241fen-us');
 
   await page.getByRole('button', { name: 'Play', exact: true }).click();
-  await waitFor(async () => (await playerState(page)).currentTime > 0.3, { timeout: 30000, message: 'first sound' });
+  await waitFor(async () => (await playerState(page)).currentTime > 0.3, { timeout: LONG, message: 'first sound' });
   assert.match(await page.evaluate(() => document.querySelector('audio').src), /^blob:/, 'played from memory');
-  await waitFor(async () => (await cells(page)).every((s) => s === 'cached'), { timeout: 30000, message: 'every cell cached' });
+  await waitFor(async () => (await cells(page)).every((s) => s === 'cached'), { timeout: LONG, message: 'every cell cached' });
   await waitFor(async () => {
     const done = await Promise.all(uploads.map(async (r) => (await r.response())?.status()));
     return done.filter((s) => s === 201).length === 6;
-  }, { timeout: 30000, message: 'six uploads answered 201' });
+  }, { timeout: LONG, message: 'six uploads answered 201' });
   const headers = uploads[0].headers();
   assert.equal(headers['x-model'], 'browser');
   assert.equal(headers['x-voice'], 'en-us');
@@ -44,15 +46,15 @@ test('a browser voice plays, its blocks are uploaded, and come back cached after
   const received = [];
   page.on('websocket', (ws) => ws.on('framereceived', (f) => { try { received.push(JSON.parse(f.payload)); } catch { /* */ } }));
   await page.reload();
-  await waitFor(async () => (await picker.inputValue()) === 'browser\u241fen-us', { message: 'voice remembered' });
+  await waitFor(async () => (await picker.inputValue()) === 'browser\u241fen-us', { timeout: LONG, message: 'voice remembered' });
   await page.getByRole('button', { name: 'Play', exact: true }).click();
-  await waitFor(() => received.filter((m) => m.type === 'status' && m.status === 'cached').length >= 6, { message: 'six cached statuses' });
+  await waitFor(() => received.filter((m) => m.type === 'status' && m.status === 'cached').length >= 6, { timeout: LONG, message: 'six cached statuses' });
   const st = received.filter((m) => m.type === 'status');
   assert.ok(st.every((m) => m.status === 'cached' && m.model === 'browser' && /^\/v1\/audio\/[0-9a-f]{64}$/.test(m.audio_url)),
     JSON.stringify(st.map((m) => m.status)));
   assert.ok(st.every((m) => Array.isArray(m.word_timings) && m.word_timings.length >= 8),
     'the page\'s word timings were uploaded with the audio (highlighting after a reload)');
-  await waitFor(async () => (await playerState(page)).currentTime > 0.3, { message: 'plays the uploaded audio' });
+  await waitFor(async () => (await playerState(page)).currentTime > 0.3, { timeout: LONG, message: 'plays the uploaded audio' });
   assert.match(await page.evaluate(() => document.querySelector('audio').src), /^blob:/);
   assert.equal(uploads.length, 6, 'nothing synthesized or uploaded again');
   assert.deepEqual(page.errors, []);
@@ -65,11 +67,11 @@ test('a server without workers plays with the browser voices', async () => {
     const page = await newPage(browser, lone);
     await page.goto(`${lone.url}/#/doc/${doc.id}`);
     const picker = page.getByRole('combobox', { name: 'Voice' });
-    await waitFor(async () => (await picker.inputValue()) === 'browser\u241fen-us', { message: 'fell back to the browser voice' });
+    await waitFor(async () => (await picker.inputValue()) === 'browser\u241fen-us', { timeout: LONG, message: 'fell back to the browser voice' });
     assert.equal(await picker.evaluate((s) => [...s.options].filter((o) => !o.value.startsWith('browser')).length), 0,
       'server voices are not offered: nothing would synthesize them');
     await page.getByRole('button', { name: 'Play', exact: true }).click();
-    await waitFor(async () => (await playerState(page)).currentTime > 0.3, { timeout: 30000, message: 'first sound' });
+    await waitFor(async () => (await playerState(page)).currentTime > 0.3, { timeout: LONG, message: 'first sound' });
     assert.deepEqual(page.errors, []);
   } finally {
     await lone.cleanup();
