@@ -98,6 +98,8 @@ static void bcp47(const char *code, char *out, size_t len)
     out[i] = '\0';
 }
 
+/* "Lessac (United States, medium)", "Libritts p231 (United States, high)": the picker
+ * already groups voices by language, so the name carries the region and quality. */
 static void voice_name(const struct piper_file *f, const char *speaker, char *out, size_t len)
 {
     char ds[64];
@@ -107,12 +109,9 @@ static void voice_name(const struct piper_file *f, const char *speaker, char *ou
     int n = snprintf(out, len, "%.40s", ds);
     if (speaker && n < (int)len)
         n += snprintf(out + n, len - (size_t)n, " %.20s", speaker);
-    if (f->cfg.quality[0] && n < (int)len)
-        n += snprintf(out + n, len - (size_t)n, ", %.12s", f->cfg.quality);
-    if (f->cfg.lang_name[0] && n < (int)len)
-        n += snprintf(out + n, len - (size_t)n, " — %.20s", f->cfg.lang_name);
-    if (region[0] && n < (int)len)
-        snprintf(out + n, len - (size_t)n, " (%.24s)", region);
+    if ((region[0] || f->cfg.quality[0]) && n < (int)len)
+        snprintf(out + n, len - (size_t)n, " (%.24s%s%.12s)", region,
+                 region[0] && f->cfg.quality[0] ? ", " : "", f->cfg.quality);
 }
 
 /* A cheap look at the model file before it is listed: it exists, and it starts as an ONNX
