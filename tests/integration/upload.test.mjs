@@ -251,3 +251,12 @@ itest('--rate-blocks counts uploads: past it, 429 with Retry-After and nothing s
   assert.ok(Number(third.headers.get('retry-after')) > 0);
   assert.equal((await browserStatuses(h, s, d.id, [2])).get(2).status, 'synthesize_locally');
 });
+
+itest('with --workers 0 and no Redis the server models are unavailable and the browser model is not', async (t, h) => {
+  const s = await h.start({ workers: 0 });
+  const models = (await s.get('/v1/models')).json;
+  assert.deepEqual(Object.fromEntries(models.map((m) => [m.slug, m.available])),
+    { espeak: false, flite: false, browser: true }, 'the page falls back to the browser voices');
+  const one = await h.start({ workers: 1 });
+  assert.ok((await one.get('/v1/models')).json.every((m) => m.available === true));
+});
