@@ -54,7 +54,8 @@ static const struct opt opts[] = {
     { "speech-max-pending", OPT_INT, F(speech_max_pending), "64", SERVE_ONLY, "POST /v1/audio/speech and preview requests waiting at once; 503 beyond" },
     { "auth", OPT_FLAG, F(auth), "0", SERVE_ONLY, "multi-user: API tokens (`recite user add`) and guests; without it one user, no login" },
     { "guests", OPT_STR, F(guests), "on", SERVE_ONLY, "with --auth: on|off, whether POST /v1/users/anonymous makes guest accounts" },
-    { "guest-rate", OPT_INT, F(guest_rate), "10", SERVE_ONLY, "guests one client address may create per hour (the TCP peer: X-Forwarded-For is not trusted)" },
+    { "guest-rate", OPT_INT, F(guest_rate), "10", SERVE_ONLY, "guests one client address may create per hour (the TCP peer, or X-Forwarded-For from a --trusted-proxy)" },
+    { "trusted-proxy", OPT_STR, F(trusted_proxy), NULL, SERVE_ONLY, "reverse proxies (addresses, comma-separated) whose X-Forwarded-For names the client, e.g. 127.0.0.1" },
     { "metrics-public", OPT_FLAG, F(metrics_public), "0", SERVE_ONLY, "with --auth: /metrics answers without a token" },
     { "quota-chars", OPT_INT, F(quota_chars), "0", SERVE_ONLY, "characters synthesized per user per rolling 30 days, 0: no quota" },
     /* -1 = not given: 300 with --auth, no limit in single-user mode */

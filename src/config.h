@@ -28,7 +28,8 @@ struct config {
     char *openai_key;
     char *openai_model;
     char *openai_voices;
-    char *openai_voice_map;     /* POST /v1/audio/speech: OpenAI voice names (server/voicemap.c) */
+    char *openai_voice_map;
+    char *trusted_proxy;        /* --trusted-proxy: whose X-Forwarded-For is believed (http.c) */     /* POST /v1/audio/speech: OpenAI voice names (server/voicemap.c) */
     int openai_concurrency;
     int openai_retries;
     char *voices_dir;   /* the piper model's voices (engines/piper.c); NULL: DATA/voices */

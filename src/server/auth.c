@@ -1,8 +1,8 @@
 /* auth — see auth.h. The credential parsing itself is auth/credentials.c (pure, fuzzed);
  * this file reads it off the connection, looks the user up, and serves the two account
- * endpoints. Guest creation is limited per client address (the TCP peer: recite trusts no
- * X-Forwarded-For, since without a trusted-proxy setting any client could forge it; behind
- * a proxy every guest then shares the proxy's budget). Service thread only. */
+ * endpoints. Guest creation is limited per client address (http_client_addr: the TCP
+ * peer, or X-Forwarded-For only from a --trusted-proxy, since any client could forge it;
+ * behind an untrusted proxy every guest shares the proxy's budget). Service thread only. */
 #include "server/auth.h"
 #include "server/app.h"
 #include "server/http.h"
@@ -185,7 +185,7 @@ int api_users(struct http_req *r, const char *rest)
     if (strcmp(app->cfg->guests, "on"))
         return http_reply_error(r, 403, "this server does not accept guests: ask its owner for an API token");
     char addr[64] = "";
-    lws_get_peer_simple(r->wsi, addr, sizeof addr);
+    http_client_addr(r, addr, sizeof addr);
     if (!guest_allowed(app->auth, addr, app->cfg->guest_rate)) {
         static const struct http_header retry = { "retry-after", "3600" };
         char *body = strdup("{\"error\":\"too many guests from this address: try again in an hour\"}");

@@ -33,6 +33,44 @@ int http_header(struct http_req *r, int token, char *buf, int len)
     return lws_hdr_copy(r->wsi, buf, len, (enum lws_token_indexes)token);
 }
 
+/* Whether addr is one of the comma-separated addresses in list. */
+static int in_list(const char *list, const char *addr, size_t alen)
+{
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, ", ");
+        if (n && n == alen && !strncmp(p, addr, n))
+            return 1;
+        p += n;
+        p += strspn(p, ", ");
+    }
+    return 0;
+}
+
+void http_client_addr(struct http_req *r, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    lws_get_peer_simple(r->wsi, buf, len);
+    const char *trusted = r->app->cfg->trusted_proxy;
+    char xff[512];
+    if (!trusted || !in_list(trusted, buf, strlen(buf)) ||
+        http_header(r, WSI_TOKEN_X_FORWARDED_FOR, xff, sizeof xff) <= 0)
+        return;
+    /* right to left: each proxy appends the address it got the request from */
+    for (char *end = xff + strlen(xff); end > xff;) {
+        char *start = end;
+        while (start > xff && start[-1] != ',')
+            start--;
+        char *a = start + strspn(start, " "), *e = end;
+        while (e > a && e[-1] == ' ')
+            e--;
+        if (e > a && !in_list(trusted, a, (size_t)(e - a))) {
+            snprintf(buf, len, "%.*s", (int)(e - a), a);
+            return;
+        }
+        end = start > xff ? start - 1 : xff;
+    }
+}
+
 static const char *status_text(int status)
 {
     switch (status) {

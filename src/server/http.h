@@ -62,6 +62,9 @@ int http_spool_take(struct http_req *r);
 int http_end(struct http_req *r);
 /* Whether this response may leave its connection open; if not, it says `connection: close`. */
 int http_keep(struct http_req *r);
+/* The client's address: the TCP peer, or, when the peer is one of --trusted-proxy, the
+ * last X-Forwarded-For entry that is not a trusted proxy itself (what nginx or Caddy append). */
+void http_client_addr(struct http_req *r, char *buf, size_t len);
 /* Copies a request header (lws token) into buf; returns length or -1 if absent. */
 int http_header(struct http_req *r, int token, char *buf, int len);
 
