@@ -1,6 +1,7 @@
 /* chapters — chapter starts from a document's rendered html (see chapters.h). Pure, any
  * thread. The html is ours (builder.c): headings hold spans carrying data-block-idx. */
 #include "doc/chapters.h"
+#include "doc/xmltree.h"
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <limits.h>
@@ -8,18 +9,6 @@
 #include <string.h>
 
 struct head { int level, block; char *title; };
-
-static xmlNode *next_node(xmlNode *n, xmlNode *top)
-{
-    if (n->children)
-        return n->children;
-    while (n && n != top) {
-        if (n->next)
-            return n->next;
-        n = n->parent;
-    }
-    return NULL;
-}
 
 static int heading_level(const xmlNode *n)
 {
@@ -31,7 +20,7 @@ static int heading_level(const xmlNode *n)
 /* The first data-block-idx below h, or -1. */
 static int first_block(xmlNode *h)
 {
-    for (xmlNode *n = h->children; n; n = next_node(n, h)) {
+    for (xmlNode *n = h->children; n; n = xmltree_next(n, h, true)) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
         xmlChar *v = xmlGetProp(n, (const xmlChar *)"data-block-idx");
@@ -42,25 +31,6 @@ static int first_block(xmlNode *h)
         }
     }
     return -1;
-}
-
-static char *squeeze(const char *s)
-{
-    char *out = malloc(strlen(s) + 1), *o = out;
-    int space = 0;
-    for (; out && *s; s++) {
-        if (strchr(" \t\r\n\f", *s)) {
-            space = o != out;
-            continue;
-        }
-        if (space)
-            *o++ = ' ';
-        space = 0;
-        *o++ = *s;
-    }
-    if (out)
-        *o = '\0';
-    return out;
 }
 
 void chapters_free(struct chapter *c, int n)
@@ -83,14 +53,12 @@ int chapters_find(const char *html, int block_count, const char *doc_title, stru
                          HTML_PARSE_NONET | HTML_PARSE_RECOVER)
         : NULL;
     xmlNode *top = doc ? xmlDocGetRootElement(doc) : NULL;
-    for (xmlNode *n = top; n; n = next_node(n, top)) {
+    for (xmlNode *n = top; n; n = xmltree_next(n, top, true)) {
         int level = heading_level(n), b;
         if (!level || (b = first_block(n)) < 0 || b >= block_count)
             continue;
-        xmlChar *t = xmlNodeGetContent(n);
         struct head *g = realloc(hs, (size_t)(nh + 1) * sizeof *hs);
-        char *title = t ? squeeze((const char *)t) : NULL;
-        xmlFree(t);
+        char *title = xmltree_text(n);
         if (!g || !title) {
             free(g ? g : hs);
             free(title);

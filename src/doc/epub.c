@@ -11,6 +11,7 @@
 #include "doc/front.h"
 #include "doc/builder.h"
 #include "doc/sbuf.h"
+#include "doc/xmltree.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <libxml/HTMLparser.h>
@@ -179,22 +180,9 @@ static bool named(const xmlNode *n, const char *local)
     return n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, local) == 0;
 }
 
-/* Next element in document order below top (iterative: depth is the file's choice). */
-static xmlNode *next_in(xmlNode *n, xmlNode *top)
-{
-    if (n->children)
-        return n->children;
-    while (n && n != top) {
-        if (n->next)
-            return n->next;
-        n = n->parent;
-    }
-    return NULL;
-}
-
 static xmlNode *first_named(xmlNode *top, const char *local)
 {
-    for (xmlNode *n = top; n; n = next_in(n, top))
+    for (xmlNode *n = top; n; n = xmltree_next(n, top, true))
         if (named(n, local))
             return n;
     return NULL;
@@ -206,26 +194,6 @@ static char *prop(xmlNode *n, const char *name)
     char *s = v ? strdup((const char *)v) : NULL;
     xmlFree(v);
     return s;
-}
-
-/* The text of an element with white space collapsed, malloc'd ("" if none). */
-static char *text_of(xmlNode *n)
-{
-    xmlChar *c = xmlNodeGetContent(n);
-    struct sbuf o = { 0 };
-    bool space = false;
-    for (const char *p = c ? (const char *)c : ""; *p; p++) {
-        if (strchr(" \t\r\n\f", *p)) {
-            space = o.len > 0;
-            continue;
-        }
-        if (space)
-            sbuf_addc(&o, ' ');
-        space = false;
-        sbuf_addc(&o, *p);
-    }
-    xmlFree(c);
-    return sbuf_take(&o);
 }
 
 static int hexval(char c)
@@ -285,7 +253,7 @@ static char *resolve(const char *base_dir, const char *href)
 
 static void toc_add(struct book *bk, const char *dir, const char *href, xmlNode *label_node)
 {
-    char *file = resolve(dir, href), *label = label_node ? text_of(label_node) : NULL;
+    char *file = resolve(dir, href), *label = label_node ? xmltree_text(label_node) : NULL;
     if (!file || !label || !*label) {
         free(file);
         free(label);
@@ -331,7 +299,7 @@ static void read_toc(struct book *bk, const char *path, bool is_nav)
                              HTML_PARSE_NOWARNING | HTML_PARSE_NONET | HTML_PARSE_RECOVER);
     char *dir = dir_of(path);
     xmlNode *top = doc ? xmlDocGetRootElement(doc) : NULL;
-    for (xmlNode *n = top; n && dir; n = next_in(n, top)) {
+    for (xmlNode *n = top; n && dir; n = xmltree_next(n, top, true)) {
         if (is_nav && named(n, "a")) {
             char *href = prop(n, "href");
             toc_add(bk, dir, href, n);
@@ -451,7 +419,7 @@ static int read_package(struct builder *b, struct book *bk, xmlDoc *opf, char *e
         free(tocid);
     }
     xmlNode *title = meta ? first_named(meta, "title") : NULL;
-    char *book_title = title ? text_of(title) : NULL;
+    char *book_title = title ? xmltree_text(title) : NULL;
     if (book_title && *book_title) {
         builder_block_open(b, "h1", NULL, BUILDER_SPEAK);
         builder_text(b, book_title, strlen(book_title));
@@ -459,7 +427,7 @@ static int read_package(struct builder *b, struct book *bk, xmlDoc *opf, char *e
     }
     free(book_title);
     xmlNode *creator = meta ? first_named(meta, "creator") : NULL;
-    char *author = creator ? text_of(creator) : NULL;
+    char *author = creator ? xmltree_text(creator) : NULL;
     builder_set_author(b, author);
     free(author);
     int rc = 0, chapters = 0;

@@ -10,6 +10,7 @@
 #include "doc/builder.h"
 #include "doc/sbuf.h"
 #include "doc/url.h"
+#include "doc/xmltree.h"
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 #include <ctype.h>
@@ -85,22 +86,9 @@ static bool is_named(const xmlNode *n, const char *name)
     return n->type == XML_ELEMENT_NODE && n->name && strcmp((const char *)n->name, name) == 0;
 }
 
-/* Next node in document order below `top`, descending into children if `down`. */
-static xmlNode *next_node(xmlNode *n, xmlNode *top, bool down)
-{
-    if (down && n->children)
-        return n->children;
-    while (n && n != top) {
-        if (n->next)
-            return n->next;
-        n = n->parent;
-    }
-    return NULL;
-}
-
 static xmlNode *find_first(xmlNode *top, const char *name)
 {
-    for (xmlNode *n = top; n; n = next_node(n, top, true))
+    for (xmlNode *n = top; n; n = xmltree_next(n, top, true))
         if (is_named(n, name))
             return n;
     return NULL;
@@ -114,7 +102,7 @@ static bool is_layout_table(xmlNode *table)
     static const char *const blocky[] = { "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
                                           "blockquote", "pre", "div", "table", "br", NULL };
     int budget = 10000;
-    for (xmlNode *n = table->children; n; n = next_node(n, table, true)) {
+    for (xmlNode *n = table->children; n; n = xmltree_next(n, table, true)) {
         if (--budget == 0)
             return true;
         if (n->type != XML_ELEMENT_NODE || !n->name)
@@ -459,7 +447,7 @@ static void walker_run(struct walker *w, xmlNode *root)
 
 static bool has_heading(xmlNode *root)
 {
-    for (xmlNode *n = root; n; n = next_node(n, root, true))
+    for (xmlNode *n = root; n; n = xmltree_next(n, root, true))
         if (n->type == XML_ELEMENT_NODE && n->name && n->name[0] == 'h' && n->name[1] >= '1' &&
             n->name[1] <= '6' && !n->name[2])
             return true;
@@ -483,7 +471,7 @@ static xmlNode *densest(xmlNode *top)
 {
     struct score { xmlNode *n; size_t s; } *sc = NULL;
     size_t nsc = 0, cap = 0, budget = 200000;
-    for (xmlNode *n = top; n && budget; n = next_node(n, top, true), budget--) {
+    for (xmlNode *n = top; n && budget; n = xmltree_next(n, top, true), budget--) {
         if (!is_named(n, "p") || !n->parent)
             continue;
         size_t len = text_len(n);
@@ -528,25 +516,7 @@ static char *first_heading_text(xmlNode *top)
     xmlNode *h = find_first(top, "h1");
     if (!h)
         h = find_first(top, "title");
-    xmlChar *c = h ? xmlNodeGetContent(h) : NULL;
-    if (!c)
-        return NULL;
-    char *out = malloc(strlen((char *)c) + 1), *o = out;
-    bool space = false;
-    for (const char *p = (const char *)c; out && *p; p++) {
-        if (isspace((unsigned char)*p)) {
-            space = o != out;
-            continue;
-        }
-        if (space)
-            *o++ = ' ';
-        space = false;
-        *o++ = *p;
-    }
-    if (out)
-        *o = '\0';
-    xmlFree(c);
-    return out;
+    return h ? xmltree_text(h) : NULL;
 }
 
 int html_render_tree(struct builder *b, xmlDoc *doc, const struct html_opts *opts, char *err,

@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #define EXPORT_WINDOW 8   /* blocks of one export queued at a time */
 
@@ -60,13 +59,6 @@ struct exports {
     struct export_job *head;
     uint64_t next_id;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void blocks_free(struct ex_block *b, int n)
 {
@@ -327,7 +319,7 @@ static void prepare_done(struct offload_task *t, int status)
             p->blocks = NULL;
             p->title = p->author = p->html = NULL;
             j->state = EX_RENDERING;
-            j->render_ms = now_ms();
+            j->render_ms = queue_now_ms();
             j->done_at_render = j->done;
             pump(p->app, j);
         }
@@ -354,7 +346,7 @@ static cJSON *job_json(const struct export_job *j)
     cJSON_AddNumberToObject(o, "blocks_done", j->done);
     cJSON_AddNumberToObject(o, "blocks_total", j->total);
     /* time left: the pace of blocks since rendering began (cached ones came free) */
-    int64_t el = now_ms() - j->render_ms;
+    int64_t el = queue_now_ms() - j->render_ms;
     int made = (int)(j->done - j->done_at_render);
     if (j->state == EX_RENDERING && made > 0 && el > 0)
         cJSON_AddNumberToObject(o, "eta_s", (double)((j->total - j->done) * el / made) / 1000.0);
@@ -438,7 +430,7 @@ static int start(struct http_req *r, const char *doc_id, const struct params *p)
     j->user_id = r->user_id;
     j->fmt = p->fmt;
     j->total = count;
-    j->started_ms = now_ms();
+    j->started_ms = queue_now_ms();
     snprintf(j->doc_id, sizeof j->doc_id, "%s", doc_id);
     snprintf(j->model, sizeof j->model, "%s", p->model);
     snprintf(j->voice, sizeof j->voice, "%s", p->voice);
