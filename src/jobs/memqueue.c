@@ -24,9 +24,12 @@
 #include <string.h>
 #include <time.h>
 
-/* MJOB_HANDED: only in distributed mode (memqueue as redisqueue's core, see the end of this
- * file): given to a remote queue, not yet claimed by a worker. Evictable like QUEUED. */
-enum { MJOB_QUEUED, MJOB_RUNNING, MJOB_HANDED };
+/* Only in distributed mode (memqueue as redisqueue's core, see the end of this file):
+ * MJOB_HANDED: given to a remote queue, not yet claimed by a worker; evictable like QUEUED.
+ * MJOB_WITHDRAWING: handed off, then unwanted; the feeder is withdrawing it from the remote
+ * queue. A requester may join it meanwhile; memqueue_withdrawn settles it (dropped, queued
+ * again, or back to handed off when a worker had claimed it first). */
+enum { MJOB_QUEUED, MJOB_RUNNING, MJOB_HANDED, MJOB_WITHDRAWING };
 
 struct mjob {
     char hash[65];
@@ -104,7 +107,7 @@ struct memqueue {
     struct mjob *jobs;
     struct mjob **buckets;           /* jobs by variant hash (nbuckets: a power of two) */
     size_t nbuckets, njobs;
-    int nqueued, nhanded;            /* jobs in MJOB_QUEUED / MJOB_HANDED */
+    int nqueued, nhanded;            /* jobs in MJOB_QUEUED / in_remote() */
     struct job_event *ev_head, *ev_tail;
     uint64_t next_attempt, next_seq;
     struct tenant last;              /* the tenant served last (round robin) */
@@ -175,11 +178,17 @@ static void link_job(struct memqueue *mq, struct mjob *job)
     maybe_grow(mq);
 }
 
+/* Handed off and not claimed: it holds a place in the remote queue's window. */
+static int in_remote(int state)
+{
+    return state == MJOB_HANDED || state == MJOB_WITHDRAWING;
+}
+
 /* Every state change goes through here, so the counters stay true. */
 static void set_state(struct memqueue *mq, struct mjob *job, int state)
 {
     mq->nqueued += (state == MJOB_QUEUED) - (job->state == MJOB_QUEUED);
-    mq->nhanded += (state == MJOB_HANDED) - (job->state == MJOB_HANDED);
+    mq->nhanded += in_remote(state) - in_remote(job->state);
     job->state = state;
 }
 
@@ -198,7 +207,7 @@ static void unlink_job(struct memqueue *mq, struct mjob *job)
         }
     mq->njobs--;
     mq->nqueued -= job->state == MJOB_QUEUED;
-    mq->nhanded -= job->state == MJOB_HANDED;
+    mq->nhanded -= in_remote(job->state);
     job_event_free(job->final);
     free(job->text);
     free(job->reqs);
@@ -250,11 +259,19 @@ static void push_event(struct memqueue *mq, enum job_event_type type, struct mjo
     mq->ev_tail = ev;
 }
 
-/* Distributed mode: a handed-off job lost its last requester. 1: withdrawn from the remote
- * queue (drop it), 0: a worker already has it (keep it). Called with the lock held. */
-static int withdraw(struct memqueue *mq, struct mjob *job)
+/* A job lost its last requester. Queued: it goes. Handed off (distributed mode): it is
+ * withdrawn from the remote queue asynchronously — the hook only asks the feeder thread,
+ * which answers with memqueue_withdrawn (no Redis round trip here, under the lock, on the
+ * service thread). Running (or already withdrawing): it finishes for nobody. */
+static void drop_unwanted(struct memqueue *mq, struct mjob *job)
 {
-    return !mq->hooks.withdraw || mq->hooks.withdraw(mq->hooks.arg, job->hash, job->attempt);
+    if (job->state == MJOB_QUEUED || (job->state == MJOB_HANDED && !mq->hooks.withdraw)) {
+        unlink_job(mq, job);
+    } else if (job->state == MJOB_HANDED) {
+        set_state(mq, job, MJOB_WITHDRAWING);
+        if (mq->hooks.withdraw(mq->hooks.arg, job->hash, job->attempt) < 0)
+            set_state(mq, job, MJOB_HANDED);   /* runs for nobody if a worker claims it */
+    }
 }
 
 static void gave_up(struct memqueue *mq, struct mjob *job, const char *error)
@@ -376,18 +393,9 @@ static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id
     while (job) {
         struct mjob *next = job->next;
         int voice_differs = model && (strcmp(job->model, model) || strcmp(job->voice, voice));
-        int evictable = job->state == MJOB_QUEUED;
-        if (job->state == MJOB_HANDED) {
-            /* Distributed mode: evictable unless a worker already claimed it, which only
-             * matters (and is only asked) when every requester would go. */
-            int ndrop = 0;
-            for (int i = 0; i < job->nreqs; i++) {
-                const struct requester *r = &job->reqs[i];
-                ndrop += same_requester(r, REQ_CONN, conn_id) && !strcmp(r->doc_id, doc_id) &&
-                         (model ? voice_differs : (r->idx < lo || r->idx > hi));
-            }
-            evictable = ndrop > 0 && (ndrop < job->nreqs || withdraw(mq, job));
-        }
+        /* Handed off (distributed mode) counts as queued until a worker claims it. */
+        int evictable = job->state != MJOB_RUNNING;
+        int had = job->nreqs;
         for (int i = 0; i < job->nreqs;) {
             struct requester *r = &job->reqs[i];
             if (!same_requester(r, REQ_CONN, conn_id) || strcmp(r->doc_id, doc_id)) {
@@ -413,9 +421,8 @@ static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id
             added++;
             job->reqs[i] = job->reqs[--job->nreqs];
         }
-        if ((job->state == MJOB_QUEUED || (job->state == MJOB_HANDED && evictable)) &&
-            job->nreqs == 0)
-            unlink_job(mq, job);   /* a handed-off job here was withdrawn above */
+        if (had && job->nreqs == 0)
+            drop_unwanted(mq, job);
         job = next;
     }
     pthread_mutex_unlock(&mq->lock);
@@ -448,9 +455,8 @@ static void mq_gone(struct queue *q, enum requester_kind kind, uint64_t id)
                 job->reqs[i] = job->reqs[--job->nreqs];
             else
                 i++;
-        if (job->nreqs == 0 && (job->state == MJOB_QUEUED ||
-                                (job->state == MJOB_HANDED && had && withdraw(mq, job))))
-            unlink_job(mq, job);
+        if (had && job->nreqs == 0)
+            drop_unwanted(mq, job);
         job = next;
     }
     pthread_mutex_unlock(&mq->lock);
@@ -668,8 +674,12 @@ static void mq_stats(struct queue *q, int *queued, int *running)
     struct memqueue *mq = (struct memqueue *)q;
     int nq = 0, nr = 0;
     pthread_mutex_lock(&mq->lock);
-    for (struct mjob *j = mq->jobs; j; j = j->next)
-        j->state == MJOB_RUNNING ? nr++ : nq++;   /* handed off = still queued for a worker */
+    for (struct mjob *j = mq->jobs; j; j = j->next) {
+        if (j->state == MJOB_RUNNING)
+            nr++;
+        else if (j->state != MJOB_WITHDRAWING || j->nreqs)
+            nq++;   /* handed off = still queued for a worker; withdrawing for nobody: gone */
+    }
     pthread_mutex_unlock(&mq->lock);
     *queued = nq;
     *running = nr;
@@ -792,16 +802,41 @@ int memqueue_claimed(struct queue *q, const char *hash, uint64_t attempt)
     int rc = 1;
     pthread_mutex_lock(&mq->lock);
     struct mjob *job = find_job(mq, hash);
-    if (job && job->attempt == attempt && job->state == MJOB_HANDED) {
+    if (job && job->attempt == attempt &&
+        (job->state == MJOB_HANDED || job->state == MJOB_WITHDRAWING)) {
+        /* A withdrawal that lost the race to a worker: the job runs (for whoever still
+         * wants it) and memqueue_withdrawn will find it running. */
         set_state(mq, job, MJOB_RUNNING);
         job->taken_at = queue_now_ms();
-        push_event(mq, JOB_EV_PROCESSING, job, 0, NULL, 0);
+        if (job->nreqs)
+            push_event(mq, JOB_EV_PROCESSING, job, 0, NULL, 0);
         rc = 0;
     }
     pthread_mutex_unlock(&mq->lock);
     if (rc == 0)
         mq->notify(mq->notify_arg);
     return rc;
+}
+
+void memqueue_withdrawn(struct queue *q, const char *hash, uint64_t attempt, int withdrawn)
+{
+    struct memqueue *mq = (struct memqueue *)q;
+    pthread_mutex_lock(&mq->lock);
+    struct mjob *job = find_job(mq, hash);
+    if (job && job->attempt == attempt && job->state == MJOB_WITHDRAWING) {
+        if (!withdrawn) {
+            set_state(mq, job, MJOB_HANDED);   /* a worker has it: its claim notice follows */
+        } else if (job->nreqs == 0) {
+            unlink_job(mq, job);
+        } else {
+            /* Wanted again while it was being withdrawn: queue it anew, the try given back. */
+            if (job->tries > 0)
+                job->tries--;
+            set_state(mq, job, MJOB_QUEUED);
+            pthread_cond_broadcast(&mq->cond);
+        }
+    }
+    pthread_mutex_unlock(&mq->lock);
 }
 
 int memqueue_requeue(struct queue *q, const char *hash, uint64_t attempt, int count_try,

@@ -8,9 +8,11 @@
 #include "jobs/queue.h"
 
 struct memqueue_hooks {
-    /* Called with the queue lock held when a handed-off job loses its last requester:
-     * return 1 if it was withdrawn from the remote queue (the job is dropped), 0 if a
-     * worker already claimed it (it stays and its result is still reported). */
+    /* Called with the queue lock held when a handed-off job loses its last requester. It
+     * must not block (no I/O: the caller may be the service thread): it hands the
+     * withdrawal to the feeder thread, which answers with memqueue_withdrawn. 0: asked
+     * (the job is "withdrawing" meanwhile); -1: could not (the job stays handed off and
+     * runs for nobody if a worker claims it). */
     int (*withdraw)(void *arg, const char *hash, uint64_t attempt);
     /* Called with the queue lock held when a job fails for good (the ERROR event). */
     void (*gave_up)(void *arg, const char *hash, const char *model, const char *voice,
@@ -25,6 +27,10 @@ int memqueue_hand_off(struct queue *q, int max_handed, struct job_ticket *t);
 /* A worker claimed this attempt: handed off -> running, PROCESSING event, the visibility
  * clock starts. 1 if the attempt is stale (nothing happens). */
 int memqueue_claimed(struct queue *q, const char *hash, uint64_t attempt);
+/* The feeder's answer to a withdraw hook: 1 withdrawn (no worker will run this attempt;
+ * the job goes, or is queued again if a requester joined meanwhile), 0 a worker claimed it
+ * first (it runs). Anything but a withdrawing job with this attempt is ignored. */
+void memqueue_withdrawn(struct queue *q, const char *hash, uint64_t attempt, int withdrawn);
 /* The remote queue lost this handed-off/running attempt: queue it again. count_try=0 gives
  * the try back; with count_try, the last try fails the job with `why`. 1 if stale. */
 int memqueue_requeue(struct queue *q, const char *hash, uint64_t attempt, int count_try,

@@ -8,7 +8,8 @@
  *   feeder thread ("pump", its own Redis connection): hands the core's next jobs off (at most
  *     one waiting per live worker, at least one) as RS_PUSH (recite:job:<hash> + an entry in
  *     recite:jobs), so order and eviction stay almost entirely local;
- *     runs dead-letter and withdraw replays; once a second counts live workers and checks
+ *     runs withdrawals (asked by the core's hook, answered with memqueue_withdrawn) and
+ *     dead-letter entries; once a second counts live workers and checks
  *     handed-off jobs that have waited longer than the visibility timeout; reconnects with
  *     backoff; on reconnect re-queues what Redis lost; after a whole visibility timeout
  *     without Redis fails every job with a recoverable error.
@@ -17,20 +18,22 @@
  *     the audio (INSERT OR IGNORE; counted in the metrics only when it was new, so a slow
  *     original and its retry are counted once), marks the job done in Redis (RS_COMPLETE:
  *     a queued retry can no longer be claimed), and calls the core's finish().
- *   service thread: submit/evict/gone/reap/drain on the core. When a handed-off job
- *     loses its last requester, the core's withdraw hook runs RS_WITHDRAW on a third
- *     connection (guarded by sync_lock): it succeeds only while no worker has claimed the
- *     attempt, so a worker never synthesizes an evicted job.
+ *   service thread: submit/evict/gone/reap/drain on the core, never a Redis round trip.
+ *     When a handed-off job loses its last requester, the core marks it withdrawing and
+ *     its hook queues the withdrawal for the feeder (no I/O under the core lock); the
+ *     feeder runs RS_WITHDRAW, which succeeds only while no worker has claimed the attempt
+ *     (so a worker never synthesizes an evicted job), and reports the answer to the core.
  *
  * Attempt ids sent to Redis are the core's plus a per-process base (start time), so a late
  * message from an earlier server run never matches a live attempt.
- * Locks: core lock -> rq->lock and core lock -> sync_lock (the hooks); never the reverse. */
+ * Locks: core lock -> rq->lock (the hooks); never the reverse. */
 #include "jobs/redisqueue.h"
 #include "jobs/memqueue_core.h"
 #include "jobs/redis_conn.h"
 #include "jobs/redis_scripts.h"
 #include "jobs/redis_wire.h"
 #include "store/store.h"
+#include "util/fault.h"
 #include "util/log.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -82,9 +85,6 @@ struct redisqueue {
     atomic_int live_workers;
     atomic_int reader_stop;
 
-    pthread_mutex_t sync_lock;  /* the withdraw connection, used from the core's hook */
-    struct rconn *sync;
-
     struct rconn *pump_conn;    /* owned by the pump thread once it runs */
     pthread_t pump, reader;
     int pump_started, reader_started;
@@ -113,13 +113,14 @@ static void kick(struct redisqueue *rq)
     pthread_mutex_unlock(&rq->lock);
 }
 
-static void add_pending(struct redisqueue *rq, const struct pending *p)
+/* Queues an operation for the feeder. 0, or -1 when out of memory (logged). */
+static int add_pending(struct redisqueue *rq, const struct pending *p)
 {
-    struct pending *n = malloc(sizeof *n);
+    struct pending *n = fault_malloc(sizeof *n);
     if (!n) {
         log_error("redis: out of memory; dropped a %s for job %.12s",
                   p->kind == PEND_DEAD ? "dead-letter entry" : "withdrawal", p->hash);
-        return;
+        return -1;
     }
     *n = *p;
     n->next = NULL;
@@ -132,8 +133,8 @@ static void add_pending(struct redisqueue *rq, const struct pending *p)
     rq->kick = 1;
     pthread_cond_signal(&rq->cond);
     pthread_mutex_unlock(&rq->lock);
+    return 0;
 }
-
 
 static int reply_int(redisReply *r, long long *out)
 {
@@ -151,28 +152,13 @@ static int reply_int(redisReply *r, long long *out)
 
 /* ---- core hooks (service thread or reader, core lock held) ---------------------------- */
 
+/* A handed-off job nobody wants: the feeder withdraws it (run_one) and tells the core. */
 static int hook_withdraw(void *arg, const char *hash, uint64_t attempt)
 {
     struct redisqueue *rq = arg;
     struct pending p = { .kind = PEND_WITHDRAW, .attempt = remote_attempt(rq, attempt) };
     memcpy(p.hash, hash, sizeof p.hash);
-    if (!atomic_load(&rq->up)) {
-        add_pending(rq, &p);     /* replayed (a tombstone) when Redis is back */
-        return 1;
-    }
-    char key[80], att[24];
-    job_key(key, hash);
-    snprintf(att, sizeof att, "%llu", (unsigned long long)p.attempt);
-    const char *a[] = { key, RK_JOBS, hash, att, rq->done_ttl, rq->run };
-    pthread_mutex_lock(&rq->sync_lock);
-    redisReply *r = RCONN_EVAL(rq->sync, RS_WITHDRAW, 2, a);
-    pthread_mutex_unlock(&rq->sync_lock);
-    long long v = 1;
-    if (reply_int(r, &v))
-        add_pending(rq, &p);
-    if (r)
-        freeReplyObject(r);
-    return v != 0;
+    return add_pending(rq, &p);
 }
 
 static void hook_gave_up(void *arg, const char *hash, const char *model, const char *voice,
@@ -200,6 +186,14 @@ static int run_one(struct redisqueue *rq, struct rconn *c, const struct pending 
     if (p->kind == PEND_WITHDRAW) {
         const char *a[] = { key, RK_JOBS, p->hash, att, rq->done_ttl, rq->run };
         r = RCONN_EVAL(c, RS_WITHDRAW, 2, a);
+        if (!r)
+            return -1;   /* kept: retried once Redis is back (the job stays withdrawing) */
+        long long v = 0;
+        if (reply_int(r, &v))
+            v = 0;       /* a script error: leave the job to the worker (it runs for nobody) */
+        freeReplyObject(r);
+        memqueue_withdrawn(rq->core, p->hash, core_attempt(rq, p->attempt), v != 0);
+        return 0;
     } else {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "hash", p->hash);
@@ -640,11 +634,9 @@ static void rq_destroy(struct queue *q)
         free(rq->pending);
         rq->pending = n;
     }
-    rconn_destroy(rq->sync);
     rconn_destroy(rq->pump_conn);
     pthread_mutex_destroy(&rq->lock);
     pthread_cond_destroy(&rq->cond);
-    pthread_mutex_destroy(&rq->sync_lock);
     free(rq->data_dir);
     free(rq);
 }
@@ -674,7 +666,6 @@ struct queue *redisqueue_create(const struct redis_url *url, const char *data_di
     rq->base.ops = &redisqueue_ops;
     pthread_mutex_init(&rq->lock, NULL);
     pthread_cond_init(&rq->cond, NULL);
-    pthread_mutex_init(&rq->sync_lock, NULL);
     rq->url = *url;
     redis_url_describe(url, rq->where, sizeof rq->where);
     rq->m = m;
@@ -687,9 +678,8 @@ struct queue *redisqueue_create(const struct redis_url *url, const char *data_di
     snprintf(rq->run, sizeof rq->run, "%llu", (unsigned long long)rq->attempt_base);
     rq->data_dir = strdup(data_dir);
     rq->core = memqueue_create(visibility_timeout_ms, max_tries, notify, notify_arg);
-    rq->sync = rconn_create(url, "evict", 1000);
     rq->pump_conn = rconn_create(url, "queue", 2000);
-    if (!rq->data_dir || !rq->core || !rq->sync || !rq->pump_conn) {
+    if (!rq->data_dir || !rq->core || !rq->pump_conn) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }

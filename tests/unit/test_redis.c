@@ -142,11 +142,19 @@ static void test_wire(void)
 
 /* ---- the hand-off core ------------------------------------------------------------------ */
 
-static int notified, withdraw_answer = 1, withdrawn, gave_up;
+static int notified, withdraw_answer, withdrawn, gave_up;
+static char asked_hash[8][65];
+static uint64_t asked_attempt[8];
 static void on_notify(void *arg) { (void)arg; notified++; }
+/* The hook only asks (the feeder answers later with memqueue_withdrawn); it records what
+ * was asked. withdraw_answer -1: the hook cannot ask (out of memory). */
 static int on_withdraw(void *arg, const char *hash, uint64_t attempt)
 {
-    (void)arg, (void)hash, (void)attempt;
+    (void)arg;
+    if (withdrawn < 8) {
+        snprintf(asked_hash[withdrawn], 65, "%s", hash);
+        asked_attempt[withdrawn] = attempt;
+    }
     withdrawn++;
     return withdraw_answer;
 }
@@ -163,7 +171,7 @@ static struct queue *core(int visibility_ms)
     struct memqueue_hooks h = { .withdraw = on_withdraw, .gave_up = on_gave_up };
     memqueue_set_hooks(q, &h);
     withdrawn = gave_up = 0;
-    withdraw_answer = 1;
+    withdraw_answer = 0;
     return q;
 }
 
@@ -226,43 +234,71 @@ static void test_hand_off_order_and_window(void)
     q->ops->destroy(q);
 }
 
+static int queued_now(struct queue *q, int *running)
+{
+    int queued;
+    q->ops->stats(q, &queued, running);
+    return queued;
+}
+
+/* Eviction of handed-off jobs never waits on Redis: the job becomes "withdrawing", the
+ * feeder's answer settles it (dropped; running for nobody when a worker won the race;
+ * queued again when a requester came back meanwhile). */
 static void test_hand_off_eviction(void)
 {
     struct queue *q = core(30000);
     for (int i = 0; i < 4; i++)
         submit(q, i, 1, "doc", i, 0);
     submit(q, 3, 2, "doc", 3, 3);                 /* block 3 is shared with reader 2 */
-    struct job_ticket t[4];
-    for (int i = 0; i < 4; i++)
-        hand(q, 10, &t[i]);
+    struct job_ticket t[4], tk;
+    for (int i = 0; i < 4; i++) {
+        int n = hand(q, 10, &tk);
+        CHECK(n >= 0 && n < 4);
+        t[n] = tk;                                /* t[n]: job n's ticket */
+    }
     CHECK_INT(memqueue_claimed(q, t[0].hash, t[0].attempt), 0);   /* job 0 runs */
-    withdraw_answer = 0;                          /* job 1: a worker got it first */
+    events(q, JOB_EV_PROCESSING);
     struct evicted *ev = NULL;
     int nev = 0;
-    CHECK_INT(q->ops->evict_window(q, 1, "doc", 100, 90, 110, &ev, &nev), 1);
+    CHECK_INT(q->ops->evict_window(q, 1, "doc", 100, 90, 110, &ev, &nev), 3);   /* 1, 2, 3 */
+    free(ev);
     CHECK_INT(withdrawn, 2);                      /* jobs 1 and 2 asked; 0 runs; 3 shared */
-    CHECK_INT(ev[0].idx, 3);                      /* reader 1's share of 3 goes, no ask */
-    free(ev);
-    ev = NULL;
-    nev = 0;
-    withdrawn = 0;
-    withdraw_answer = 1;                          /* now withdrawals succeed */
-    int n = q->ops->evict_window(q, 1, "doc", 100, 90, 110, &ev, &nev);
-    CHECK_INT(n, 2);                              /* 1 and 2 */
-    CHECK_INT(withdrawn, 2);
-    free(ev);
-    int queued, running;
-    q->ops->stats(q, &queued, &running);
+    CHECK((!strcmp(asked_hash[0], t[1].hash) && !strcmp(asked_hash[1], t[2].hash)) ||
+          (!strcmp(asked_hash[0], t[2].hash) && !strcmp(asked_hash[1], t[1].hash)));
+    int running, queued = queued_now(q, &running);
     CHECK_INT(running, 1);
-    CHECK_INT(queued, 1);                         /* job 3 for reader 2 */
-    /* the connection goes: its handed-off job is withdrawn, the running one stays */
+    CHECK_INT(queued, 1);                         /* job 3 for reader 2; 1 and 2 are going */
+    struct job_ticket none;
+    CHECK_INT(hand(q, 10, &none), -2);            /* withdrawing jobs are not handed again */
+    /* job 1: a worker claimed it before the withdrawal ran: it runs, for nobody */
+    memqueue_withdrawn(q, t[1].hash, t[1].attempt, 0);
+    CHECK_INT(memqueue_claimed(q, t[1].hash, t[1].attempt), 0);
+    CHECK_INT(events(q, JOB_EV_PROCESSING), 0);   /* nobody to tell */
+    /* job 2: withdrawn; a stale answer for another attempt changes nothing */
+    memqueue_withdrawn(q, t[2].hash, t[2].attempt + 7, 1);
+    struct queue_inflight *in;
+    CHECK_INT(memqueue_inflight(q, &in), 4);      /* 0 and 1 running, 2 withdrawing, 3 */
+    free(in);
+    memqueue_withdrawn(q, t[2].hash, t[2].attempt, 1);
+    CHECK_INT(memqueue_inflight(q, &in), 3);      /* job 2 is gone */
+    free(in);
+    /* job 3: reader 2 leaves (withdrawal asked), reader 3 asks for it before the answer */
     withdrawn = 0;
     q->ops->gone(q, REQ_CONN, 2);
-    q->ops->gone(q, REQ_CONN, 1);
     CHECK_INT(withdrawn, 1);
-    q->ops->stats(q, &queued, &running);
-    CHECK_INT(queued, 0);
-    CHECK_INT(running, 1);
+    CHECK_STR(asked_hash[0], t[3].hash);
+    submit(q, 3, 3, "doc", 3, 3);
+    memqueue_withdrawn(q, t[3].hash, t[3].attempt, 1);
+    struct job_ticket again;
+    CHECK_INT(hand(q, 10, &again), 3);            /* queued again, handed off anew */
+    CHECK_INT(again.tries, 1);                    /* the withdrawn try was given back */
+    CHECK(again.attempt != t[3].attempt);
+    job_ticket_free(&again);
+    /* a hook that cannot ask leaves the job handed off */
+    withdraw_answer = -1;
+    q->ops->gone(q, REQ_CONN, 3);
+    CHECK_INT(memqueue_inflight(q, &in), 3);
+    free(in);
     for (int i = 0; i < 4; i++)
         job_ticket_free(&t[i]);
     q->ops->destroy(q);
