@@ -124,6 +124,11 @@ static int cmd_serve(const struct config *cfg)
         log_error("cannot start the request threads: %s", err);
         goto out;
     }
+    ocfg.threads = 1;   /* the writer: one thread, so saves land in the order they came */
+    if (!(app.writer = offload_create(&ocfg, err, sizeof err))) {
+        log_error("cannot start the store writer thread: %s", err);
+        goto out;
+    }
     if (cfg->redis) {                    /* --- distributed mode: see jobs/redisqueue.c --- */
         signal(SIGPIPE, SIG_IGN);        /* before the Redis threads write to a socket */
         app.queue = redisqueue_create(&redis_url, cfg->data_dir, cfg->visibility_timeout_s * 1000,
@@ -183,6 +188,7 @@ static int cmd_serve(const struct config *cfg)
 out:
     redis_workers_stop(redis_workers, NULL, NULL);
     offload_destroy(app.offload);    /* queued request work runs; nobody is answered */
+    offload_destroy(app.writer);     /* queued position saves are written */
     if (app.queue)
         app.queue->ops->destroy(app.queue);
     waiters_destroy(app.waiters);

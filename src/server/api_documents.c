@@ -1,11 +1,20 @@
 /* api_documents — /v1/documents: create (JSON, multipart upload or URL: built and stored
- * on the offload pool by doc_create.c), list, get, position,
- * delete, each only on the requesting user's own documents (r->user_id; another user's id
- * is "not found" like an unknown one). Service thread; the service thread's store. */
+ * on the offload pool by doc_create.c), list, get, position, delete, each only on the
+ * requesting user's own documents (r->user_id; another user's id is "not found" like an
+ * unknown one).
+ *
+ * Threads: the service thread reads with its own store connection (short indexed reads:
+ * WAL readers never wait). Writes that can wait — a position save or a delete behind a
+ * worker's insert, up to the 5 s busy timeout — run on the writer pool (app->writer, one
+ * thread with its own connection, so saves happen in the order they arrived) while the
+ * request waits as a waiter; store_write_done answers it, or frees the result if the
+ * client has gone. */
 #include "server/http.h"
 #include "server/app.h"
 #include "server/doc_create.h"
 #include "server/exports.h"
+#include "server/offload.h"
+#include "server/waiters.h"
 #include "doc/doc.h"
 #include "store/store.h"
 #include "util/ids.h"
@@ -68,6 +77,80 @@ static int get_document(struct http_req *r, const char *id)
     return http_reply_json(r, 200, o);
 }
 
+/* A store write on the writer pool: a position save or a delete. */
+enum write_op { W_POSITION, W_DELETE };
+struct store_write {
+    struct offload_task task;
+    struct app *app;
+    uint64_t waiter_id;
+    enum write_op op;
+    int64_t owner;
+    char id[64];
+    int idx;
+    int rc;   /* out: the store's answer */
+};
+
+static void store_write_work(struct offload_task *t, void *thread_ctx)
+{
+    struct store_write *w = offload_container(t, struct store_write, task);
+    struct store *st = thread_ctx;
+    w->rc = w->op == W_POSITION ? store_doc_set_position(st, w->owner, w->id, w->idx)
+                                : store_doc_delete(st, w->owner, w->id);
+}
+
+static void store_write_done(struct offload_task *t, int status)
+{
+    struct store_write *sw = offload_container(t, struct store_write, task);
+    struct app *app = sw->app;
+    struct waiter *w = status == 0 ? waiters_find(app->waiters, sw->waiter_id) : NULL;
+    if (w) {
+        struct http_req r;
+        waiter_request(app, w, &r);
+        int rc;
+        if (sw->rc == STORE_NOT_FOUND) {
+            rc = http_reply_error(&r, 404, "document not found");
+        } else if (sw->rc) {
+            rc = http_reply_error(&r, 500, sw->op == W_POSITION ? "could not save the position"
+                                                               : "could not delete the document");
+        } else if (sw->op == W_DELETE) {
+            rc = http_reply(&r, 204, "application/json", NULL, 0, NULL, 0);
+        } else {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "id", sw->id);
+            cJSON_AddNumberToObject(o, "last_block_idx", sw->idx);
+            rc = http_reply_json(&r, 200, o);
+        }
+        waiter_finish(app, w, rc);
+    }
+    free(sw);
+}
+
+/* Hands the write to the writer pool; the request waits for store_write_done. */
+static int store_write(struct http_req *r, enum write_op op, const char *id, int idx)
+{
+    struct app *app = r->app;
+    struct store_write *sw = calloc(1, sizeof *sw);
+    if (!sw)
+        return http_reply_error(r, 500, "out of memory");
+    sw->app = app;
+    sw->op = op;
+    sw->owner = r->user_id;
+    snprintf(sw->id, sizeof sw->id, "%s", id);
+    sw->idx = idx;
+    struct waiter *w = waiters_add(r, NULL, NULL, NULL);
+    if (!w) {
+        free(sw);
+        return http_reply_error(r, 500, "out of memory");
+    }
+    sw->waiter_id = w->id;
+    if (offload_submit(app->writer, &sw->task, store_write_work, store_write_done) < 0) {
+        waiters_remove(app->waiters, w);
+        free(sw);
+        return http_reply_error(r, 503, "the server is shutting down");
+    }
+    return 0;
+}
+
 static int set_position(struct http_req *r, const char *id)
 {
     int count;
@@ -88,12 +171,7 @@ static int set_position(struct http_req *r, const char *id)
     cJSON_Delete(json);
     if (n < 0 || n >= count)
         return http_reply_error(r, 400, "block_idx %d is out of range (document has %d blocks)", n, count);
-    if (store_doc_set_position(r->app->store, r->user_id, id, n))
-        return http_reply_error(r, 500, "could not save the position");
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", id);
-    cJSON_AddNumberToObject(o, "last_block_idx", n);
-    return http_reply_json(r, 200, o);
+    return store_write(r, W_POSITION, id, n);
 }
 
 int api_documents(struct http_req *r, const char *rest)
@@ -117,14 +195,8 @@ int api_documents(struct http_req *r, const char *rest)
     if (!slash) {
         if (r->method == LWSHUMETH_GET)
             return get_document(r, id);
-        if (r->method == LWSHUMETH_DELETE) {
-            int rc = store_doc_delete(r->app->store, r->user_id, id);
-            if (rc == STORE_NOT_FOUND)
-                return http_reply_error(r, 404, "document not found");
-            if (rc)
-                return http_reply_error(r, 500, "could not delete the document");
-            return http_reply(r, 204, "application/json", NULL, 0, NULL, 0);
-        }
+        if (r->method == LWSHUMETH_DELETE)
+            return store_write(r, W_DELETE, id, 0);
         return http_reply_error(r, 405, "use GET or DELETE on a document");
     }
     if (!strncmp(slash, "/export", 7) && (!slash[7] || slash[7] == '/'))

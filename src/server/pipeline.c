@@ -475,4 +475,5 @@ void pipeline_drain(struct app *app)
     }
     job_event_free(list);
     offload_drain(app->offload);   /* conversions and other request work that finished */
+    offload_drain(app->writer);    /* position saves, deletes */
 }

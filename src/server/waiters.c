@@ -185,7 +185,7 @@ void waiter_error(struct app *app, struct waiter *w, int status, const char *fmt
 void waiters_on_event(struct app *app, const struct job_event *ev, uint64_t id)
 {
     struct waiter *w = waiters_find(app->waiters, id);
-    if (!w || w->busy || ev->type == JOB_EV_PROCESSING)
+    if (!w || w->busy || !w->on_event || ev->type == JOB_EV_PROCESSING)
         return;
     w->on_event(app, w, ev);
     /* A final event must end the wait one way or another: never leave a client hanging. */
