@@ -9,7 +9,8 @@
 //              --rate-blocks 0 (no limit) so the loop measures the credential and owner
 //              checks, not the limiter refusing the benchmark itself.
 // Each round runs the closed loop of benchmark 3b (100 WebSocket clients, one single-block
-// `synthesize` after the other for a cached block) against one server then the other.
+// `synthesize` after the other for a cached block) against one server then the other
+// (ABBA: the order flips every round).
 // Reported: medians over rounds of p50/p99 latency, statuses/s and the server's CPU time per
 // status (the least load-sensitive of them on a shared machine), the ratio --auth /
 // reference, and the time to open the 100 WebSockets (the upgrade is where the token is
@@ -76,8 +77,13 @@ async function round(server, urlOf, docIds) {
 
 const P = [], A = [];
 for (let r = 0; r < ROUNDS; r++) {
-  P.push(await round(plain, () => plain.wsUrl, [pdoc.id]));
-  A.push(await round(auth, (k) => `${auth.wsUrl}?token=${tokens[k % USERS]}`, adocs));
+  // ABBA order, so a drift in the machine's other load falls on both alike
+  const pair = [
+    async () => P.push(await round(plain, () => plain.wsUrl, [pdoc.id])),
+    async () => A.push(await round(auth, (k) => `${auth.wsUrl}?token=${tokens[k % USERS]}`, adocs)),
+  ];
+  if (r % 2) pair.reverse();
+  for (const run of pair) await run();
 }
 await plain.stop();
 await auth.stop();
