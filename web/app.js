@@ -20,10 +20,16 @@ const ws = createWsClient({ url: wsUrl() });
 // model `browser`: synthesized in this page by a Web Worker, uploaded for next time
 // (a voice slug the WebAssembly build does not know falls back to its language: en-gb -> en)
 const browserLangs = new Map();
-listModels().then((list) => {
-  for (const v of list.find((m) => m.slug === BROWSER_MODEL)?.voices || []) browserLangs.set(v.slug, v.lang);
-}, () => { /* the slug alone then */ });
-const synthesizer = createBrowserSynthesizer({ langOf: (voice) => browserLangs.get(voice) || '' });
+let langsLoading = null;
+function loadLangs() {   // again after a failure (e.g. before signing in with --auth)
+  langsLoading ??= listModels().then((list) => {
+    for (const v of list.find((m) => m.slug === BROWSER_MODEL)?.voices || []) browserLangs.set(v.slug, v.lang);
+  }, () => { langsLoading = null; });
+}
+loadLangs();
+const synthesizer = createBrowserSynthesizer({
+  langOf: (voice) => { if (!browserLangs.size) loadLangs(); return browserLangs.get(voice) || ''; },
+});
 let storage = null;
 try { storage = window.localStorage; } catch { /* private mode: learn per page only */ }
 const engine = createEngine({ socket: ws, audio, synthesizer, paces: createPaceBook({ storage }), ...savedVoice() });
