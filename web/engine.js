@@ -54,7 +54,10 @@ export const START_SAFETY = 2;         // the predicted production time is doubl
 export const RATE_WINDOW = 8;          // production samples in the running estimate
 export const BROWSER_MODEL = 'browser'; // the model synthesized in the page (SPEC section 6)
 export const EVICT_BEHIND = 8;         // browser mode drops local work outside the window
-export const EVICT_AHEAD = 16;         //   [cursor - 8, cursor + 16], as the server does
+export const EVICT_AHEAD = 16;
+export const QUERY_BEHIND = 16;        // query_states: the window asked about on open,
+export const QUERY_AHEAD = 176;        //   [cursor - 16, cursor + 176), and
+export const QUERY_MAX = 64;           //   indices per message (protocol.h WS_MAX_QUERY)         //   [cursor - 8, cursor + 16], as the server does
 
 // The production rate book: `${model}/${voice}` -> recent samples {prodMs, audioMs}. One
 // per page (passed to createEngine) so what one document taught holds for the next.
@@ -313,6 +316,22 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     });
   }
 
+  // What the server already has around the cursor, without asking for any work (the
+  // query_states addition to the protocol): after a reload the cells show it at once.
+  const queried = new Set();
+  function queryStates() {
+    if (!doc || conn !== 'open' || modeOf(model) !== 'server') return;
+    const want = [];
+    for (let i = Math.max(0, cursor - QUERY_BEHIND); i < Math.min(n, cursor + QUERY_AHEAD); i++) {
+      const key = `${model}/${voice}/${i}`;
+      if (states[i] === 'pending' && !queried.has(key)) { queried.add(key); want.push(i); }
+    }
+    for (let k = 0; k < want.length; k += QUERY_MAX) {
+      socket.send({ type: 'query_states', document_id: doc.id, block_indices: want.slice(k, k + QUERY_MAX),
+        model, voice, ...(skipRefs ? { skip_references: true } : {}) });
+    }
+  }
+
   // Fetch audio of cached blocks near the cursor; release audio far from it.
   function manageAudio() {
     if (!doc) return;
@@ -504,6 +523,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     statesDirty = durDirty = true;
     if (wasActive) enterBuffering();
     else ensurePrefetch();  // paused keeps prefetching; stopped does nothing
+    queryStates();
     commit();
   }
 
@@ -778,6 +798,8 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       loaded = null;
       if (error && error.kind !== 'connection') error = null;
       statesDirty = durDirty = true;
+      queried.clear();
+      queryStates();
       commit();
     },
 
@@ -870,6 +892,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
         audio.pause();
         ensurePrefetch();
       }
+      queryStates();
       manageAudio();
       commit();
     },
@@ -967,6 +990,8 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
         downSince = null;
         if (error && error.kind === 'connection') error = null;
         ensurePrefetch();
+        queried.clear();   // a reconnect: what finished meanwhile is news
+        queryStates();
       } else if (status === 'connecting' || status === 'reconnecting') {
         if (downSince === null) downSince = timers.now();
         const wait = RECONNECT_NOTICE_MS - (timers.now() - downSince);

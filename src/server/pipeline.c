@@ -273,29 +273,102 @@ static void answer_block(struct app *app, uint64_t conn, int64_t user, const cha
     send_status(app, conn, doc_id, idx, model, voice, &si);
 }
 
+/* model, voice (canonical slugs) and m from a message; sends the error and returns -1. */
+static int resolve_voice(struct app *app, uint64_t conn, const char *doc_id, const cJSON *msg,
+                         const char **model, const char **voice, const char **mode,
+                         const struct model **m)
+{
+    if (opt_str(msg, F_MODEL, ENGINE_DEFAULT_MODEL, model) ||
+        opt_str(msg, F_VOICE, ENGINE_DEFAULT_VOICE, voice) ||
+        opt_str(msg, F_SYNTHESIS_MODE, "server", mode)) {
+        send_error(app, conn, doc_id, "`model`, `voice` and `synthesis_mode` must be strings");
+        return -1;
+    }
+    *m = engines_find(*model);
+    if (!*m) {
+        send_error(app, conn, doc_id, "unknown model \"%.40s\"", *model);
+        return -1;
+    }
+    const struct voice_info *vi = model_find_voice(*m, *voice);
+    if (!vi) {
+        send_error(app, conn, doc_id, "unknown voice \"%.60s\" for model %s", *voice, *model);
+        return -1;
+    }
+    /* one identity per voice: the canonical slug names the variant and every status */
+    *model = (*m)->ops->slug;
+    *voice = vi->slug;
+    return 0;
+}
+
+/* block_indices as ints into idx[max]; the count, or -1 after sending the error. */
+static int get_indices(struct app *app, uint64_t conn, const char *doc_id, const cJSON *msg,
+                       int *idx, int max, const char *what)
+{
+    const cJSON *indices = cJSON_GetObjectItemCaseSensitive(msg, F_BLOCK_INDICES);
+    if (!cJSON_IsArray(indices)) {
+        send_error(app, conn, doc_id, "`block_indices` must be an array of integers");
+        return -1;
+    }
+    int n = cJSON_GetArraySize(indices);
+    if (n > max) {
+        send_error(app, conn, doc_id, "at most %d block indices per %s (got %d)", max, what, n);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (json_int(cJSON_GetArrayItem(indices, i), &idx[i])) {
+            send_error(app, conn, doc_id, "`block_indices` must be an array of integers");
+            return -1;
+        }
+    }
+    return n;
+}
+
+/* query_states (protocol.h): what exists already, answered from the hot cache and the
+ * store exactly as synthesize would, with no job, no rate-limit charge and no eviction. */
+static void on_query_states(struct app *app, uint64_t conn, int64_t user, const cJSON *msg)
+{
+    int count, idx[WS_MAX_QUERY];
+    const char *doc_id = get_document(app, conn, user, msg, &count);
+    if (!doc_id)
+        return;
+    int n = get_indices(app, conn, doc_id, msg, idx, WS_MAX_QUERY, MSG_QUERY_STATES);
+    const char *model, *voice, *mode;
+    const struct model *m;
+    if (n < 0 || resolve_voice(app, conn, doc_id, msg, &model, &voice, &mode, &m))
+        return;
+    if (m->ops->flags & ENGINE_IN_PAGE)
+        return;   /* the page's own voices: it knows what it made */
+    const cJSON *skip = cJSON_GetObjectItemCaseSensitive(msg, F_SKIP_REFERENCES);
+    for (int i = 0; i < n; i++) {
+        char *text = speakable_text(app, conn, user, doc_id, idx[i], count, model, voice,
+                                    cJSON_IsTrue(skip));
+        if (!text)
+            continue;   /* `skipped` was sent */
+        char hash[65];
+        ids_variant_hash(text, model, voice, "", hash);
+        free(text);
+        const struct hot_entry *e = hotcache_get(app->hot, hash);
+        struct audio_record rec = { 0 };
+        if (e || store_audio_meta(app->store, hash, &rec) == 0) {
+            struct status_info si = { .status = ST_CACHED, .hash = hash,
+                                      .duration_ms = e ? e->duration_ms : rec.duration_ms,
+                                      .word_timings = e ? e->word_timings : rec.word_timings };
+            send_status(app, conn, doc_id, idx[i], model, voice, &si);
+        }
+        audio_record_free(&rec);
+    }
+}
+
 static void on_synthesize(struct app *app, uint64_t conn, int64_t user, const cJSON *msg)
 {
     int count;
     const char *doc_id = get_document(app, conn, user, msg, &count);
     if (!doc_id)
         return;
-    const cJSON *indices = cJSON_GetObjectItemCaseSensitive(msg, F_BLOCK_INDICES);
-    if (!cJSON_IsArray(indices)) {
-        send_error(app, conn, doc_id, "`block_indices` must be an array of integers");
-        return;
-    }
-    int n = cJSON_GetArraySize(indices);
-    if (n > WS_MAX_INDICES) {
-        send_error(app, conn, doc_id, "at most %d block indices per synthesize (got %d)", WS_MAX_INDICES, n);
-        return;
-    }
     int idx[WS_MAX_INDICES];
-    for (int i = 0; i < n; i++) {
-        if (json_int(cJSON_GetArrayItem(indices, i), &idx[i])) {
-            send_error(app, conn, doc_id, "`block_indices` must be an array of integers");
-            return;
-        }
-    }
+    int n = get_indices(app, conn, doc_id, msg, idx, WS_MAX_INDICES, MSG_SYNTHESIZE);
+    if (n < 0)
+        return;
     int cursor;
     const cJSON *cv = cJSON_GetObjectItemCaseSensitive(msg, F_CURSOR);
     if (!cv || cJSON_IsNull(cv))
@@ -305,25 +378,9 @@ static void on_synthesize(struct app *app, uint64_t conn, int64_t user, const cJ
         return;
     }
     const char *model, *voice, *mode;
-    if (opt_str(msg, F_MODEL, ENGINE_DEFAULT_MODEL, &model) ||
-        opt_str(msg, F_VOICE, ENGINE_DEFAULT_VOICE, &voice) ||
-        opt_str(msg, F_SYNTHESIS_MODE, "server", &mode)) {
-        send_error(app, conn, doc_id, "`model`, `voice` and `synthesis_mode` must be strings");
+    const struct model *m;
+    if (resolve_voice(app, conn, doc_id, msg, &model, &voice, &mode, &m))
         return;
-    }
-    const struct model *m = engines_find(model);
-    if (!m) {
-        send_error(app, conn, doc_id, "unknown model \"%.40s\"", model);
-        return;
-    }
-    const struct voice_info *vi = model_find_voice(m, voice);
-    if (!vi) {
-        send_error(app, conn, doc_id, "unknown voice \"%.60s\" for model %s", voice, model);
-        return;
-    }
-    /* one identity per voice: the canonical slug names the variant and every status */
-    model = m->ops->slug;
-    voice = vi->slug;
     const cJSON *skip = cJSON_GetObjectItemCaseSensitive(msg, F_SKIP_REFERENCES);
     if (skip && !cJSON_IsBool(skip) && !cJSON_IsNull(skip)) {
         send_error(app, conn, doc_id, "`skip_references` must be true or false");
@@ -393,6 +450,8 @@ void pipeline_on_message(struct app *app, uint64_t conn, int64_t user, const cha
         on_synthesize(app, conn, user, msg);
     else if (!strcmp(type, MSG_CURSOR_MOVED))
         on_cursor_moved(app, conn, user, msg);
+    else if (!strcmp(type, MSG_QUERY_STATES))
+        on_query_states(app, conn, user, msg);
     else
         send_error(app, conn, NULL, "unknown message type \"%.40s\"", type);
     cJSON_Delete(msg);

@@ -7,6 +7,14 @@
 #define WS_MAX_SEND_QUEUE (8u << 20)   /* bytes queued for a client that does not read */
 
 #define MSG_SYNTHESIZE "synthesize"
+/* Not in SPEC §4 (an addition; other clients never see it unless they send it):
+ * {"type":"query_states","document_id","block_indices":[...],"model","voice",
+ *  "skip_references"?} answers a `status` for each index whose audio already exists
+ * (`cached`, with audio_url, duration_ms, word_timings) or that has nothing to say
+ * (`skipped`), and nothing for the rest: nothing is queued, nothing synthesized. For a
+ * page opened again, to show what the server has without asking for any work. */
+#define MSG_QUERY_STATES "query_states"
+#define WS_MAX_QUERY 64                /* indices per query_states */
 #define MSG_CURSOR_MOVED "cursor_moved"
 #define MSG_STATUS "status"
 #define MSG_EVICTED "evicted"

@@ -710,3 +710,21 @@ test('time: estimates learn the voice\'s pace from exact durations, and pauses c
   assert.equal(a.perChar('espeak/en-us'), 20);
   assert.equal(createPaceBook({ storage }).perChar('espeak/en-us'), null, 'saved a moment later, not on every block');
 });
+
+test('on open the page asks what the server has (query_states) and shows it, asking for no work', () => {
+  const { socket, snap, engine } = setup({ blocks: 300, start: 100 });
+  const queries = socket.sent.filter((m) => m.type === 'query_states');
+  const asked = queries.flatMap((m) => m.block_indices);
+  assert.ok(queries.every((m) => m.block_indices.length <= 64 && m.model === 'espeak' && m.voice === 'en-us'));
+  assert.equal(asked[0], 84, 'from 16 behind the cursor');
+  assert.equal(asked.length, 16 + 176);
+  assert.equal(socket.sent.filter((m) => m.type === 'synthesize').length, 0, 'stopped: nothing requested');
+  engine.onMessage(status(120, 'cached', { duration_ms: 2000 }));
+  assert.equal(snap().blockStates[120], 'cached');
+  assert.equal(snap().playState, 'stopped');
+  // asked once per block and voice: a seek nearby adds only the new blocks
+  socket.sent.length = 0;
+  engine.seek(110);
+  assert.deepEqual(socket.sent.filter((m) => m.type === 'query_states').flatMap((m) => m.block_indices),
+    Array.from({ length: 10 }, (_, i) => 276 + i));
+});
