@@ -17,6 +17,7 @@
 #include "engines/engine.h"
 #include "engines/engine_list.h"
 #include "util/log.h"
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,18 +276,23 @@ char *engine_word_timings_json(const struct synth_result *r)
 {
     if (!r->word_count)
         return NULL;
-    size_t cap = 16 + (size_t)r->word_count * 72;
-    char *s = malloc(cap);
-    if (!s)
-        return NULL;
-    size_t n = 0;
-    s[n++] = '[';
-    for (int i = 0; i < r->word_count; i++) {
+    /* cJSON, not snprintf into an estimated size: no length to get wrong. */
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; arr && i < r->word_count; i++) {
         const struct word_timing *w = &r->words[i];
-        n += (size_t)snprintf(s + n, cap - n, "%s{\"start_ms\":%d,\"end_ms\":%d,\"offset\":%d,\"length\":%d}",
-                              i ? "," : "", w->start_ms, w->end_ms, w->offset, w->length);
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddNumberToObject(o, "start_ms", w->start_ms) ||
+            !cJSON_AddNumberToObject(o, "end_ms", w->end_ms) ||
+            !cJSON_AddNumberToObject(o, "offset", w->offset) ||
+            !cJSON_AddNumberToObject(o, "length", w->length) || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(arr);
+            arr = NULL;
+        }
     }
-    s[n++] = ']';
-    s[n] = '\0';
+    char *s = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(arr);
+    if (!s)
+        log_warn("engine: out of memory: a block's word timings are left out");
     return s;
 }

@@ -71,24 +71,6 @@ void http_client_addr(struct http_req *r, char *buf, size_t len)
     }
 }
 
-static const char *status_text(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    default: return "";
-    }
-}
-
 /* Keep-alive. Built against libwebsockets >= 4.3 (HTTP_KEEPALIVE, see http.h), a
  * connection serves up to --keepalive-requests requests and waits --keepalive-timeout
  * seconds idle between them (lws closes it then). A response leaves the connection open
@@ -124,7 +106,6 @@ int http_reply(struct http_req *r, int status, const char *ctype, unsigned char 
     unsigned char hdr[LWS_PRE + 4096], *start = hdr + LWS_PRE, *p = start,
                                         *end = hdr + sizeof hdr - 1;
     struct http_state *h = &r->s->http;
-    (void)status_text;
     if (lws_add_http_common_headers(r->wsi, (unsigned int)status, ctype, (lws_filepos_t)len, &p, end))
         goto fail;
     for (int i = 0; i < nextra; i++) {
