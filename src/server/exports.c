@@ -14,6 +14,7 @@
 #include "server/exports.h"
 #include "server/app.h"
 #include "server/http.h"
+#include "server/limits.h"
 #include "server/offload.h"
 #include "audio/book.h"
 #include "doc/chapters.h"
@@ -102,6 +103,11 @@ static void job_fail(struct app *app, struct export_job *j, const char *fmt, con
     j->state = EX_ERROR;
     snprintf(j->error, sizeof j->error, fmt, detail);
     app->queue->ops->gone(app->queue, REQ_EXPORT, j->id);   /* its queued blocks go */
+    for (int i = 0; i < j->total; i++)
+        if (j->blocks && j->blocks[i].queued) {   /* and no longer count against the quota */
+            limits_release(app, j->user_id, (int)strlen(j->blocks[i].text));
+            j->blocks[i].queued = 0;
+        }
     j->inflight = 0;
 }
 
@@ -218,6 +224,11 @@ static void pump(struct app *app, struct export_job *j)
             continue;
         struct requester r = { .kind = REQ_EXPORT, .id = j->id, .idx = idx, .cursor = idx,
                                .user_id = j->user_id, .chars = (int)strlen(b->text) };
+        char why[256];
+        if (limits_quota_check(app, j->user_id, why, sizeof why)) {   /* --quota-chars spent */
+            job_fail(app, j, "%s", why);
+            return;
+        }
         snprintf(r.doc_id, sizeof r.doc_id, "%s", j->doc_id);
         enum submit_state st;
         if (app->queue->ops->submit(app->queue, b->hash, j->model, j->voice, b->text, &r, &st)) {
@@ -226,6 +237,7 @@ static void pump(struct app *app, struct export_job *j)
         }
         b->queued = 1;
         j->inflight++;
+        limits_reserve(app, j->user_id, r.chars);   /* as a reader's queued block does */
     }
     if (j->state == EX_RENDERING && j->done == j->total)
         assemble_start(app, j);
@@ -239,12 +251,14 @@ void exports_on_event(struct app *app, const struct job_event *ev, uint64_t id, 
     struct ex_block *b = &j->blocks[idx];
     if (b->done)
         return;
-    if (ev->type == JOB_EV_ERROR) {
+    if (ev->type == JOB_EV_ERROR) {   /* (job_fail releases this block's reservation too) */
         char what[320];
         snprintf(what, sizeof what, "block %d: %s", idx, ev->result.error[0] ? ev->result.error : "synthesis failed");
         job_fail(app, j, "%s", what);
         return;
     }
+    if (b->queued)
+        limits_release(app, j->user_id, (int)strlen(b->text));
     b->done = 1;
     b->queued = 0;
     j->done++;

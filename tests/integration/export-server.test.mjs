@@ -78,3 +78,16 @@ itest('bad export requests are 4xx with a message', async (t, h) => {
   assert.equal(none.status, 200);
   assert.equal(none.json.status, 'none');
 });
+
+itest('an export stops with the reason when the quota is spent', async (t, h) => {
+  const s = await h.start({ workers: 1, args: ['--quota-chars', '40'] });
+  const doc = await s.createDoc(BOOK, 'markdown');
+  const start = await s.get(`/v1/documents/${doc.id}/export?format=ogg`);
+  assert.equal(start.status, 202, start.text);
+  const failed = await eventually(async () => {
+    const r = await s.get(start.json.status_url);
+    return r.json.status === 'error' && r.json;
+  }, 'the export to stop');
+  assert.match(failed.error, /quota/i);
+  assert.ok(failed.blocks_done < failed.blocks_total);
+});
