@@ -92,6 +92,21 @@ static int set_ogg_chapters(AVDictionary **d, const struct book_chapter *ch, int
     return 0;
 }
 
+/* The encoder's sample formats (AV_SAMPLE_FMT_NONE-terminated, or NULL: any). FFmpeg 7.1
+ * (Debian 13) deprecates AVCodec.sample_fmts for avcodec_get_supported_config(). */
+static const enum AVSampleFormat *encoder_formats(const AVCodec *enc)
+{
+#if LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(61, 13, 100)
+    const void *fmts = NULL;
+    int n = 0;
+    if (avcodec_get_supported_config(NULL, enc, AV_CODEC_CONFIG_SAMPLE_FORMAT, 0, &fmts, &n) < 0)
+        return NULL;
+    return fmts;
+#else
+    return enc->sample_fmts;
+#endif
+}
+
 static int open_encoder(struct job *j, enum book_format fmt)
 {
     const AVCodec *enc = fmt == BOOK_M4B ? avcodec_find_encoder(AV_CODEC_ID_AAC)
@@ -106,8 +121,9 @@ static int open_encoder(struct job *j, enum book_format fmt)
         return fail(j, "out of memory", 0);
     j->enc->sample_rate = j->dec->sample_rate;
     av_channel_layout_default(&j->enc->ch_layout, 1);
-    j->enc->sample_fmt = enc->sample_fmts ? enc->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
-    for (const enum AVSampleFormat *f = enc->sample_fmts; f && *f != AV_SAMPLE_FMT_NONE; f++)
+    const enum AVSampleFormat *fmts = encoder_formats(enc);
+    j->enc->sample_fmt = fmts ? fmts[0] : AV_SAMPLE_FMT_FLTP;
+    for (const enum AVSampleFormat *f = fmts; f && *f != AV_SAMPLE_FMT_NONE; f++)
         if (*f == AV_SAMPLE_FMT_FLTP)
             j->enc->sample_fmt = *f;
     j->enc->bit_rate = BOOK_BITRATE;
