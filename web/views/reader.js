@@ -50,6 +50,8 @@ export function renderReader(root, { id, engine, audio, ws }) {
       h('a', { class: 'button', href: '#/' }, 'Back to the library')));
   });
 
+  let previewResume = null;      // the timer that goes on reading after a voice preview
+  let previewWasReading = false; // a second preview during the first still resumes after
   function mount(doc) {
     const blocks = Array.isArray(doc.blocks) ? doc.blocks : [];
     const count = blocks.length;
@@ -66,15 +68,28 @@ export function renderReader(root, { id, engine, audio, ws }) {
     const voicePicker = createVoicePicker({
       onChange: (model, voice) => engine.setVoice(model, voice),
       // The preview endpoint answers {audio_url, text}: play that audio, cached like any block.
+      // Reading pauses for the preview and goes on after it (from the start of the block it
+      // was in), unless the reader did something else meanwhile.
       onPreview: async (url) => {
+        clearTimeout(previewResume);
+        const before = engine.getSnapshot();
+        const wasReading = before.playState === 'playing' || before.playState === 'buffering' || previewWasReading;
         try {
           const res = await fetch(url, { headers: api.authHeaders() });
           if (!res.ok) return;
-          const { audio_url: audioUrl } = await res.json();
+          const { audio_url: audioUrl, duration_ms: ms } = await res.json();
           if (!audioUrl) return;
           engine.releaseOutput();
+          const paused = engine.getSnapshot();
+          previewWasReading = wasReading;
           await audio.play(audioUrl, { token: -2 });
-        } catch { /* a preview is best-effort: the picker stays usable */ }
+          if (!wasReading) return;
+          previewResume = setTimeout(() => {
+            previewWasReading = false;
+            const now = engine.getSnapshot();
+            if (alive && now.playState === 'paused' && now.cursor === paused.cursor) engine.play();
+          }, Math.max(0, Number(ms) || 0) + 300);
+        } catch { previewWasReading = false; /* a preview is best-effort: the picker stays usable */ }
       },
     });
     const controls = createControls({
@@ -106,6 +121,7 @@ export function renderReader(root, { id, engine, audio, ws }) {
       text.pill,
       controls.el);
     cleanups.push(() => text.destroy());
+    cleanups.push(() => clearTimeout(previewResume));
     cleanups.push(() => progress.destroy());
     const ro = new ResizeObserver(() => {
       document.documentElement.style.setProperty('--player-h', `${controls.el.offsetHeight}px`);
