@@ -6,6 +6,8 @@
 #include "server/auth.h"
 #include "server/app.h"
 #include "server/http.h"
+#include "server/conns.h"
+#include "server/session.h"
 #include "server/limits.h"
 #include "auth/credentials.h"
 #include "store/store.h"
@@ -85,9 +87,12 @@ static size_t query_of(struct lws *wsi, char *buf, size_t cap)
     return used;
 }
 
-int auth_identify(struct app *app, struct lws *wsi, int64_t *user)
+/* Who is asking, and by which credential (key: the token's sha256, or the guest's id). */
+static int identify(struct app *app, struct lws *wsi, int64_t *user, char key[65], int *guest)
 {
     *user = STORE_FIRST_USER;
+    key[0] = '\0';
+    *guest = 0;
     if (!app->cfg->auth)
         return 0;
     struct cred c;
@@ -103,14 +108,55 @@ int auth_identify(struct app *app, struct lws *wsi, int64_t *user)
         cred_parse_query(buf, len, &c);
     }
     if (c.kind == CRED_TOKEN) {
-        char hash[65];
-        cred_token_hash(c.token, hash);
-        return store_user_by_token(app->store, hash, user, NULL) == 0 ? 0 : -1;
+        cred_token_hash(c.token, key);
+        return store_user_by_token(app->store, key, user, NULL) == 0 ? 0 : -1;
     }
     if (c.kind == CRED_GUEST && !strcmp(app->cfg->guests, "on") &&
-        cred_guest_valid(app->auth->secret, c.guest_id, c.guest_token))
+        cred_guest_valid(app->auth->secret, c.guest_id, c.guest_token)) {
+        snprintf(key, 65, "%s", c.guest_id);
+        *guest = 1;
         return store_guest_find(app->store, c.guest_id, (int64_t)time(NULL), user) == 0 ? 0 : -1;
+    }
     return -1;
+}
+
+int auth_identify(struct app *app, struct lws *wsi, int64_t *user)
+{
+    char key[65];
+    int guest;
+    return identify(app, wsi, user, key, &guest);
+}
+
+int auth_identify_session(struct app *app, struct lws *wsi, struct session *s)
+{
+    return identify(app, wsi, &s->user_id, s->cred_key, &s->cred_guest);
+}
+
+/* Sessions re-checked per second: bounded work on the service thread (one indexed lookup
+ * each), so with N open sockets each is re-checked every N / AUTH_RECHECK_PER_TICK s. */
+#define AUTH_RECHECK_PER_TICK 200
+
+static void recheck_one(struct session *s, void *arg)
+{
+    struct app *app = arg;
+    if (!s->is_ws || s->ws.closing || s->ws.revoked || !s->cred_key[0])
+        return;
+    int64_t now_user = 0;
+    int rc = s->cred_guest
+        ? (strcmp(app->cfg->guests, "on") ? STORE_NOT_FOUND
+           : store_guest_find(app->store, s->cred_key, (int64_t)time(NULL), &now_user))
+        : store_user_by_token(app->store, s->cred_key, &now_user, NULL);
+    if (rc == STORE_NOT_FOUND || (rc == 0 && now_user != s->user_id)) {
+        s->ws.revoked = 1;   /* ws.c closes it with 1008 at its next WRITEABLE */
+        lws_callback_on_writable(s->wsi);
+    }
+}
+
+void auth_recheck(struct app *app)
+{
+    static size_t cursor;   /* service thread only */
+    if (app->cfg->auth && app->conns)
+        cursor = conns_scan(app->conns, cursor, AUTH_RECHECK_PER_TICK, recheck_one, app);
 }
 
 #define UNAUTHORIZED_JSON \

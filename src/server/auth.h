@@ -26,6 +26,14 @@ int auth_path_open(const struct app *app, const char *path);
 int auth_metrics_allowed(struct app *app, const char *path, int64_t user);
 /* The user of a request or WebSocket upgrade: 0 with *user, or -1 (answer 401). */
 int auth_identify(struct app *app, struct lws *wsi, int64_t *user);
+/* auth_identify for a WebSocket being established: also keeps the credential in the
+ * session, so auth_recheck can find out later that it was rotated or removed. */
+struct session;
+int auth_identify_session(struct app *app, struct lws *wsi, struct session *s);
+/* The service thread's one-second timer: re-checks the credentials of a slice of the open
+ * WebSockets (AUTH_RECHECK_PER_TICK); a socket whose token was rotated or removed, or whose
+ * guest expired, is closed with 1008 "signed out". */
+void auth_recheck(struct app *app);
 /* Refuses a WebSocket upgrade with a complete 401 JSON response; returns what the filter
  * callback must return. */
 int auth_refuse_upgrade(struct lws *wsi);

@@ -88,6 +88,18 @@ void conns_remove(struct conns *c, uint64_t id)
         sl->s = TOMB;
 }
 
+size_t conns_scan(struct conns *c, size_t from, int max, void (*fn)(struct session *, void *),
+                  void *arg)
+{
+    size_t i = from < c->cap ? from : 0;
+    for (; i < c->cap && max > 0; i++)
+        if (c->slots[i].s && c->slots[i].s != TOMB) {
+            fn(c->slots[i].s, arg);
+            max--;
+        }
+    return i < c->cap ? i : 0;
+}
+
 struct session *conns_get(struct conns *c, uint64_t id)
 {
     struct slot *sl = find(c, id);

@@ -155,6 +155,7 @@ static void reap_tick(lws_sorted_usec_list_t *sul)
     r->app->queue->ops->reap(r->app->queue, queue_now_ms());
     pipeline_drain(r->app);
     limits_flush(r->app);                 /* synthesis charges: one transaction a second */
+    auth_recheck(r->app);                 /* open sockets of revoked credentials close */
     if (++r->ticks % 3600 == 0)
         auth_expire_guests(r->app);       /* guests idle for 30 days */
     lws_sul_schedule(r->app->ctx, 0, &r->sul, reap_tick, LWS_US_PER_SEC);

@@ -50,6 +50,7 @@ struct ws_state {
     struct out_msg *out_head, *out_tail;
     size_t out_bytes;
     int closing;
+    int revoked;                /* its credential was revoked: close at the next WRITEABLE */
 };
 
 /* What outlives one HTTP transaction on a connection: libwebsockets >= 4.3 hands each
@@ -65,6 +66,10 @@ struct session {
     /* Who this request or WebSocket is (a users.id): set when an HTTP request begins and
      * when a WebSocket is established; STORE_FIRST_USER (1) in single-user mode. */
     int64_t user_id;
+    /* --auth, WebSocket: the credential it was let in with, re-checked while it stays open
+     * (auth_recheck): the token's sha256, or the guest's anonymous id. */
+    char cred_key[65];
+    int cred_guest;
     struct http_state http;
     struct ws_state ws;
 };

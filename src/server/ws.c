@@ -89,6 +89,10 @@ static int on_receive(struct app *app, struct lws *wsi, struct session *s, void 
 static int on_writeable(struct lws *wsi, struct session *s)
 {
     struct ws_state *w = &s->ws;
+    if (w->revoked) {   /* auth_recheck: the token was rotated or removed, the guest expired */
+        close_with(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, "signed out: the credential is no longer valid");
+        return -1;
+    }
     struct out_msg *m = w->out_head;
     if (!m)
         return 0;
@@ -115,7 +119,7 @@ int ws_callback(struct app *app, struct lws *wsi, int reason, struct session *s,
         s->ws.conn_id = ++app->next_conn_id;
         /* the upgrade was let through by the same check (server.c, FILTER_PROTOCOL_CONNECTION);
          * asking again here (the headers are still there) gives the session its user */
-        if (auth_identify(app, wsi, &s->user_id))
+        if (auth_identify_session(app, wsi, s))
             return -1;
         if (conns_add(app->conns, s->ws.conn_id, s))
             return -1;

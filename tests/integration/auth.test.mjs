@@ -101,7 +101,9 @@ itest('bad, missing, rotated and removed credentials get 401; open paths stay op
   assert.equal((await A.get('/metrics')).status, 200);
   assert.equal((await as(s, h, guest).get('/metrics')).status, 401);
 
-  // rotation: the old token stops at once, on the running server; the new one works
+  // rotation: the old token stops at once, on the running server; the new one works, and
+  // a socket opened with the old one is closed ("signed out")
+  const before = await A.ws();
   const rot = await userCmd(dir, 'token', 'alice');
   assert.equal(rot.code, 0, rot.stderr);
   const fresh = as(s, h, { token: rot.stdout.trim() });
@@ -109,7 +111,11 @@ itest('bad, missing, rotated and removed credentials get 401; open paths stay op
   assert.equal(await upgradeStatus(s, A.wsPath), 401);
   assert.equal((await fresh.get('/v1/documents')).status, 200);
   assert.equal(await upgradeStatus(s, fresh.wsPath), 101);
+  const closed = await before.waitClose();
+  assert.equal(closed.code, 1008);
+  assert.match(closed.reason, /signed out/);
   await fresh.createDoc('Alice wrote this.');
+  const during = await fresh.ws();
 
   // removal: the token stops and the documents go
   const rm = await userCmd(dir, 'remove', 'alice');
@@ -117,6 +123,7 @@ itest('bad, missing, rotated and removed credentials get 401; open paths stay op
   assert.match(rm.stdout, /removed alice and 1 document/);
   assert.equal((await fresh.get('/v1/documents')).status, 401);
   assert.equal(await upgradeStatus(s, fresh.wsPath), 401);
+  assert.equal((await during.waitClose()).code, 1008);
   const list = await userCmd(dir, 'list');
   assert.doesNotMatch(list.stdout, /alice/);
   assert.match(list.stdout, /bob/);
