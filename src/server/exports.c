@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define EXPORT_WINDOW 8   /* blocks of one export queued at a time */
 
@@ -164,6 +165,8 @@ static void assemble_done(struct offload_task *t, int status)
 {
     struct assemble *a = offload_container(t, struct assemble, task);
     struct export_job *j = status == 0 ? job_by_id(a->app->exports, a->job_id) : NULL;
+    if (!j && status == 0 && a->rc == 0)
+        unlink(a->path);   /* its document was deleted meanwhile */
     if (j && j->state == EX_ASSEMBLING) {
         if (a->rc) {
             log_warn("export %s (%s): %s", j->doc_id, fmt_names[j->fmt], a->err);
@@ -492,6 +495,24 @@ static int download(struct http_req *r, struct export_job *j)
              "cache-control: no-cache\r\nconnection: close\r\n", name);
     int n = lws_serve_http_file(r->wsi, j->path, fmt_mime[j->fmt], hdrs, (int)strlen(hdrs));
     return n ? -1 : 0;   /* lws sends it from the file in pieces, as for the page's files */
+}
+
+void exports_forget(struct app *app, int64_t user_id, const char *doc_id)
+{
+    struct exports *x = app->exports;
+    for (struct export_job **pp = x ? &x->head : NULL; pp && *pp;) {
+        struct export_job *j = *pp;
+        if (j->user_id != user_id || strcmp(j->doc_id, doc_id)) {
+            pp = &j->next_job;
+            continue;
+        }
+        if (j->state == EX_RENDERING)
+            job_fail(app, j, "%s", "the document was deleted");   /* its blocks leave the queue */
+        if (j->state == EX_DONE)
+            unlink(j->path);
+        *pp = j->next_job;
+        job_free(j);
+    }
 }
 
 int exports_route(struct http_req *r, const char *doc_id, const char *rest)

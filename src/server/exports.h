@@ -19,6 +19,8 @@ void exports_destroy(struct exports *x);   /* accepts NULL; files already writte
 
 /* /v1/documents/{id}/export[/status|/file]: rest is "" , "/status" or "/file". */
 int exports_route(struct http_req *r, const char *doc_id, const char *rest);
+/* A document was deleted: its exports are dropped (running ones stop, files are removed). */
+void exports_forget(struct app *app, int64_t user_id, const char *doc_id);
 /* pipeline_drain: a job event for the REQ_EXPORT requester `id` (block idx). */
 void exports_on_event(struct app *app, const struct job_event *ev, uint64_t id, int idx);
 #endif

@@ -4,7 +4,7 @@
 // another format reuses the cached blocks (no synthesis); the newest export is found again
 // without parameters (a reloaded page); bad requests are 4xx.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { itest, eventually, run, decodes } from './harness.mjs';
 
@@ -56,6 +56,11 @@ itest('an export runs on the server, reports progress and downloads as a book wi
   const latest = await s.get(`/v1/documents/${doc.id}/export/status`);
   assert.equal(latest.status, 200);
   assert.equal(latest.json.format, 'mp3');
+
+  // deleting the document takes its exports with it: no download outlives it
+  assert.equal((await s.http('DELETE', `/v1/documents/${doc.id}`)).status, 204);
+  assert.equal((await s.get(done.download_url)).status, 404);
+  assert.deepEqual(readdirSync(join(s.dataDir, 'exports')), []);
 });
 
 itest('bad export requests are 4xx with a message', async (t, h) => {
