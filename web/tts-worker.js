@@ -1,8 +1,9 @@
 // tts-worker.js — the page's own speech synthesizer, in a Web Worker (never on the main
 // thread): espeak-ng compiled to WebAssembly (@echogarden/espeak-ng-emscripten, vendored
 // into web/vendor/espeak-ng/ from node_modules by scripts/vendor-web.mjs), then the same
-// pads as the server's audio (40 ms before, 120 ms after), then Ogg Opus through WebCodecs'
-// AudioEncoder and ogg-opus.js where the browser has it (a secure context), WAV otherwise.
+// pads as the server's audio (40 ms before, 120 ms after) and its loudness (loudness.js),
+// then Ogg Opus through WebCodecs' AudioEncoder and ogg-opus.js where the browser has it (a
+// secure context), WAV otherwise.
 //
 // Messages in:  { id, text, voice, lang }     (one at a time; later ones wait their turn)
 //               { warm: true }                load the engine now (voice data, compile)
@@ -11,6 +12,7 @@
 // words: [{ start_ms, end_ms, offset, length }], offset/length in UTF-16 units of `text`,
 // from espeak-ng's word events — the same shape as the server's word_timings.
 import { writeOggOpus, writeWav, preSkipOf } from './ogg-opus.js';
+import { levelInPlace } from './loudness.js';
 
 const PAD_START_MS = 40;     // AUDIO_PAD_START_MS / AUDIO_PAD_END_MS in src/audio/audio.h
 const PAD_END_MS = 120;
@@ -116,6 +118,9 @@ async function synthesize({ text, voice, lang }) {
   const pcm = new Int16Array(lead + speech + tail);
   let at = lead;
   for (const c of chunks) { pcm.set(c, at); at += c.length; }
+  // levelled like the server's audio (-18 LUFS), so a voice sounds the same heard from
+  // memory now and from the server later (which levels the upload again, by ~0 dB)
+  levelInPlace(pcm, rate);
   const speechMs = speech * 1000 / rate;
   const words = wordTimings(text, events, speechMs);
   let body = await encodeOpus(pcm, rate), type = 'audio/ogg';
