@@ -159,6 +159,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   let localBusy = null;      // the block in the synthesizer, or null
   let localGen = 0;
   let localUrls = new Set();
+  let uploaded = new Map();      // block idx -> the server's audio_url of its upload
 
   // --- playback ------------------------------------------------------------------------
   let cursor = 0;
@@ -335,6 +336,21 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   // Fetch audio of cached blocks near the cursor; release audio far from it.
   function manageAudio() {
     if (!doc) return;
+    // browser mode: a block made here and uploaded is played from the server's copy once it
+    // is far from the cursor, so the page does not hold every block's audio in memory
+    for (const [idx, serverUrl] of uploaded) {
+      if (idx >= cursor - KEEP_BEHIND && idx <= cursor + PRELOAD_AHEAD * 4) continue;
+      uploaded.delete(idx);
+      const u = urls[idx];
+      if (!u || !localUrls.has(u)) continue;
+      if (durations.has(u)) durations.set(serverUrl, durations.get(u));
+      if (timings.has(u)) timings.set(serverUrl, timings.get(u));
+      urls[idx] = serverUrl;
+      localUrls.delete(u);
+      durations.delete(u);
+      timings.delete(u);
+      synthesizer.release?.(u);
+    }
     for (const [u, idx] of fetched) {
       if (idx < cursor - KEEP_BEHIND || idx > cursor + PRELOAD_AHEAD * 4) {
         fetched.delete(u);
@@ -481,9 +497,13 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     if (idx >= cursor && idx <= cursor + PRELOAD_AHEAD && !fetched.has(u)) fetchBlock(idx);
     if (r.body) {
       // shared with the server in the background; playback never waits for it
+      const gen = localGen;
       Promise.resolve().then(() => synthesizer.upload({
         documentId: docId, idx, model: m, voice: v, body: r.body, type: r.type, words: r.words,
-      })).catch(() => { /* the synthesizer retried; the block still plays from memory */ });
+      })).then((res) => {
+        // the server's copy can stand in for the blob once the block is far from the cursor
+        if (gen === localGen && urls[idx] === u && res?.audio_url) { uploaded.set(idx, res.audio_url); manageAudio(); }
+      }).catch(() => { /* the synthesizer retried; the block still plays from memory */ });
     }
     if (playState === 'buffering' && canStart()) startBlock();
     else if (idx > cursor) preloadNext();
@@ -506,6 +526,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     localWaiting = new Set();
     for (const u of localUrls) synthesizer?.release?.(u);
     localUrls = new Set();
+    uploaded = new Map();
   }
 
   // Clears block states and synthesizes again from the cursor (voice switch, skip setting),

@@ -201,3 +201,20 @@ test('a repeated synthesize_locally (after a reconnect) never starts a block twi
   await flush();
   assert.deepEqual(synth.calls.map((c) => c.text), ['Block 0.', 'Block 1.']);
 });
+
+test('a block far behind the cursor plays from its uploaded copy and its blob is released', async () => {
+  const { engine, synth, snap, local, audio } = setup({ blocks: 40 });
+  engine.play();
+  local(0, 1, 2, 3, 4, 5, 6, 7);
+  for (let i = 0; i < 8; i++) { await flush(); synth.finish(); }
+  await flush();
+  await flush();
+  assert.equal(synth.released.length, 0, 'near the cursor: kept in memory');
+  engine.seek(20);
+  assert.ok(synth.released.includes('blob:Block 0.'), 'far behind: the blob is released');
+  engine.seek(0);
+  await flush();
+  assert.equal(snap().blockStates[0], 'cached', 'still cached: the server has it');
+  assert.equal(snap().playState, 'playing');
+  assert.equal(audio.lastPlay().url, '/v1/audio/x', 'played from the server\'s copy');
+});
