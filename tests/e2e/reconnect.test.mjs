@@ -54,6 +54,11 @@ test('a longer outage shows "Reconnecting…", which clears once the server is b
   const indicator = page.locator('.status', { hasText: 'Reconnecting…' });
   await indicator.waitFor({ timeout: 10000 });
   assert.equal(await page.locator('.player-banner:not([hidden])').count(), 0, 'an indicator, not an error');
+  // all of it shows: not cut to "Reconnectin…" by the settings beside it
+  assert.ok(await indicator.evaluate((el) => el.scrollWidth <= el.clientWidth + 1
+    && el.getBoundingClientRect().right <= document.querySelector('.settings').getBoundingClientRect().left + 1
+      || el.getBoundingClientRect().bottom <= document.querySelector('.settings').getBoundingClientRect().top + 1),
+  'the whole word is visible');
   await server.restart();
   await waitFor(async () => (await indicator.count()) === 0, { timeout: 20000, message: 'indicator cleared' });
   await waitFor(() => page.evaluate(() => window.recite.ws.state === 'open'), { message: 'open' });
