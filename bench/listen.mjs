@@ -11,9 +11,10 @@
 //    back to back) over min(seconds, 60) at each speed — the alternative design.
 //    Both are measured the same way: every sample the page plays goes through an AudioWorklet
 //    that records silent runs (|x| < 1e-4) on the audio clock; a seam's gap is the silent run
-//    around it minus the silence the two blocks carry themselves (trailing pad of the one,
-//    leading pad of the next, measured in the decoded files with the same threshold), divided
-//    by the speed. Underruns: Playing -> Buffering transitions of the engine.
+//    around it minus the silence that is meant to be there — the two blocks' own (trailing
+//    pad of the one, leading pad of the next, measured in the decoded files with the same
+//    threshold) and the structural pause the page adds after the block (pause_ms) — all
+//    divided by the speed. Underruns: Playing -> Buffering transitions of the engine.
 // 2 workers (espeak-ng, en-us).
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,13 +99,20 @@ async function setupRecorder(workletSource) {
   a.fetch = (u) => { mark('fetch'); return fetchAudio(u).then((x) => { mark('fetched'); return x; }); };
   const play = a.play.bind(a);
   let preloaded = false;
-  a.play = (url, opts) => { mark('play'); preloaded = a.preloaded(url); return play(url, opts); };
-  // A seam is where the next block starts: its 'playing' (the page's element is the one in
-  // the DOM, so the capture listener sees it); the next block was preloaded or not.
+  let starting = false;
+  a.play = (url, opts) => { mark('play'); preloaded = a.preloaded(url); starting = true; return play(url, opts); };
+  // A seam is where the next block starts: the first 'playing' after a play() (the page's
+  // element is the one in the DOM, so the capture listener sees it; a 'playing' after a
+  // stall inside a block is not a seam); the next block was preloaded or not.
   let started = 0;
-  document.addEventListener('playing', () => {
+  // The block's start on the audio clock: now minus how far it has played (the event can be
+  // dispatched late on a loaded machine; the element's own position is not).
+  document.addEventListener('playing', (e) => {
     mark('playing');
-    if (started++ && idx > 0) L.seams.push({ t: ctx.currentTime, from: idx - 1, preloaded });
+    if (!starting) return;
+    starting = false;
+    const t = ctx.currentTime - e.target.currentTime / e.target.playbackRate;
+    if (started++ && idx > 0) L.seams.push({ t, from: idx - 1, preloaded });
   }, true);
   L.seams = [];           // {t (audio clock), from, to, preloaded}
   L.underruns = 0;
@@ -126,15 +134,29 @@ async function setupRecorder(workletSource) {
   requestAnimationFrame(poll);
 }
 
-// Leading and trailing silence (s) of each block's decoded audio, same threshold.
-async function padsOf(urls) {
+// Leading and trailing silence (s) of each block's decoded audio: same threshold, and the
+// same merging of silent runs split by a blip of codec noise (BLIP_S) as on the audio clock.
+async function padsOf({ urls, blip }) {
   const ctx = window.__listen.ctx;
   const out = {};
   for (const [idx, url] of Object.entries(urls)) {
     const buf = await ctx.decodeAudioData(await (await fetch(url)).arrayBuffer());
     const d = buf.getChannelData(0);
-    let a = 0; while (a < d.length && Math.abs(d[a]) < 1e-4) a++;
-    let b = d.length - 1; while (b > a && Math.abs(d[b]) < 1e-4) b--;
+    const gap = Math.round(blip * buf.sampleRate);
+    let a = 0;
+    for (;;) {
+      while (a < d.length && Math.abs(d[a]) < 1e-4) a++;
+      let k = a; while (k < d.length && k - a < gap && Math.abs(d[k]) >= 1e-4) k++;
+      if (k - a >= gap || k >= d.length || k === a) break;
+      a = k;                       // a blip: the silence goes on
+    }
+    let b = d.length - 1;
+    for (;;) {
+      while (b > a && Math.abs(d[b]) < 1e-4) b--;
+      let k = b; while (k > a && b - k < gap && Math.abs(d[k]) >= 1e-4) k--;
+      if (b - k >= gap || k <= a || k === b) break;
+      b = k;
+    }
     out[idx] = { lead: a / buf.sampleRate, trail: (d.length - 1 - b) / buf.sampleRate, dur: buf.duration };
   }
   return out;
@@ -157,7 +179,7 @@ async function webAudioRun({ urls, speed, seconds }) {
     src.playbackRate.value = speed;     // changes the pitch: AudioBufferSourceNode has no time-stretch
     src.connect(L.rec);
     src.start(t);
-    if (i) seams.push({ t, from: i - 1 });
+    if (i) seams.push({ t, from: i - 1 });   // exact: scheduled on the audio clock
     t += bufs[i].duration / speed;
   }
   await new Promise((r) => setTimeout(r, (t - ctx.currentTime) * 1000 + 300));
@@ -166,20 +188,37 @@ async function webAudioRun({ urls, speed, seconds }) {
 
 // --- in node ------------------------------------------------------------------------------
 
+// Silent runs split only by a blip of codec noise (a few samples over the threshold, far
+// shorter than any speech) are one run.
+const BLIP_S = 0.003;
+function mergeRuns(runs) {
+  const out = [];
+  for (const r of runs) {
+    const last = out[out.length - 1];
+    if (last && r[0] - last[1] < BLIP_S) last[1] = r[1];
+    else out.push([r[0], r[1]]);
+  }
+  return out;
+}
+
 // Gap at each seam: the silent run around the seam instant, minus the blocks' own silence.
-function seamGaps(silences, seams, pads, speed, offset = 0) {
+// pauses[idx]: the structural pause the page adds after block idx (pause_ms, 0 for Web Audio).
+function seamGaps(runs, seams, pads, speed, pauses = {}) {
+  const silences = mergeRuns(runs);
   const gaps = [];
   for (const s of seams) {
-    const a = pads[s.from + offset], b = pads[s.from + offset + 1];
+    const a = pads[s.from], b = pads[s.from + 1];
     if (!a || !b) continue;
-    // the run that contains the instant, or the nearest one within 100 ms (event latency)
+    // the run that ends where the next block's speech starts (its start + its lead pad),
+    // within 100 ms (output latency)
+    const speech = s.t + b.lead / speed;
     let best = null, dist = Infinity;
     for (const [from, to] of silences) {
-      const d = s.t < from ? from - s.t : s.t > to ? s.t - to : 0;
+      const d = Math.abs(to - speech);
       if (d < dist) { dist = d; best = [from, to]; }
     }
     if (!best || dist > 0.1) { gaps.push({ ms: NaN, seam: s.from }); continue; }
-    const expected = (a.trail + b.lead) / speed;
+    const expected = (a.trail + b.lead + (pauses[s.from] || 0) / 1000) / speed;
     gaps.push({ ms: (best[1] - best[0] - expected) * 1000, seam: s.from, preloaded: s.preloaded });
   }
   return gaps;
@@ -248,8 +287,9 @@ async function playerRun(speed) {
     const l = window.__listen;
     return { silences: l.silences, seams: l.seams, underruns: l.underruns, urls: l.urls };
   });
-  const pads = await page.evaluate(padsOf, L.urls);
-  const gaps = seamGaps(L.silences, L.seams, pads, speed);
+  const pads = await page.evaluate(padsOf, { urls: L.urls, blip: BLIP_S });
+  const pauses = Object.fromEntries((await s.getDoc(doc.id)).blocks.map((b) => [b.idx, Number(b.pause_ms) || 0]));
+  const gaps = seamGaps(L.silences, L.seams, pads, speed, pauses);
   // Web Audio over the same blocks
   const urls = Object.keys(L.urls).map(Number).sort((a, b) => a - b).map((i) => L.urls[i]);
   const w = await page.evaluate(webAudioRun, { urls, speed, seconds: WEBAUDIO_SECONDS });
@@ -274,7 +314,7 @@ table(`play -> first sound, ${DOCS} new documents (ms)`, ['measure', 'median', '
 console.log(`\nsamples, first sound: ${first.map((x) => fmt(x, 0)).join(', ')}`);
 console.log(`samples, raw first block: ${raw.map((x) => fmt(x, 0)).join(', ')}`);
 console.log('phases after the click (ms): ' + phases.map((p) => JSON.stringify(p)).join('\n  '));
-table('gap at each seam beyond the blocks\' own pads (ms)', ['player, speed', 'seams', 'median', 'p90', 'max', 'min'],
+table('gap at each seam beyond the intended silence: pads + pause_ms, at the speed (ms)', ['player, speed', 'seams', 'median', 'p90', 'max', 'min'],
   runs.flatMap((r) => [gapRow(`twin <audio>, ${r.speed}x`, r.gaps), gapRow(`Web Audio, ${r.speed}x (pitch shifts)`, r.wgaps)]));
 for (const r of runs) {
   console.log(`\n${r.speed}x: ${fmt(r.seconds, 0)} s of play, ${r.seams} seams, next block preloaded at ${r.preloaded} of them, underruns: ${r.underruns}`);
