@@ -377,6 +377,8 @@ static int add_evicted(struct evicted **out, int *nout, const struct mjob *job,
     e->conn_id = r->id;
     memcpy(e->doc_id, r->doc_id, sizeof e->doc_id);
     e->idx = r->idx;
+    e->user_id = r->user_id;
+    e->chars = r->chars;
     memcpy(e->model, job->model, sizeof e->model);
     memcpy(e->voice, job->voice, sizeof e->voice);
     return 0;

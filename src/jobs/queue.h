@@ -21,6 +21,8 @@ struct evicted {
     int idx;
     char model[32];
     char voice[64];
+    int64_t user_id;    /* the requester's user and block size: its quota reservation */
+    int chars;          /* is released (server/limits.h) */
 };
 
 struct queue;

@@ -4,10 +4,12 @@
  * (queued/processing): one synthesis per variant, whoever asks. Service thread only. */
 #include "server/pipeline.h"
 #include "server/app.h"
+#include "server/conns.h"
 #include "server/hotcache.h"
 #include "server/limits.h"
 #include "server/offload.h"
 #include "server/protocol.h"
+#include "server/session.h"
 #include "server/waiters.h"
 #include "server/exports.h"
 #include "server/ws.h"
@@ -87,8 +89,23 @@ static void send_status(struct app *app, uint64_t conn_id, const char *doc_id, i
 }
 
 /* Groups evictions by (doc, model, voice) into `evicted` messages and frees the list. */
+/* Quota reservations (limits.h), also kept per connection so that whatever a closing
+ * socket still had queued is released with it. sign: 1 reserve, -1 release. */
+static void reserve(struct app *app, uint64_t conn, int64_t user, int chars, int sign)
+{
+    struct session *s = conns_get(app->conns, conn);
+    if (sign > 0)
+        limits_reserve(app, user, chars);
+    else
+        limits_release(app, user, chars);
+    if (s)
+        s->ws.reserved += sign * chars;
+}
+
 static void send_evicted(struct app *app, struct evicted *ev, int n)
 {
+    for (int i = 0; i < n; i++)   /* evicted blocks give their reservation back */
+        reserve(app, ev[i].conn_id, ev[i].user_id, ev[i].chars, -1);
     for (int i = 0; i < n; i++) {
         if (ev[i].idx < 0)
             continue;
@@ -267,7 +284,7 @@ static void answer_block(struct app *app, uint64_t conn, int64_t user, const cha
         si.recoverable = 1;
     } else {
         si.status = state == SUBMIT_PROCESSING ? ST_PROCESSING : ST_QUEUED;
-        limits_reserve(app, user, r.chars);   /* counts against the quota until it ends */
+        reserve(app, conn, user, r.chars, 1);   /* counts against the quota until it ends */
     }
     free(text);
     send_status(app, conn, doc_id, idx, model, voice, &si);
@@ -459,6 +476,9 @@ void pipeline_on_message(struct app *app, uint64_t conn, int64_t user, const cha
 
 void pipeline_on_close(struct app *app, uint64_t conn)
 {
+    struct session *s = conns_get(app->conns, conn);
+    if (s && s->ws.reserved > 0)   /* its queued blocks go with it: so do their reservations */
+        limits_release(app, s->user_id, (int)s->ws.reserved);
     app->queue->ops->gone(app->queue, REQ_CONN, conn);
 }
 
@@ -508,7 +528,7 @@ void pipeline_drain(struct app *app)
             switch (rq->kind) {
             case REQ_CONN:     /* a WebSocket: a status message (dropped if it has gone) */
                 if (ev->type != JOB_EV_PROCESSING)
-                    limits_release(app, rq->user_id, rq->chars);
+                    reserve(app, rq->id, rq->user_id, rq->chars, -1);
                 send_status(app, rq->id, rq->doc_id, rq->idx, ev->model, ev->voice, &si);
                 break;
             case REQ_WAITER:   /* an HTTP request (speech, preview): answered when final */

@@ -51,6 +51,7 @@ struct ws_state {
     size_t out_bytes;
     int closing;
     int revoked;                /* its credential was revoked: close at the next WRITEABLE */
+    int64_t reserved;           /* quota chars of its blocks queued and not yet finished */
 };
 
 /* What outlives one HTTP transaction on a connection: libwebsockets >= 4.3 hands each

@@ -131,8 +131,8 @@ int ws_callback(struct app *app, struct lws *wsi, int reason, struct session *s,
         return on_writeable(wsi, s);
     case LWS_CALLBACK_CLOSED:
         if (s->is_ws) {
+            pipeline_on_close(app, s->ws.conn_id);   /* reads the session: before removal */
             conns_remove(app->conns, s->ws.conn_id);
-            pipeline_on_close(app, s->ws.conn_id);
             free_queue(&s->ws);
             s->is_ws = 0;
             METRIC_SUB(&app->metrics, ws_connections, 1);

@@ -156,3 +156,42 @@ itest('POST /v1/audio/speech counts against the quota, and past it answers 429 w
   assert.match(over.json.error, /quota of 50 characters/);
   assert.equal((await alice.me()).used_chars, 80);
 });
+
+itest('queued blocks reserve quota until they end; eviction and a closed socket give it back', async (t, h) => {
+  // no workers: blocks stay queued, so only the reservations decide
+  const dir = await h.tmp();
+  const A = { token: await addUser(dir, 'alice') };
+  const s = await h.start({ dataDir: dir, workers: 0, args: ['--auth', '--quota-chars', '100'] });
+  const alice = as(s, h, A);
+  const doc = await alice.createDoc(range(0, 6).map((i) => BLOCK(i, 'reserve')).join('\n\n'));
+  const c1 = await alice.ws();
+  c1.send(synth(doc.id, [0, 1, 2, 3]));
+  const h1 = await c1.waitFinal(doc.id, [3]);
+  assert.deepEqual([0, 1, 2].map((i) => h1.get(i)[0].status), ['queued', 'queued', 'queued']);
+  assert.equal(h1.get(3).at(-1).status, 'error', '3 x 40 chars queued against 100: the 4th is refused');
+  assert.equal(h1.get(3).at(-1).recoverable, false);
+  // moving the cursor away evicts 0..2: their reservation comes back
+  let from = c1.mark();
+  c1.send({ type: 'cursor_moved', document_id: doc.id, cursor: 100 });
+  await c1.waitFor((m) => m.type === 'evicted', undefined, from);
+  from = c1.mark();
+  c1.send(synth(doc.id, [3, 4], { cursor: 3 }));
+  await c1.barrier();   /* every answer to the synthesize has arrived */
+  const h2 = c1.history(doc.id, { from });
+  assert.deepEqual([h2.get(3)[0].status, h2.get(4)[0].status], ['queued', 'queued']);
+  // closing the socket releases what it still had queued
+  c1.close();
+  const c2 = await alice.ws();
+  const { eventually } = await import('./harness.mjs');
+  await eventually(async () => {
+    const m = c2.mark();
+    c2.send(synth(doc.id, [0, 1]));
+    await c2.barrier();
+    const hh = c2.history(doc.id, { from: m });
+    if (hh.get(0).at(-1).status === 'queued' && hh.get(1).at(-1).status === 'queued') return true;
+    c2.send({ type: 'cursor_moved', document_id: doc.id, cursor: 100 });   /* try again clean */
+    await c2.barrier();
+    return false;
+  }, 'the closed socket\'s reservation to be released');
+  assert.equal((await alice.me()).used_chars, 0, 'nothing was synthesized, nothing charged');
+});
