@@ -321,7 +321,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   // query_states addition to the protocol): after a reload the cells show it at once.
   const queried = new Set();
   function queryStates() {
-    if (!doc || conn !== 'open' || modeOf(model) !== 'server') return;
+    if (!doc || conn !== 'open') return;   // browser mode too: this user's uploads
     const want = [];
     for (let i = Math.max(0, cursor - QUERY_BEHIND); i < Math.min(n, cursor + QUERY_AHEAD); i++) {
       const key = `${model}/${voice}/${i}`;

@@ -297,7 +297,7 @@ static int resolve_voice(struct app *app, uint64_t conn, const char *doc_id, con
 {
     if (opt_str(msg, F_MODEL, ENGINE_DEFAULT_MODEL, model) ||
         opt_str(msg, F_VOICE, ENGINE_DEFAULT_VOICE, voice) ||
-        opt_str(msg, F_SYNTHESIS_MODE, "server", mode)) {
+        opt_str(msg, F_SYNTHESIS_MODE, NULL, mode)) {
         send_error(app, conn, doc_id, "`model`, `voice` and `synthesis_mode` must be strings");
         return -1;
     }
@@ -314,6 +314,8 @@ static int resolve_voice(struct app *app, uint64_t conn, const char *doc_id, con
     /* one identity per voice: the canonical slug names the variant and every status */
     *model = (*m)->ops->slug;
     *voice = vi->slug;
+    if (!*mode)   /* not given: the mode the model takes (`browser` for the page's voices) */
+        *mode = ((*m)->ops->flags & ENGINE_IN_PAGE) ? MODE_BROWSER : MODE_SERVER;
     return 0;
 }
 
@@ -353,8 +355,7 @@ static void on_query_states(struct app *app, uint64_t conn, int64_t user, const 
     const struct model *m;
     if (n < 0 || resolve_voice(app, conn, doc_id, msg, &model, &voice, &mode, &m))
         return;
-    if (m->ops->flags & ENGINE_IN_PAGE)
-        return;   /* the page's own voices: it knows what it made */
+    int in_page = (m->ops->flags & ENGINE_IN_PAGE) != 0;   /* then: this user's uploads */
     const cJSON *skip = cJSON_GetObjectItemCaseSensitive(msg, F_SKIP_REFERENCES);
     for (int i = 0; i < n; i++) {
         char *text = speakable_text(app, conn, user, doc_id, idx[i], count, model, voice,
@@ -362,11 +363,14 @@ static void on_query_states(struct app *app, uint64_t conn, int64_t user, const 
         if (!text)
             continue;   /* `skipped` was sent */
         char hash[65];
-        ids_variant_hash(text, model, voice, "", hash);
+        if (in_page)
+            ids_upload_hash(text, model, voice, user, hash);
+        else
+            ids_variant_hash(text, model, voice, "", hash);
         free(text);
-        const struct hot_entry *e = hotcache_get(app->hot, hash);
+        const struct hot_entry *e = in_page ? NULL : hotcache_get(app->hot, hash);
         struct audio_record rec = { 0 };
-        if (e || store_audio_meta(app->store, hash, &rec) == 0) {
+        if (e || (store_audio_meta(app->store, hash, &rec) == 0 && (!in_page || rec.owner == user))) {
             struct status_info si = { .status = ST_CACHED, .hash = hash,
                                       .duration_ms = e ? e->duration_ms : rec.duration_ms,
                                       .word_timings = e ? e->word_timings : rec.word_timings };

@@ -73,6 +73,14 @@ itest('an uploaded WAV is levelled, stored as Ogg Opus and answered as cached in
   const ms = Number(a.headers.get('x-duration-ms'));
   assert.ok(ms > 1000 && ms < 5000, `duration ${ms} ms`);
 
+  // query_states (no work asked for) knows this user's upload too, and nothing else
+  const q = await h.ws(s);
+  q.send({ type: 'query_states', document_id: d.id, block_indices: [0, 1], model: 'browser', voice: 'en-us' });
+  const qs = await q.waitFor((m) => m.type === 'status');
+  await q.barrier();
+  assert.deepEqual(q.statuses(d.id).map((m) => [m.block_idx, m.status, m.audio_url]), [[0, 'cached', r.json.audio_url]]);
+  assert.equal(qs.block_idx, 0);
+
   const after = await browserStatuses(h, s, d.id, [0, 1]);
   assert.equal(after.get(0).status, 'cached');
   assert.equal(after.get(0).audio_url, r.json.audio_url);
@@ -104,6 +112,9 @@ itest('an uploaded Ogg Opus is accepted; model browser is listed and never synth
   assert.equal((await browserStatuses(h, s, d.id, [1])).get(1).status, 'cached');
 
   const c = await h.ws(s);
+  c.send({ type: 'synthesize', document_id: d.id, block_indices: [0], model: 'browser', voice: 'en-us' });
+  const implied = await c.waitFor((m) => m.type === 'status' && m.block_idx === 0);
+  assert.equal(implied.status, 'synthesize_locally', 'no synthesis_mode: the model\'s own (browser)');
   c.send(synth(d.id, [0], { model: 'browser' }));   // server mode
   const e = await c.waitFor((m) => m.type === 'error');
   assert.match(e.error, /synthesized in the page/);
@@ -113,7 +124,7 @@ itest('an uploaded Ogg Opus is accepted; model browser is listed and never synth
   c.send(synth(d.id, [0], { synthesis_mode: 'elsewhere' }));
   const e3 = await c.waitFor((m) => m.type === 'error' && m !== e && m !== e2);
   assert.match(e3.error, /"server" or "browser"/);
-  assert.equal(c.statuses(d.id).length, 0, 'nothing queued');
+  assert.equal(c.statuses(d.id).length, 1, 'nothing queued');
 
   const sp = await s.post('/v1/audio/speech', { json: { model: 'browser', voice: 'en-us', input: 'Hi.' } });
   assert.equal(sp.status, 400, 'the OpenAI endpoint does not offer page voices');
