@@ -79,7 +79,8 @@ static int pool_threads(void)
 {
     const struct config *cfg = engines_config();
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int workers = cfg && cfg->workers > 0 ? cfg->workers : 1;
+    /* `recite say` renders on one thread whatever --workers would default to */
+    int workers = cfg && cfg->workers > 0 && cfg->cmd != CMD_SAY ? cfg->workers : 1;
     long t = (cores < 1 ? 1 : cores) - workers + 1;
     return t < 1 ? 1 : t > 64 ? 64 : (int)t;
 }
