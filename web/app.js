@@ -99,7 +99,7 @@ function route() {
   });
   window.scrollTo(0, 0);
   if (account) account.refresh();
-  if (doc) cleanup = renderReader(view, { id: decodeURIComponent(doc[1]), engine, audio, ws });
+  if (doc) cleanup = renderReader(view, { id: decodeURIComponent(doc[1]), engine, audio, ws, synthesizer });
   else if (hash.startsWith('#/new')) cleanup = renderNewDocument(view, { navigate });
   else cleanup = renderLibrary(view, { navigate });
 }

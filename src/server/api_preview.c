@@ -1,8 +1,9 @@
 /* api_preview — GET /v1/models/{model}/voices/{voice}/preview: a short sentence in the
  * voice's language, synthesized and cached like any block (same variant hash), answered as
  * {"audio_url","text","duration_ms","word_timings"?} once the audio exists, so the voice
- * picker can play a voice before the reader switches to it. Service thread; the waiting is
- * api_openai.c's (no thread blocks). */
+ * picker can play a voice before the reader switches to it. For model `browser` only the
+ * sentence ({"text","model","voice","synthesis_mode":"browser"}): the page speaks it itself.
+ * Service thread; the waiting is api_openai.c's (no thread blocks). */
 #include "server/api_openai.h"
 #include "server/app.h"
 #include "server/http.h"
@@ -127,11 +128,17 @@ int api_preview(struct http_req *r, const char *rest)
     const struct model *m = engines_find(model);
     if (!m)
         return http_reply_error(r, 404, "unknown model \"%.40s\"", model);
-    if ((m->ops->flags & ENGINE_IN_PAGE))
-        return http_reply_error(r, 404, "model \"%s\" is previewed in the page, not by the server",
-                                m->ops->slug);
     const struct voice_info *v = model_find_voice(m, voice);
     if (!v)
         return http_reply_error(r, 404, "unknown voice \"%.60s\" for model %s", voice, m->ops->slug);
+    if (m->ops->flags & ENGINE_IN_PAGE) {
+        /* the page's own voices: it synthesizes the sentence itself */
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "text", preview_sentence(v->lang));
+        cJSON_AddStringToObject(o, "model", m->ops->slug);
+        cJSON_AddStringToObject(o, "voice", v->slug);
+        cJSON_AddStringToObject(o, "synthesis_mode", "browser");
+        return http_reply_json(r, 200, o);
+    }
     return speech_answer_preview(r, m->ops->slug, v->slug, preview_sentence(v->lang));
 }

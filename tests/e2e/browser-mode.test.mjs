@@ -28,6 +28,14 @@ test('a browser voice plays, its blocks are uploaded, and come back cached after
   const label = await picker.evaluate((s) => [...s.options].find((o) => o.value === 'browser\u241fen-us').textContent);
   assert.match(label, /In this browser/);
   await picker.selectOption('browser\u241fen-us');
+  // the preview speaks a sentence synthesized in this page
+  const preview = page.getByRole('button', { name: 'Preview voice' });
+  await waitFor(() => preview.isVisible(), { timeout: LONG, message: 'preview offered for a browser voice' });
+  await preview.click();
+  await waitFor(async () => { const s = await playerState(page); return s.currentTime > 0.2 && !s.paused; },
+    { timeout: LONG, message: 'the preview plays' });
+  assert.match(await page.evaluate(() => document.querySelector('audio').src), /^blob:/);
+  await waitFor(async () => (await playerState(page)).paused || (await playerState(page)).ended, { timeout: LONG, message: 'the preview ends' });
 
   await page.getByRole('button', { name: 'Play', exact: true }).click();
   await waitFor(async () => (await playerState(page)).currentTime > 0.3, { timeout: LONG, message: 'first sound' });

@@ -95,7 +95,7 @@ itest('an uploaded WAV is levelled, stored as Ogg Opus and answered as cached in
   assert.notEqual(st.audio_url, r.json.audio_url, 'server audio and browser audio never mix');
 });
 
-itest('an uploaded Ogg Opus is accepted; model browser is listed and never synthesized by the server', async (t, h) => {
+itest('an uploaded Ogg Opus is accepted; model browser is listed, previewed as a sentence and never synthesized by the server', async (t, h) => {
   const s = await h.start({ workers: 1 });
   const models = (await s.get('/v1/models')).json;
   const browser = models.find((m) => m.slug === 'browser');
@@ -128,7 +128,12 @@ itest('an uploaded Ogg Opus is accepted; model browser is listed and never synth
 
   const sp = await s.post('/v1/audio/speech', { json: { model: 'browser', voice: 'en-us', input: 'Hi.' } });
   assert.equal(sp.status, 400, 'the OpenAI endpoint does not offer page voices');
-  assert.equal((await s.get('/v1/models/browser/voices/en-us/preview')).status, 404);
+  const pv = await s.get('/v1/models/browser/voices/de/preview');
+  assert.equal(pv.status, 200, 'a browser voice\'s preview is the sentence, for the page to speak');
+  assert.equal(pv.json.synthesis_mode, 'browser');
+  assert.equal(pv.json.audio_url, undefined, 'the server synthesizes nothing for it');
+  assert.ok(pv.json.text.length > 10 && pv.json.voice === 'de');
+  assert.notEqual(pv.json.text, (await s.get('/v1/models/browser/voices/en-us/preview')).json.text, 'in the voice\'s language');
 });
 
 itest('bad uploads get a precise 4xx and store nothing', async (t, h) => {

@@ -33,7 +33,7 @@ function sourceLink(href) {
   return h('a', { class: 'source-url', href, target: '_blank', rel: 'noopener noreferrer', title: href }, host);
 }
 
-export function renderReader(root, { id, engine, audio, ws }) {
+export function renderReader(root, { id, engine, audio, ws, synthesizer }) {
   let alive = true;
   const cleanups = [];
   root.replaceChildren(h('section', { class: 'page reader loading' }, h('p', { class: 'muted' }, 'Opening the document…')));
@@ -77,7 +77,14 @@ export function renderReader(root, { id, engine, audio, ws }) {
         try {
           const res = await fetch(url, { headers: api.authHeaders() });
           if (!res.ok) return;
-          const { audio_url: audioUrl, duration_ms: ms } = await res.json();
+          const info = await res.json();
+          let { audio_url: audioUrl, duration_ms: ms } = info;
+          if (!audioUrl && info.synthesis_mode === 'browser' && synthesizer) {
+            // a browser voice: the server gives the sentence, this page speaks it
+            const made = await synthesizer.synthesize({ text: info.text, voice: info.voice });
+            audioUrl = made.url;
+            ms = made.durationMs;
+          }
           if (!audioUrl) return;
           engine.releaseOutput();
           const paused = engine.getSnapshot();

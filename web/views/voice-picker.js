@@ -71,7 +71,6 @@ export function createVoicePicker({ onChange, onPreview }) {
   async function probePreview() {
     const seq = ++probeSeq;
     preview.hidden = true;
-    if (current.model === BROWSER_MODEL) return;   // the server has no preview of page voices
     try {
       const res = await fetch(api.previewUrl(current.model, current.voice), { method: 'GET', headers: api.authHeaders() });
       if (seq === probeSeq) preview.hidden = !res.ok;
