@@ -26,8 +26,10 @@
 #include "engines/piper_ort.h"
 #include "engines/piper_noise.h"
 #include "audio/audio.h"
+#include <fcntl.h>
 #include <onnxruntime_c_api.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +54,48 @@ static int check(OrtStatus *st, const char *what, char *err, size_t errlen)
     return -1;
 }
 
+/* Debian 13's onnxruntime (built against Debian's shared libonnx) prints ~570 "Schema
+ * error: Trying to register schema ... already registered" lines on stderr when a process
+ * creates its first session: harmless, once, but it buried the server's log. So the first
+ * session is this one-node model (Identity, float [1]), made by piper_ort_init on the main
+ * thread — before any worker or other logging thread exists — with stderr pointed at
+ * /dev/null for the duration; real sessions come later, quietly. */
+static const unsigned char warm_model[] = {
+    0x08, 0x07, 0x3a, 0x37, 0x0a, 0x10, 0x0a, 0x01, 0x78, 0x12, 0x01, 0x79, 0x22, 0x08, 0x49,
+    0x64, 0x65, 0x6e, 0x74, 0x69, 0x74, 0x79, 0x12, 0x01, 0x67, 0x5a, 0x0f, 0x0a, 0x01, 0x78,
+    0x12, 0x0a, 0x0a, 0x08, 0x08, 0x01, 0x12, 0x04, 0x0a, 0x02, 0x08, 0x01, 0x62, 0x0f, 0x0a,
+    0x01, 0x79, 0x12, 0x0a, 0x0a, 0x08, 0x08, 0x01, 0x12, 0x04, 0x0a, 0x02, 0x08, 0x01, 0x42,
+    0x04, 0x0a, 0x00, 0x10, 0x0d,
+};
+
+static void first_session_quietly(void)
+{
+    OrtSessionOptions *so = NULL;
+    OrtSession *s = NULL;
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC), saved = null >= 0 ? dup(STDERR_FILENO) : -1;
+    if (saved >= 0) {
+        fflush(stderr);
+        dup2(null, STDERR_FILENO);
+    }
+    OrtStatus *st = ort->CreateSessionOptions(&so);
+    if (!st)
+        st = ort->DisablePerSessionThreads(so);
+    if (!st)
+        st = ort->CreateSessionFromArray(ort_env, warm_model, sizeof warm_model, so, &s);
+    if (saved >= 0) {
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+    }
+    if (null >= 0)
+        close(null);
+    if (st)
+        ort->ReleaseStatus(st);   /* not worth failing over: the voices' own sessions will say */
+    if (s)
+        ort->ReleaseSession(s);
+    if (so)
+        ort->ReleaseSessionOptions(so);
+}
+
 int piper_ort_init(int threads, char *err, size_t errlen)
 {
     const OrtApiBase *base = OrtGetApiBase();
@@ -74,6 +118,7 @@ int piper_ort_init(int threads, char *err, size_t errlen)
         check(ort->CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &ort_mem),
               "ONNX Runtime", err, errlen) < 0)
         goto out;
+    first_session_quietly();
     rc = 0;
 out:
     ort->ReleaseThreadingOptions(tp);
