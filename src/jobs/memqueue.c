@@ -771,10 +771,10 @@ void memqueue_set_hooks(struct queue *q, const struct memqueue_hooks *hooks)
 int memqueue_hand_off(struct queue *q, int max_handed, struct job_ticket *t)
 {
     struct memqueue *mq = (struct memqueue *)q;
-    int rc = 1;
+    int rc = RECITE_EEMPTY;
     pthread_mutex_lock(&mq->lock);
     if (mq->shutting_down) {
-        rc = -1;
+        rc = RECITE_ESTOPPED;
         goto out;
     }
     struct mjob *job;
@@ -792,7 +792,7 @@ int memqueue_hand_off(struct queue *q, int max_handed, struct job_ticket *t)
     memcpy(t->voice, job->voice, sizeof t->voice);
     t->attempt = job->attempt;
     t->tries = job->tries;
-    rc = 0;
+    rc = RECITE_OK;
 out:
     pthread_mutex_unlock(&mq->lock);
     return rc;

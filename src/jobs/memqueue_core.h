@@ -6,6 +6,7 @@
 #ifndef RECITE_MEMQUEUE_CORE_H
 #define RECITE_MEMQUEUE_CORE_H
 #include "jobs/queue.h"
+#include "util/err.h"
 
 struct memqueue_hooks {
     /* Called with the queue lock held when a handed-off job loses its last requester. It
@@ -21,8 +22,8 @@ struct memqueue_hooks {
 };
 void memqueue_set_hooks(struct queue *q, const struct memqueue_hooks *hooks);
 /* Never blocks: hands off the next job in fair nearest-first order (a new attempt, one more
- * try, no event) if fewer than max_handed are handed off and unclaimed. 0: *t filled,
- * 1: nothing to hand off, -1: shut down. */
+ * try, no event) if fewer than max_handed are handed off and unclaimed. RECITE_OK: *t
+ * filled; RECITE_EEMPTY: nothing to hand off now; RECITE_ESTOPPED: shut down. */
 int memqueue_hand_off(struct queue *q, int max_handed, struct job_ticket *t);
 /* A worker claimed this attempt: handed off -> running, PROCESSING event, the visibility
  * clock starts. 1 if the attempt is stale (nothing happens). */

@@ -331,7 +331,7 @@ static void feed(struct redisqueue *rq, struct rconn *c)
     int live = atomic_load(&rq->live_workers);
     int window = live > 1 ? live : 1;   /* one job waiting per live worker */
     struct job_ticket t;
-    while (memqueue_hand_off(rq->core, window, &t) == 0) {
+    while (memqueue_hand_off(rq->core, window, &t) == RECITE_OK) {
         char key[80], att[24], tries[16];
         job_key(key, t.hash);
         snprintf(att, sizeof att, "%llu", (unsigned long long)remote_attempt(rq, t.attempt));

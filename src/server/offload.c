@@ -118,19 +118,19 @@ int offload_submit(struct offload *o, struct offload_task *t,
                    void (*done)(struct offload_task *, int))
 {
     if (!o)
-        return -1;
+        return RECITE_ESTOPPED;
     t->work = work;
     t->done = done;
     pthread_mutex_lock(&o->lock);
     if (o->stopping) {
         pthread_mutex_unlock(&o->lock);
-        return -1;
+        return RECITE_ESTOPPED;
     }
     list_push(&o->todo, &o->todo_tail, t);
     o->pending++;
     pthread_cond_signal(&o->cond);
     pthread_mutex_unlock(&o->lock);
-    return 0;
+    return RECITE_OK;
 }
 
 /* Runs done(t, status) for every finished task; returns how many. */

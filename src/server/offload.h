@@ -40,6 +40,7 @@
  *   caller's to serialize (one in flight at a time, the next submitted from done()). */
 #ifndef RECITE_OFFLOAD_H
 #define RECITE_OFFLOAD_H
+#include "util/err.h"
 #include <stddef.h>
 
 struct offload;
@@ -69,8 +70,8 @@ struct offload_config {
 
 /* Starts the threads. NULL with err filled on failure (nothing left running). */
 struct offload *offload_create(const struct offload_config *cfg, char *err, size_t errlen);
-/* Service thread. Queues t; 0, or -1 if the pool is stopping or NULL (done will not be
- * called). */
+/* Service thread. Queues t: RECITE_OK, or RECITE_ESTOPPED if the pool is stopping or NULL
+ * (then done will never be called). */
 int offload_submit(struct offload *o, struct offload_task *t,
                    void (*work)(struct offload_task *, void *),
                    void (*done)(struct offload_task *, int));

@@ -4,6 +4,7 @@
  * Durability: a document insert has committed (synchronous=FULL) before it returns 0. */
 #ifndef RECITE_STORE_H
 #define RECITE_STORE_H
+#include "util/err.h"
 #include <stddef.h>
 #include <stdint.h>
 #include "doc/doc.h"
@@ -45,9 +46,10 @@ struct store *store_open(const char *dir, char *err, size_t errlen);
 void store_close(struct store *st);   /* accepts NULL; checkpoints the WAL */
 
 /* All return 0 on success, -1 on error (message logged once here), STORE_NOT_FOUND if absent,
- * STORE_FULL when the write failed because the disk (or the database's quota) is full. */
-#define STORE_NOT_FOUND 1
-#define STORE_FULL (-2)
+ * STORE_FULL when the write failed because the disk (or the database's quota) is full:
+ * recite's error codes (util/err.h), so recite_err_str() names them. */
+#define STORE_NOT_FOUND RECITE_ENOTFOUND
+#define STORE_FULL RECITE_EFULL
 /* Documents belong to one user (`owner`, a user id: see "Users" below). Every call names
  * the owner, and a document of another owner is STORE_NOT_FOUND exactly like an unknown
  * id. STORE_OWNER_ANY is for the admin CLI (`recite export`) only, never for a request. */

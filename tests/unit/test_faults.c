@@ -8,6 +8,7 @@
 #include "check.h"
 #include "jobs/queue.h"
 #include "jobs/workers.h"
+#include "util/err.h"
 #include "util/fault.h"
 #include "util/log.h"
 #include <stdlib.h>
@@ -162,9 +163,21 @@ static void test_workers_refuse_without_store(void)
     unlink(path);
 }
 
+/* One error convention: every code has a name; the store's are the same codes. */
+static void test_error_names(void)
+{
+    CHECK_STR(recite_err_str(RECITE_ENOTFOUND), "not found");
+    CHECK_STR(recite_err_str(RECITE_EFULL), "out of disk space");
+    CHECK_STR(recite_err_str(RECITE_EFAIL), "failed");
+    CHECK_STR(recite_err_str(12345), "unknown error");
+    for (int e = RECITE_EEMPTY; e < 0; e++)
+        CHECK(strcmp(recite_err_str(e), "unknown error") != 0);
+}
+
 int main(void)
 {
-    log_set_level(0);   /* the injected failures are logged as warnings */
+    log_set_level(0);
+    test_error_names();   /* the injected failures are logged as warnings */
     test_take_survives_oom();
     test_final_event_never_lost();
     test_every_allocation();

@@ -188,7 +188,7 @@ static void submit(struct queue *q, int n, uint64_t conn, const char *doc, int i
 static int hand(struct queue *q, int max, struct job_ticket *t)
 {
     int rc = memqueue_hand_off(q, max, t);
-    return rc == 0 ? atoi(t->hash) : rc == 1 ? -2 : -3;   /* -2: nothing, -3: shut down */
+    return rc == RECITE_OK ? atoi(t->hash) : rc == RECITE_EEMPTY ? -2 : rc == RECITE_ESTOPPED ? -3 : -4;
 }
 
 static int events(struct queue *q, enum job_event_type type)
