@@ -1,4 +1,4 @@
-// Benchmark 7 — export memory (docs/BENCHMARKS.md).
+// Benchmark 12 — export memory (docs/BENCHMARKS.md).
 //
 //   node bench/export_memory.mjs [FILE=`man bash` as text] [workers=2]
 //
