@@ -102,12 +102,11 @@ static void store_write_done(struct offload_task *t, int status)
 {
     struct store_write *sw = offload_container(t, struct store_write, task);
     struct app *app = sw->app;
-    struct waiter *w = status == 0 ? waiters_find(app->waiters, sw->waiter_id) : NULL;
+    struct http_req r;
+    struct waiter *w = waiters_resume(app, sw->waiter_id, status, &r);
     if (status == 0 && sw->op == W_DELETE && sw->rc == 0)
         exports_forget(app, sw->owner, sw->id);   /* no download outlives its document */
     if (w) {
-        struct http_req r;
-        waiter_request(app, w, &r);
         int rc;
         if (sw->rc == STORE_NOT_FOUND) {
             rc = http_reply_error(&r, 404, "document not found");

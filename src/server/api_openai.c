@@ -285,10 +285,9 @@ static void convert_done(struct offload_task *task, int status)
 {
     struct convert *c = offload_container(task, struct convert, task);
     struct app *app = c->app;
-    struct waiter *w = status == 0 ? waiters_find(app->waiters, c->waiter_id) : NULL;
+    struct http_req r;
+    struct waiter *w = waiters_resume(app, c->waiter_id, status, &r);
     if (w) {
-        struct http_req r;
-        waiter_request(app, w, &r);
         if (!c->ok) {
             log_warn("speech: converting to %s failed: %s", fmt_name[c->fmt], c->err);
             waiter_finish(app, w, http_reply_error(&r, 500, "could not convert the audio: %s", c->err));

@@ -227,10 +227,9 @@ static void create_done(struct offload_task *t, int status)
 {
     struct create *c = offload_container(t, struct create, task);
     struct app *app = c->app;
-    struct waiter *w = status == 0 ? waiters_find(app->waiters, c->waiter_id) : NULL;
+    struct http_req r;
+    struct waiter *w = waiters_resume(app, c->waiter_id, status, &r);
     if (w) {
-        struct http_req r;
-        waiter_request(app, w, &r);
         if (c->status != 201) {
             waiter_finish(app, w, http_reply_error(&r, c->status, "%s", c->err));
         } else {

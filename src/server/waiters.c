@@ -163,6 +163,14 @@ void waiter_request(struct app *app, const struct waiter *w, struct http_req *r)
     r->path = w->s->http.path;
 }
 
+struct waiter *waiters_resume(struct app *app, uint64_t id, int status, struct http_req *r)
+{
+    struct waiter *w = status == 0 ? waiters_find(app->waiters, id) : NULL;
+    if (w)
+        waiter_request(app, w, r);
+    return w;
+}
+
 void waiter_finish(struct app *app, struct waiter *w, int rc)
 {
     if (rc < 0)   /* we cannot return -1 for the connection from here */

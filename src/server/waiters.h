@@ -58,6 +58,9 @@ void waiters_remove(struct waiters *ws, struct waiter *w);   /* frees w */
 
 /* The request w answers, as http_reply expects it. */
 void waiter_request(struct app *app, const struct waiter *w, struct http_req *r);
+/* An offload completion's way back to its request: the waiter `id` if the task ran
+ * (status 0) and the client is still there, with *r filled; else NULL (only free). */
+struct waiter *waiters_resume(struct app *app, uint64_t id, int status, struct http_req *r);
 /* After answering w outside its connection's callback (rc: what http_reply returned): a
  * failure closes the connection asynchronously. w is freed. */
 void waiter_finish(struct app *app, struct waiter *w, int rc);
