@@ -430,7 +430,8 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   // Seamless seams: the next block's audio waits, decoded, in the output's spare element.
   function preloadNext() {
     if (!doc || !audio.preload || (playState !== 'playing' && playState !== 'paused')) return;
-    let j = cursor + 1;
+    // in a structural pause the cursor is already on the block about to start: that one
+    let j = loaded ? cursor + 1 : cursor;
     while (j < n && PASSED_OVER.has(states[j])) j++;
     if (j < n && states[j] === 'cached' && urls[j]) audio.preload(urls[j]);
   }

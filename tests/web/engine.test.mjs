@@ -728,3 +728,23 @@ test('on open the page asks what the server has (query_states) and shows it, ask
   assert.deepEqual(socket.sent.filter((m) => m.type === 'query_states').flatMap((m) => m.block_indices),
     Array.from({ length: 10 }, (_, i) => 276 + i));
 });
+
+test('seamless seams: a block arriving during a structural pause does not displace the preloaded next one', async () => {
+  const { engine, audio, cache, queue, timers } = setup();
+  const doc = makeDoc(20);
+  doc.blocks[0].pause_ms = 500;
+  engine.load(doc);
+  engine.play();
+  queue(0, 1, 2, 3, 4, 5, 6, 7);
+  timers.advance(100);
+  cache(0, 1);
+  await flush();
+  assert.equal(audio.preloads.at(-1), '/v1/audio/en-us-1');
+  audio.end();                  // block 0 ends: 500 ms of pause before block 1
+  cache(2);                     // arrives in the pause
+  assert.equal(audio.preloads.at(-1), '/v1/audio/en-us-1', 'block 1 stays preloaded');
+  timers.advance(500);
+  assert.equal(audio.lastPlay().url, '/v1/audio/en-us-1');
+  await flush();
+  assert.equal(audio.preloads.at(-1), '/v1/audio/en-us-2');
+});
