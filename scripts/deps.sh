@@ -19,6 +19,7 @@ common=(
   libflac-dev
   chromium opus-tools ffmpeg sox redis-server wrk nginx-light
   systemd   # systemd-analyze verify checks the unit that `make install` writes
+  debootstrap   # CI's Debian 13 leg (.ci/debian13) builds its root with it
 )
 # Names that differ between the releases. (libclang-rt-dev above follows each release's
 # default clang: libclang-rt-14-dev on 12, libclang-rt-19-dev on 13.)
