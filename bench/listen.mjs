@@ -209,15 +209,14 @@ function seamGaps(runs, seams, pads, speed, pauses = {}) {
   for (const s of seams) {
     const a = pads[s.from], b = pads[s.from + 1];
     if (!a || !b) continue;
-    // the run that ends where the next block's speech starts (its start + its lead pad),
-    // within 100 ms (output latency)
+    // the longest run that ends within 100 ms (output latency) of where the next block's
+    // speech starts (its start + its lead pad): speech itself has short silent runs too
     const speech = s.t + b.lead / speed;
-    let best = null, dist = Infinity;
+    let best = null;
     for (const [from, to] of silences) {
-      const d = Math.abs(to - speech);
-      if (d < dist) { dist = d; best = [from, to]; }
+      if (Math.abs(to - speech) <= 0.1 && (!best || to - from > best[1] - best[0])) best = [from, to];
     }
-    if (!best || dist > 0.1) { gaps.push({ ms: NaN, seam: s.from }); continue; }
+    if (!best) { gaps.push({ ms: NaN, seam: s.from }); continue; }
     const expected = (a.trail + b.lead + (pauses[s.from] || 0) / 1000) / speed;
     gaps.push({ ms: (best[1] - best[0] - expected) * 1000, seam: s.from, preloaded: s.preloaded });
   }
