@@ -18,7 +18,7 @@ static int browser_global_init(struct voice_info **voices, int *count, char *err
     *count = 0;
     const struct model *es = engines_find("espeak");
     if (!es || es->voice_count <= 0)
-        return 1;   /* no espeak-ng list to offer: the model is left out quietly */
+        return RECITE_ENOTCONF;   /* no espeak-ng list to offer: the model is left out quietly */
     struct voice_info *v = malloc((size_t)es->voice_count * sizeof *v);
     if (!v) {
         snprintf(err, errlen, "out of memory");

@@ -4,6 +4,7 @@
  * serializes internally (espeak-ng: one process-global lock, see espeak.c). */
 #ifndef RECITE_ENGINE_H
 #define RECITE_ENGINE_H
+#include "util/err.h"
 #include <stddef.h>
 #include "audio/audio.h"
 
@@ -51,9 +52,10 @@ struct engine_ops {
     const char *slug;   /* model slug: "espeak", "flite", "openai" */
     const char *name;   /* human name */
     unsigned flags;     /* enum engine_flag bits */
-    /* Once, on the main thread, before any create(). Fills the voice list. Returns 0, -1
-     * with a message in err (the engine is left out, with a warning), or 1 when the engine
-     * is not configured (left out quietly: openai without --openai-url). */
+    /* Once, on the main thread, before any create(). Fills the voice list. Returns 0, a
+     * negative recite_err with a message in err (the engine is left out, with a warning), or
+     * RECITE_ENOTCONF when the engine is not configured (left out quietly: openai without
+     * --openai-url, piper without voices). */
     int (*global_init)(struct voice_info **voices, int *count, char *err, size_t errlen);
     void (*global_cleanup)(void);
     struct engine *(*create)(char *err, size_t errlen);

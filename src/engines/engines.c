@@ -59,7 +59,7 @@ int engines_init(char *err, size_t errlen)
         int n = 0;
         char e[256] = "";
         int rc = ops->global_init(&voices, &n, e, sizeof e);
-        if (rc > 0) {
+        if (rc == RECITE_ENOTCONF) {
             log_debug("engine %s not configured", ops->slug);
             continue;
         }

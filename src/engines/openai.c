@@ -301,7 +301,7 @@ static int openai_global_init(struct voice_info **voices, int *count, char *err,
     *count = 0;
     const struct config *cfg = engines_config();
     if (!cfg || !cfg->openai_url || !cfg->openai_url[0])
-        return 1;   /* not configured */
+        return RECITE_ENOTCONF;
     if (strncmp(cfg->openai_url, "http://", 7) && strncmp(cfg->openai_url, "https://", 8)) {
         snprintf(err, errlen, "--openai-url must start with http:// or https:// (got \"%.80s\")",
                  cfg->openai_url);

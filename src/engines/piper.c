@@ -229,7 +229,7 @@ static int piper_global_init(struct voice_info **out, int *count, char *err, siz
     int n = list_models(dir, &names);
     if (n == 0) {
         log_debug("piper: no voices in %s (recite voices add NAME)", dir);
-        return 1;
+        return RECITE_ENOTCONF;
     }
     int rc = -1;
     files = calloc((size_t)n, sizeof *files);

@@ -11,6 +11,7 @@ const char *recite_err_str(int err)
     case RECITE_ENOMEM:    return "out of memory";
     case RECITE_ESTOPPED:  return "shutting down";
     case RECITE_EEMPTY:    return "nothing to do";
+    case RECITE_ENOTCONF:  return "not configured";
     }
     return "unknown error";
 }
