@@ -10,6 +10,7 @@
  * A broken property calls abort(), which libFuzzer reports like a crash. */
 #include "doc/doc.h"
 #include "doc/split.h"
+#include "fuzz_import_check.h"
 #include "util/utf8.h"
 #include <stdint.h>
 #include <stdio.h>
@@ -63,15 +64,9 @@ static void check_doc(const struct doc *d)
             FAIL("block %d negative duration estimate", i);
     }
     /* every block is marked in the html, in order */
-    const char *h = d->html;
-    for (int i = 0; i < d->block_count; i++) {
-        char mark[40];
-        snprintf(mark, sizeof mark, "data-block-idx=\"%d\"", i);
-        const char *at = strstr(h, mark);
-        if (!at)
-            FAIL("block %d is not marked in the html (or out of order)", i);
-        h = at + strlen(mark);
-    }
+    int unmarked = unmarked_block(d);
+    if (unmarked >= 0)
+        FAIL("block %d is not marked in the html (or out of order)", unmarked);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
