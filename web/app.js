@@ -113,10 +113,14 @@ let account = null;
 
 async function boot() {
   let me = null;
+  const sent = authHeaders().Authorization || '';
   try {
     me = await getMe();
   } catch (err) {
     if (err.status === 401) {
+      // A credential stored while the answer was on its way (another tab signed in) is not
+      // the one refused: try again with it rather than throwing it away.
+      if ((authHeaders().Authorization || '') !== sent) { boot(); return; }
       const had = hasCredential();
       setCredential(null);
       document.body.classList.add('signed-out');

@@ -84,3 +84,21 @@ test('a spent quota stops playback with the reason', async () => {
   await page.reload();
   await page.locator('.account-quota', { hasText: '0 of 200 characters left' }).waitFor();
 });
+
+test('a token stored while the first sign-in check is on its way is kept, not thrown away', async () => {
+  const page = await newPage(browser, server);
+  // hold the first /v1/me (sent without a credential) until a token has been stored
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let first = true;
+  await page.route('**/v1/me', async (route) => {
+    if (first) { first = false; await held; }
+    await route.continue();
+  });
+  await page.goto(`${server.url}/`);
+  await page.evaluate((t) => localStorage.setItem('recite.token', t), token);
+  release();
+  // the refused check was made without this token: the page signs in with it instead
+  await page.locator('.account-name', { hasText: 'alice' }).waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem('recite.token')), token);
+});
