@@ -15,6 +15,14 @@ const inView = (page, idx) => page.evaluate((i) => {
   return r.bottom > 0 && r.top < bar.top;
 }, idx);
 
+// The page has stopped scrolling: the same scrollY across a few frames.
+const atRest = (page) => waitFor(() => page.evaluate(() => new Promise((resolve) => {
+  const y = scrollY;
+  let frames = 0;
+  const tick = () => { if (scrollY !== y) resolve(false); else if (++frames === 6) resolve(true); else requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+})), { message: 'the page at rest' });
+
 test('keeps the current block in view; Back to reading after scrolling away', async () => {
   const doc = await createDoc(server, { content: paragraphs(80, 14), title: 'Follow journey' });
   const page = await newPage(browser, server, { viewport: { width: 1000, height: 700 } });
@@ -30,6 +38,9 @@ test('keeps the current block in view; Back to reading after scrolling away', as
   const pill = page.getByRole('button', { name: 'Back to reading', exact: true });
   assert.equal(await pill.isVisible(), false);
 
+  // Chromium drops a wheel that arrives while a smooth scroll is still running (the follow
+  // scroll to block 40 can outlast the check above on a loaded machine): scroll from rest.
+  await atRest(page);
   await page.mouse.move(500, 300);
   await page.mouse.wheel(0, -6000);
   await pill.waitFor({ state: 'visible' });

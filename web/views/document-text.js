@@ -246,8 +246,15 @@ export function createDocumentText({ html, blocks, onBlockClick, sourceUrl = nul
     if (isVisible(el)) { follow = true; pill.hidden = true; } else { follow = false; showPill(el); }
   }
   window.addEventListener('scroll', onScroll, { passive: true });
-  const onScrollEnd = () => { programmaticUntil = Math.min(programmaticUntil, performance.now() + 50); };
+  // A scroll that ends is judged where it ended: the reader's wheel can land inside the window
+  // of a programmatic scroll (a smooth follow still running), and then none of its scroll
+  // events were looked at. Far jumps correct themselves on the next frames and land here again.
+  const onScrollEnd = () => { programmaticUntil = 0; onScroll(); };
   window.addEventListener('scrollend', onScrollEnd);
+  // The reader's own scrolling always wins over a programmatic one still running.
+  const SCROLL_KEYS = new Set(['PageUp', 'PageDown', 'Home', 'End', 'ArrowUp', 'ArrowDown']);
+  const onUserScroll = (e) => { if (e.type !== 'keydown' || SCROLL_KEYS.has(e.key)) programmaticUntil = 0; };
+  for (const type of ['wheel', 'touchmove', 'keydown']) window.addEventListener(type, onUserScroll, { passive: true });
 
   function blockText(idx) {
     let c = textCache.get(idx);
@@ -324,6 +331,7 @@ export function createDocumentText({ html, blocks, onBlockClick, sourceUrl = nul
     destroy() {
       window.removeEventListener('scroll', onScroll);
       window.removeEventListener('scrollend', onScrollEnd);
+      for (const type of ['wheel', 'touchmove', 'keydown']) window.removeEventListener(type, onUserScroll);
       if (highlight) { highlight.clear(); CSS.highlights.delete(HIGHLIGHT); }
     },
   };
