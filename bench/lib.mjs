@@ -258,9 +258,10 @@ export function paragraphs(n, tag = Math.random().toString(36).slice(2, 8)) {
 }
 
 /** The raw reference as a long-lived process: render(text) → {ms, audio_ms, bytes}, so a
- *  benchmark can alternate server and reference block by block (same load on both). */
-export function rawServer() {
-  const proc = spawn(RAW_REF, ['--stdin'], { stdio: ['pipe', 'pipe', 'inherit'] });
+ *  benchmark can alternate server and reference block by block (same load on both).
+ *  bin/args: another reference with the same --stdin protocol (one JSON line per text). */
+export function rawServer(bin = RAW_REF, args = []) {
+  const proc = spawn(bin, ['--stdin', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   atExit(() => proc.kill('SIGKILL'));
   let buf = '';
   const pending = [];

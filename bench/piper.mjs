@@ -6,26 +6,35 @@
 // No real Piper voice can be downloaded here, so the voice is a generated stand-in
 // (tests/data/piper/make_model.mjs with `work` 256x256 MatMul+Tanh layers: 240 layers = 63 MB
 // of weights, the size of a "medium" Piper voice) with Piper's exact interface and Piper's
-// standard phoneme map. Measured in the same run on the same texts:
+// standard phoneme map. Measured in the same run on the same texts, block by block in
+// rotating order (server, raw, worker; then raw, worker, server; ...), so a shared machine's
+// load falls on all three alike:
 //   - raw: build/bench/piper_ref — Piper's phonemizer and the model's ONNX Runtime Run calls
-//     on one session, nothing else (the raw ORT call);
-//   - worker: build/bench/raw_ref --model piper — what a worker does for a block in-process
-//     (engine_render: the piper engine, pads, levelling; then Opus encoding), no server;
+//     on one session, nothing else (the raw ORT call), with the SAME thread budget as the
+//     server's one worker: an intra-op pool of `cores` threads (--threads, printed);
+//   - worker: build/bench/raw_ref --stages --model piper — what a worker does for a block
+//     in-process (engine_render: the piper engine, pads, levelling; then Opus encoding and
+//     the level check on the decoded Opus), no server, each stage timed apart;
 //   - server: one uncached block at a time, `synthesize` over the WebSocket → `cached`
 //     (the moment its audio can be fetched: first audio), 1 worker;
-// as real-time factors (time / audio duration) and the server's overhead over raw.
+// as real-time factors (time / audio duration) and the server's overhead over raw. Each
+// block is synthesized alone, so synthesize → cached is the first-audio time of a listener
+// starting at that block; first audio server / raw is quoted per block (median) and for
+// the first block. The stage table also gives each stage per second of audio: those costs
+// do not depend on the voice, so they give the overhead for a voice of any speed.
 // Then resident memory of the server after synthesizing on one voice with --workers 1 and
 // with --workers 4 (blocks sent all at once so the 4 workers run the shared session
 // concurrently): the weights are in memory once, so RSS must not scale with workers.
-import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, startServer, Client, synth, waitFinal, paragraphs, median, pct, fmt, table, machine, now, tempDir, rssMiB, ROOT } from './lib.mjs';
+import { build, rawServer, startServer, Client, synth, waitFinal, paragraphs, median, pct, fmt, table, machine, now, tempDir, rssMiB, ROOT } from './lib.mjs';
 import { tinyPiperModel } from '../tests/data/piper/make_model.mjs';
 
 const N = Number(process.argv[2] || 20);
 const WORK = Number(process.argv[3] || 240);
 const REAL = process.env.PIPER_VOICES && process.env.PIPER_VOICE;
+const CORES = cpus().length;   // `--workers 1`'s pool (piper.c pool_threads); the raw call gets the same
 const VOICE = REAL ? process.env.PIPER_VOICE : 'en_US-bench-medium';
 build();
 const voices = REAL ? process.env.PIPER_VOICES : tempDir('recite-piper-voices-');
@@ -34,7 +43,10 @@ if (!REAL) {
   copyFileSync(join(ROOT, 'tests/data/piper/tiny.onnx.json'), join(voices, `${VOICE}.onnx.json`));
 }
 
-async function serverRun(workers, texts, concurrent) {
+// refs (blocks one at a time only): the raw and in-process references as long-lived
+// processes, run on each block right after the server (in rotating order), so all three see
+// the same load on a shared machine.
+async function serverRun(workers, texts, concurrent, refs) {
   const s = await startServer({ workers, args: ['--voices', voices] });
   const warm = await s.createDoc('Warming up the voice before measuring.');
   const c = await Client.connect(s.wsUrl);
@@ -42,8 +54,9 @@ async function serverRun(workers, texts, concurrent) {
   c.send({ ...synth(warm.id, [0]), model: 'piper', voice: VOICE });
   await c.next((m) => m.type === 'status' && m.status === 'cached', 120_000, 'the warm-up block');
   const doc = await s.createDoc(texts.join('\n\n'), 'text');
-  const n = (await s.getDoc(doc.id)).blocks.length;
-  const out = { ms: [], audio_ms: [] };
+  const blocks = (await s.getDoc(doc.id)).blocks.map((b) => b.text);
+  const n = blocks.length;
+  const out = { ms: [], audio_ms: [], raw: [], worker: [] };
   if (concurrent) {
     c.keep = true;
     for (let i = 0; i < n; i += 32)
@@ -51,27 +64,34 @@ async function serverRun(workers, texts, concurrent) {
     await waitFinal(c, doc.id, Array.from({ length: n }, (_, i) => i));
   } else {
     for (let i = 0; i < n; i++) {
-      const t0 = now();
-      const cached = c.next((m) => m.type === 'status' && m.block_idx === i && m.status === 'cached', 120_000, `block ${i}`);
-      c.send({ ...synth(doc.id, [i]), model: 'piper', voice: VOICE });
-      const st = await cached;
-      out.ms.push(st.t - t0);
-      out.audio_ms.push(st.duration_ms);
+      const server = async () => {
+        const t0 = now();
+        const cached = c.next((m) => m.type === 'status' && m.block_idx === i && m.status === 'cached', 120_000, `block ${i}`);
+        c.send({ ...synth(doc.id, [i]), model: 'piper', voice: VOICE });
+        const st = await cached;
+        out.ms.push(st.t - t0);
+        out.audio_ms.push(st.duration_ms);
+      };
+      const steps = [server, async () => out.raw.push(await refs.raw.render(blocks[i])),
+        async () => out.worker.push(await refs.worker.render(blocks[i]))];
+      for (let k = 0; k < 3; k++) await steps[(i + k) % 3]();
     }
   }
   out.rss = rssMiB(s.pid);
-  out.texts = (await s.getDoc(doc.id)).blocks.map((b) => b.text);
   c.close();
   await s.stop();
   return out;
 }
 
-const texts = paragraphs(N).split('\n\n');
-const srv = await serverRun(1, texts, false);
-const dir = tempDir('recite-piper-ref-');
-writeFileSync(join(dir, 'texts'), srv.texts.join('\0'));
-const raw = JSON.parse(execFileSync(join(ROOT, 'build/bench/piper_ref'), ['--voices', voices, '--voice', VOICE, join(dir, 'texts')]).toString());
-const worker = JSON.parse(execFileSync(join(ROOT, 'build/bench/raw_ref'), ['--model', 'piper', '--voice', VOICE, '--voices', voices, join(dir, 'texts')]).toString());
+const refs = {
+  raw: rawServer(join(ROOT, 'build/bench/piper_ref'), ['--threads', String(CORES), '--voices', voices, '--voice', VOICE]),
+  worker: rawServer(join(ROOT, 'build/bench/raw_ref'), ['--stages', '--model', 'piper', '--voice', VOICE, '--voices', voices]),
+};
+const srv = await serverRun(1, paragraphs(N).split('\n\n'), false, refs);
+refs.raw.stop();
+refs.worker.stop();
+const raw = { threads: srv.raw[0].threads, phon_ms: srv.raw.map((r) => r.phon_ms), ort_ms: srv.raw.map((r) => r.ort_ms), audio_ms: srv.raw.map((r) => r.audio_ms) };
+const worker = { ms: srv.worker.map((r) => r.ms), audio_ms: srv.worker.map((r) => r.audio_ms), stages: srv.worker.map((r) => r.stages) };
 const rss4 = await serverRun(4, paragraphs(N).split('\n\n'), true);
 
 const rtfRaw = raw.ort_ms.map((v, i) => v / raw.audio_ms[i]);
@@ -80,6 +100,7 @@ const over = srv.ms.map((v, i) => v - raw.ort_ms[i] - raw.phon_ms[i]);
 const post = worker.ms.map((v, i) => v - raw.ort_ms[i] - raw.phon_ms[i]);
 const serverOnly = srv.ms.map((v, i) => v - worker.ms[i]);
 console.log(`# Piper — ${srv.ms.length} uncached blocks, ${REAL ? `voice ${VOICE}` : `stand-in voice of ${WORK} layers (${fmt(WORK * 0.25, 0)} MiB of weights)`} (${machine()})`);
+console.log(`thread budget: raw Run ${raw.threads} intra-op threads; server --workers 1 and the in-process worker: the same (${CORES}-core pool)`);
 table('per block', ['measure', 'median', 'p90'], [
   ['raw: phonemize (espeak-ng), ms', fmt(median(raw.phon_ms), 2), fmt(pct(raw.phon_ms, 90), 2)],
   ['raw: ONNX Runtime Run, ms', fmt(median(raw.ort_ms)), fmt(pct(raw.ort_ms, 90))],
@@ -91,6 +112,19 @@ table('per block', ['measure', 'median', 'p90'], [
   ['real-time factor, raw Run', fmt(median(rtfRaw), 3), fmt(pct(rtfRaw, 90), 3)],
   ['real-time factor, server', fmt(median(rtfSrv), 3), fmt(pct(rtfSrv, 90), 3)],
 ]);
+const stage = (k) => worker.stages.map((st) => st[k]);
+const perSec = (a) => a.map((v, i) => v / worker.audio_ms[i] * 1000);
+const stageRows = [
+  ['synthesize: phonemize + Run + Piper\'s 16-bit conversion', stage(0)],
+  ['engine_finish: exact pads + loudness levelling', stage(1)],
+  ['audio_encode_opus (libopusenc: resample to 48 kHz, Opus)', stage(2)],
+  ['audio_opus_level (decode the Opus, BS.1770, header gain)', stage(3)],
+  ['server only: queue, SQLite, WebSocket (server − worker)', serverOnly],
+];
+table('where a block\'s time goes (worker in-process, stages timed apart)', ['stage', 'median ms', 'p90 ms', 'ms per audio second'],
+  stageRows.map(([name, a]) => [name, fmt(median(a), 1), fmt(pct(a, 90), 1), fmt(median(perSec(a)), 2)]));
+console.log(`\nfirst audio (synthesize → cached, block alone) server / raw: median ${fmt(median(srv.ms.map((v, i) => v / (raw.ort_ms[i] + raw.phon_ms[i]))), 2)}×,` +
+  ` first block ${fmt(srv.ms[0] / (raw.ort_ms[0] + raw.phon_ms[0]), 2)}× (${fmt(srv.ms[0])} vs ${fmt(raw.ort_ms[0] + raw.phon_ms[0])} ms)`);
 console.log(`\nserver / raw time per block: median ${fmt(median(srv.ms.map((v, i) => v / (raw.ort_ms[i] + raw.phon_ms[i]))), 2)}×;` +
   ` server / worker in-process: median ${fmt(median(srv.ms.map((v, i) => v / worker.ms[i])), 2)}×`);
 table('resident memory after synthesizing on one voice', ['workers', 'RSS MiB'], [

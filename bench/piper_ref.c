@@ -1,13 +1,22 @@
 /* piper_ref — the raw ONNX Runtime reference for bench/piper.mjs: for each block text, the
  * piper engine's own steps timed apart, with nothing of the server around them — Piper's
  * phonemizer (espeak-ng) and the model's Run calls on one session (the raw ORT call), per
- * block, single-threaded, after one warm-up block (the session is created on it).
+ * block, one block at a time, after one warm-up block (the session is created on it).
  *
- *   piper_ref --voices DIR --voice NAME TEXTS
+ *   piper_ref [--threads N] --voices DIR --voice NAME TEXTS
+ *   piper_ref --stdin [--threads N] --voices DIR --voice NAME
+ *
+ * --threads: ONNX Runtime's intra-op pool (the calling thread included). Default: the
+ * online cores, the pool `recite serve --workers 1` gives its one worker (piper.c
+ * pool_threads), so the raw call and the server's run the model with the same thread
+ * budget. (Before, this ran on 1 thread while the server's worker had 2.)
  *
  * TEXTS: block texts separated by NUL bytes (the same texts the server stored). Output, one
- * JSON object: {"phon_ms":[...],"ort_ms":[...],"audio_ms":[...]} per block, audio_ms being
- * the model's output length (before the pads engine_render fits).
+ * JSON object: {"threads":N,"phon_ms":[...],"ort_ms":[...],"audio_ms":[...]} per block, audio_ms being
+ * the model's output length (before the pads engine_render fits). --stdin: reads
+ * NUL-terminated texts and answers each with one line {"phon_ms","ort_ms","audio_ms"} (then
+ * flushes), so bench/piper.mjs alternates it with the server block by block (lib.mjs
+ * rawServer): on a shared machine both then see the same load.
  * Built by `make bench-tools` (build/bench/piper_ref). */
 #include "audio/audio.h"
 #include "config.h"
@@ -20,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now_ms(void)
 {
@@ -67,23 +77,29 @@ static int block(const struct piper_config *cfg, struct piper_model *m, const ch
 int main(int argc, char **argv)
 {
     const char *dir = NULL, *voice = NULL, *file = NULL;
+    long threads = sysconf(_SC_NPROCESSORS_ONLN);
+    int use_stdin = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--voices") && i + 1 < argc)
+        if (!strcmp(argv[i], "--stdin"))
+            use_stdin = 1;
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--voices") && i + 1 < argc)
             dir = argv[++i];
         else if (!strcmp(argv[i], "--voice") && i + 1 < argc)
             voice = argv[++i];
         else
             file = argv[i];
     }
-    if (!dir || !voice || !file) {
-        fprintf(stderr, "usage: piper_ref --voices DIR --voice NAME TEXTS\n");
+    if (!dir || !voice || (!file && !use_stdin) || threads < 1 || threads > 64) {
+        fprintf(stderr, "usage: piper_ref [--stdin] [--threads N] --voices DIR --voice NAME [TEXTS]\n");
         return 2;
     }
     log_set_level(1);
     char err[512] = "", path[4096];
     struct config cfg_cli = { .workers = 1, .voices_dir = (char *)"/nonexistent" };   /* piper off: the session is ours */
     engines_set_config(&cfg_cli);
-    if (engines_init(err, sizeof err) <= 0 || piper_ort_init(1, err, sizeof err) < 0) {
+    if (engines_init(err, sizeof err) <= 0 || piper_ort_init((int)threads, err, sizeof err) < 0) {
         fprintf(stderr, "piper_ref: %s\n", err);
         return 1;
     }
@@ -91,7 +107,7 @@ int main(int argc, char **argv)
     struct piper_config cfg;
     snprintf(path, sizeof path, "%s/%s.onnx.json", dir, voice);
     if (buf_read_file(&js, path) || piper_config_parse((const char *)js.data, js.len, &cfg, err, sizeof err) ||
-        buf_read_file(&tx, file) || buf_append(&tx, "", 1)) {
+        (file && buf_read_file(&tx, file)) || buf_append(&tx, "", 1)) {
         fprintf(stderr, "piper_ref: %s: %s\n", path, err[0] ? err : "cannot read");
         return 1;
     }
@@ -104,7 +120,28 @@ int main(int argc, char **argv)
     double p, o, a;
     if (block(&cfg, m, "Warming up the voice before measuring.", &p, &o, &a) < 0)
         return 1;
-    printf("{\"phon_ms\":[");
+    if (use_stdin) {
+        struct buf line = { 0 };
+        int ch, rc = 0;
+        while (rc == 0 && (ch = getchar()) != EOF) {
+            char c = (char)ch;
+            if (buf_append(&line, &c, 1) < 0)
+                break;
+            if (ch)
+                continue;
+            rc = block(&cfg, m, (const char *)line.data, &p, &o, &a);
+            if (rc == 0)
+                printf("{\"threads\":%ld,\"phon_ms\":%.3f,\"ort_ms\":%.3f,\"audio_ms\":%.1f}\n",
+                       threads, p, o, a);
+            fflush(stdout);
+            line.len = 0;
+        }
+        buf_free(&line);
+        if (rc)
+            return 1;
+        goto done;
+    }
+    printf("{\"threads\":%ld,\"phon_ms\":[", threads);
     struct buf ort = { 0 }, aud = { 0 };
     char num[64];
     int k = 0;
@@ -121,12 +158,13 @@ int main(int argc, char **argv)
     }
     printf("],\"ort_ms\":[%.*s],\"audio_ms\":[%.*s]}\n", (int)ort.len, ort.data ? (char *)ort.data : "",
            (int)aud.len, aud.data ? (char *)aud.data : "");
+    buf_free(&ort);
+    buf_free(&aud);
+done:
     piper_model_free(m);
     piper_config_free(&cfg);
     buf_free(&js);
     buf_free(&tx);
-    buf_free(&ort);
-    buf_free(&aud);
     engines_cleanup();
     piper_ort_cleanup();
     return 0;

@@ -2,7 +2,7 @@
  * one block (engine_render = synthesis + silence fitting + loudness, then audio_encode_opus and
  * audio_opus_level), with nothing of the server around it: no queue, no SQLite, no WebSocket.
  *
- *   raw_ref [--threads N] [--model M] [--voice V] [--voices DIR] TEXTS
+ *   raw_ref [--threads N] [--stages] [--model M] [--voice V] [--voices DIR] TEXTS
  *   raw_ref --stdin [--model M] [--voice V] [--voices DIR]
  * (--voices: the piper model's voices folder, as for `recite serve`.)
  *
@@ -16,8 +16,11 @@
  *   --stdin: a server of its own for interleaved measurements: reads NUL-terminated texts
  *     from stdin and answers each with one line {"ms","audio_ms","bytes"} (then flushes),
  *     so a benchmark can time the server and the reference block by block, alternating.
+ *   --stages: also "stages":[[synthesize, engine_finish, audio_encode_opus,
+ *     audio_opus_level] ms per block] (with --stdin: "stages":[...] on each line), for
+ *     bench/piper.mjs: where a block's time goes.
  * Built by `make bench-tools` (build/bench/raw_ref); used by bench/ttfa.mjs,
- * bench/throughput.mjs and bench/fairshare.mjs. */
+ * bench/throughput.mjs, bench/fairshare.mjs and bench/piper.mjs. */
 #include "audio/audio.h"
 #include "config.h"
 #include "engines/engine.h"
@@ -42,6 +45,7 @@ struct run {
     double *ms;            /* per block, latency mode */
     int64_t *audio_ms;     /* per block */
     size_t *bytes;         /* per block, encoded size */
+    double (*stage_ms)[4]; /* --stages: per block synthesize, finish, encode, level */
 };
 
 static double now_s(void)
@@ -76,21 +80,44 @@ static int load(const char *path, struct texts *tx)
 }
 
 /* One block exactly as workers_run_job (src/jobs/workers.c) does it, minus the store:
- * render, then the engine's own Ogg Opus if it has one, else encode and level it. */
+ * render, then the engine's own Ogg Opus if it has one, else encode and level it. With
+ * --stages (stage != NULL) the same calls are made one by one and timed apart:
+ * engine_render = engine_rand_reset + the engine's synthesize + engine_finish, and
+ * engine_encode = audio_encode_opus + audio_opus_level for engines without their own Opus. */
 static int one_block(struct run *r, struct engine *e, const char *text, int64_t *audio_ms,
-                     size_t *bytes)
+                     size_t *bytes, double *stage)
 {
     char err[256] = "";
     struct synth_result sr = { 0 };
     struct buf opus = { 0 };
-    int rc = engine_render(r->m, e, r->voice, text, &sr, err, sizeof err);
-    if (!rc && sr.pcm.count) {
-        if (sr.encoded.len) {
+    int rc;
+    if (stage) {
+        double t0 = now_s(), t1, t2, t3;
+        int stage_kept;
+        engine_rand_reset();
+        rc = r->m->ops->synthesize(e, r->voice, text, &sr, err, sizeof err);
+        t1 = now_s();
+        if (!rc)
+            rc = engine_finish(&sr, err, sizeof err);
+        t2 = now_s();
+        stage_kept = !rc && sr.encoded.len;
+        if (stage_kept) {   /* an upstream's Ogg Opus, kept (engine_encode) */
             opus = sr.encoded;
             memset(&sr.encoded, 0, sizeof sr.encoded);
-        } else if (!(rc = audio_encode_opus(&sr.pcm, &opus, err, sizeof err))) {
-            audio_opus_level(&opus, AUDIO_LOUDNESS_TARGET, NULL);
+        } else if (!rc && sr.pcm.count) {
+            rc = audio_encode_opus(&sr.pcm, &opus, err, sizeof err);
         }
+        t3 = now_s();
+        if (!rc && opus.len && !stage_kept)
+            audio_opus_level(&opus, AUDIO_LOUDNESS_TARGET, NULL);
+        stage[0] = (t1 - t0) * 1000;
+        stage[1] = (t2 - t1) * 1000;
+        stage[2] = (t3 - t2) * 1000;
+        stage[3] = (now_s() - t3) * 1000;
+    } else {
+        rc = engine_render(r->m, e, r->voice, text, &sr, err, sizeof err);
+        if (!rc && sr.pcm.count)
+            rc = engine_encode(&sr, &opus, err, sizeof err);
     }
     if (rc)
         fprintf(stderr, "raw_ref: %s\n", err);
@@ -113,7 +140,8 @@ static void *thread_main(void *arg)
     int i;
     while ((i = atomic_fetch_add(&r->next, 1)) < r->tx->n) {
         double t0 = now_s();
-        one_block(r, e, r->tx->t[i], &r->audio_ms[i], &r->bytes[i]);
+        one_block(r, e, r->tx->t[i], &r->audio_ms[i], &r->bytes[i],
+                  r->stage_ms ? r->stage_ms[i] : NULL);
         r->ms[i] = (now_s() - t0) * 1000;
     }
     r->m->ops->destroy(e);
@@ -134,13 +162,16 @@ int main(int argc, char **argv)
             voice = argv[++i];
         else if (!strcmp(argv[i], "--voices") && i + 1 < argc)
             cfg.voices_dir = argv[++i];
-        else if (strcmp(argv[i], "--stdin"))
+        else if (strcmp(argv[i], "--stdin") && strcmp(argv[i], "--stages"))
             file = argv[i];
     }
-    int use_stdin = 0;
-    for (int i = 1; i < argc; i++)
+    int use_stdin = 0, stages = 0;
+    for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--stdin"))
             use_stdin = 1;
+        if (!strcmp(argv[i], "--stages"))
+            stages = 1;
+    }
     if (use_stdin)
         file = NULL;
     struct texts tx = { 0 };
@@ -164,12 +195,14 @@ int main(int argc, char **argv)
     r.ms = calloc((size_t)tx.n, sizeof *r.ms);
     r.audio_ms = calloc((size_t)tx.n, sizeof *r.audio_ms);
     r.bytes = calloc((size_t)tx.n, sizeof *r.bytes);
+    if (stages)
+        r.stage_ms = calloc((size_t)tx.n, sizeof *r.stage_ms);
 
     /* warm-up: load the voice (process-global in espeak-ng) */
     struct engine *warm = r.m->ops->create(err, sizeof err);
     int64_t a;
     size_t b;
-    one_block(&r, warm, "Warming up the voice.", &a, &b);
+    one_block(&r, warm, "Warming up the voice.", &a, &b, NULL);
     r.m->ops->destroy(warm);
 
     if (use_stdin) {
@@ -183,10 +216,13 @@ int main(int argc, char **argv)
                 continue;
             }
             buf_append(&line, "", 1);
-            double t0 = now_s();
-            one_block(&r, e, (const char *)line.data, &a, &b);
-            printf("{\"ms\":%.3f,\"audio_ms\":%lld,\"bytes\":%zu}\n", (now_s() - t0) * 1000,
+            double t0 = now_s(), st[4];
+            one_block(&r, e, (const char *)line.data, &a, &b, stages ? st : NULL);
+            printf("{\"ms\":%.3f,\"audio_ms\":%lld,\"bytes\":%zu", (now_s() - t0) * 1000,
                    (long long)a, b);
+            if (stages)
+                printf(",\"stages\":[%.3f,%.3f,%.3f,%.3f]", st[0], st[1], st[2], st[3]);
+            printf("}\n");
             fflush(stdout);
             line.len = 0;
         }
@@ -218,7 +254,15 @@ int main(int argc, char **argv)
     printf("],\"bytes\":[");
     for (int i = 0; i < tx.n; i++)
         printf("%s%zu", i ? "," : "", r.bytes[i]);
-    printf("]}\n");
+    printf("]");
+    if (r.stage_ms) {
+        printf(",\"stages\":[");
+        for (int i = 0; i < tx.n; i++)
+            printf("%s[%.3f,%.3f,%.3f,%.3f]", i ? "," : "", r.stage_ms[i][0], r.stage_ms[i][1],
+                   r.stage_ms[i][2], r.stage_ms[i][3]);
+        printf("]");
+    }
+    printf("}\n");
     engines_cleanup();
     return 0;
 }
