@@ -173,4 +173,16 @@ write('fuzz_piper_noise', [
   tinyPiperModel({ noise: true }), tinyPiperModel(), tinyPiperModel({ noise: true, durations: true, sid: true }),
   tinyPiperModel({ noise: true }).subarray(0, 200), Buffer.from([8, 7, 0x3a, 0xff]), Buffer.alloc(0),
 ]);
+// --- fuzz_kokoro_voices: Kokoro voices files (tests/data/kokoro/make_kokoro.mjs): .npz stored
+// and deflated, lone .npy arrays, broken headers
+const kk = await import('../tests/data/kokoro/make_kokoro.mjs');
+const kvoice = (rows, dim) => kk.npy([rows, 1, dim], kk.toneVoice(3, rows, dim));
+write('fuzz_kokoro_voices', [
+  kk.tinyVoicesFile({ rows: 4, dim: 8 }), kk.tinyVoicesFile({ rows: 3, dim: 4, deflate: true }),
+  kk.zip({ 'af_a.npy': kvoice(2, 4), 'bf_b.npy': kvoice(3, 4) }), kk.zip({ 'x.txt': Buffer.from('x') }),
+  kk.zip({ 'af_a.npy': kk.npy([2, 2], [1, 2, 3, 4], { descr: '<f8' }) }),
+  kk.zip({ 'af_a.npy': kk.npy([4], [1, 2, 3, 4], { fortran: true }) }),
+  kvoice(2, 4), kk.npy([3], [1, 2, 3]), kk.npy([], [1]), kvoice(2, 4).subarray(0, 40),
+  kk.tinyVoicesFile({ rows: 4, dim: 8 }).subarray(0, 300), Buffer.from('PK\x05\x06'), Buffer.alloc(0),
+]);
 console.log(`seed corpora written under ${root}`);

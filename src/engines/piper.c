@@ -72,19 +72,6 @@ int piper_voices_dir(char *out, size_t len)
     return snprintf(out, len, "%s/voices", data) < (int)len ? 0 : -1;
 }
 
-/* Workers + pool threads never exceed the cores: with N workers each Run computes on its
- * own thread, and the shared pool adds what the cores have left (1 worker on 2 cores: a
- * pool of 2, the caller being one of them; 2 or more workers: no pool). */
-static int pool_threads(void)
-{
-    const struct config *cfg = engines_config();
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    /* `recite say` renders on one thread whatever --workers would default to */
-    int workers = cfg && cfg->workers > 0 && cfg->cmd != CMD_SAY ? cfg->workers : 1;
-    long t = (cores < 1 ? 1 : cores) - workers + 1;
-    return t < 1 ? 1 : t > 64 ? 64 : (int)t;
-}
-
 static int cmp_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -265,7 +252,7 @@ static int piper_global_init(struct voice_info **out, int *count, char *err, siz
             voices[voice_count++] = (struct piper_voice){ i, multi ? f->cfg.speakers[s].id : -1 };
         }
     }
-    if (piper_ort_init(pool_threads(), err, errlen) < 0)
+    if (piper_ort_init(piper_ort_pool_threads(), err, errlen) < 0)
         goto out;
     *out = vi;
     *count = voice_count;

@@ -25,6 +25,8 @@
  * Ownership: a piper_model owns its session; a piper_run owns its arrays. */
 #include "engines/piper_ort.h"
 #include "engines/piper_noise.h"
+#include "engines/engine.h"
+#include "config.h"
 #include "audio/audio.h"
 #include <fcntl.h>
 #include <onnxruntime_c_api.h>
@@ -36,6 +38,7 @@
 static const OrtApi *ort;
 static OrtEnv *ort_env;
 static OrtMemoryInfo *ort_mem;
+static int ort_users;   /* engines holding the environment (piper, kokoro): main thread only */
 
 struct piper_model {
     OrtSession *session;
@@ -44,8 +47,7 @@ struct piper_model {
     char out_name[64];
 };
 
-/* Takes the status: 0 if NULL, else -1 with "what: message". */
-static int check(OrtStatus *st, const char *what, char *err, size_t errlen)
+int piper_ort_check(OrtStatus *st, const char *what, char *err, size_t errlen)
 {
     if (!st)
         return 0;
@@ -96,8 +98,25 @@ static void first_session_quietly(void)
         ort->ReleaseSessionOptions(so);
 }
 
+/* Workers + pool threads never exceed the cores: with N workers each Run computes on its
+ * own thread, and the shared pool adds what the cores have left (1 worker on 2 cores: a
+ * pool of 2, the caller being one of them; 2 or more workers: no pool). */
+int piper_ort_pool_threads(void)
+{
+    const struct config *cfg = engines_config();
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    /* `recite say` renders on one thread whatever --workers would default to */
+    int workers = cfg && cfg->workers > 0 && cfg->cmd != CMD_SAY ? cfg->workers : 1;
+    long t = (cores < 1 ? 1 : cores) - workers + 1;
+    return t < 1 ? 1 : t > 64 ? 64 : (int)t;
+}
+
 int piper_ort_init(int threads, char *err, size_t errlen)
 {
+    if (ort_env) {   /* a second engine on the same runtime: one environment, one pool */
+        ort_users++;
+        return 0;
+    }
     const OrtApiBase *base = OrtGetApiBase();
     ort = base ? base->GetApi(ORT_API_VERSION) : NULL;
     if (!ort) {
@@ -107,18 +126,19 @@ int piper_ort_init(int threads, char *err, size_t errlen)
     }
     OrtThreadingOptions *tp = NULL;
     int rc = -1;
-    if (check(ort->CreateThreadingOptions(&tp), "ONNX Runtime", err, errlen) < 0)
+    if (piper_ort_check(ort->CreateThreadingOptions(&tp), "ONNX Runtime", err, errlen) < 0)
         return -1;
-    if (check(ort->SetGlobalIntraOpNumThreads(tp, threads > 0 ? threads : 1), "ONNX Runtime",
+    if (piper_ort_check(ort->SetGlobalIntraOpNumThreads(tp, threads > 0 ? threads : 1), "ONNX Runtime",
               err, errlen) < 0 ||
-        check(ort->SetGlobalInterOpNumThreads(tp, 1), "ONNX Runtime", err, errlen) < 0 ||
-        check(ort->SetGlobalSpinControl(tp, 0), "ONNX Runtime", err, errlen) < 0 ||
-        check(ort->CreateEnvWithGlobalThreadPools(ORT_LOGGING_LEVEL_ERROR, "recite", tp, &ort_env),
+        piper_ort_check(ort->SetGlobalInterOpNumThreads(tp, 1), "ONNX Runtime", err, errlen) < 0 ||
+        piper_ort_check(ort->SetGlobalSpinControl(tp, 0), "ONNX Runtime", err, errlen) < 0 ||
+        piper_ort_check(ort->CreateEnvWithGlobalThreadPools(ORT_LOGGING_LEVEL_ERROR, "recite", tp, &ort_env),
               "ONNX Runtime", err, errlen) < 0 ||
-        check(ort->CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &ort_mem),
+        piper_ort_check(ort->CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &ort_mem),
               "ONNX Runtime", err, errlen) < 0)
         goto out;
     first_session_quietly();
+    ort_users = 1;
     rc = 0;
 out:
     ort->ReleaseThreadingOptions(tp);
@@ -134,8 +154,9 @@ const struct OrtApi *piper_ort_api(void)
 
 void piper_ort_cleanup(void)
 {
-    if (!ort)
+    if (!ort || --ort_users > 0)
         return;
+    ort_users = 0;
     piper_noise_cleanup();   /* after every session that used it */
     if (ort_mem)
         ort->ReleaseMemoryInfo(ort_mem);
@@ -145,7 +166,7 @@ void piper_ort_cleanup(void)
     ort_env = NULL;
 }
 
-static const char *type_name(ONNXTensorElementDataType t)
+const char *piper_ort_type_name(int t)
 {
     switch (t) {
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return "float";
@@ -157,27 +178,28 @@ static const char *type_name(ONNXTensorElementDataType t)
     }
 }
 
-/* Name and element type of input or output i. */
-static int io_info(OrtSession *s, int output, size_t i, char *name, size_t namelen,
-                   ONNXTensorElementDataType *type, char *err, size_t errlen)
+int piper_ort_io_info(OrtSession *s, int output, size_t i, char *name, size_t namelen,
+                      int *type, char *err, size_t errlen)
 {
     OrtAllocator *alloc;
     char *n = NULL;
     OrtTypeInfo *ti = NULL;
     const OrtTensorTypeAndShapeInfo *tsi = NULL;
     *type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
-    if (check(ort->GetAllocatorWithDefaultOptions(&alloc), "ONNX Runtime", err, errlen) < 0 ||
-        check(output ? ort->SessionGetOutputName(s, i, alloc, &n)
+    if (piper_ort_check(ort->GetAllocatorWithDefaultOptions(&alloc), "ONNX Runtime", err, errlen) < 0 ||
+        piper_ort_check(output ? ort->SessionGetOutputName(s, i, alloc, &n)
                      : ort->SessionGetInputName(s, i, alloc, &n), "model", err, errlen) < 0)
         return -1;
     snprintf(name, namelen, "%s", n);
     if (ort->AllocatorFree(alloc, n)) {}   /* returns NULL for the default allocator */
-    if (check(output ? ort->SessionGetOutputTypeInfo(s, i, &ti)
+    if (piper_ort_check(output ? ort->SessionGetOutputTypeInfo(s, i, &ti)
                      : ort->SessionGetInputTypeInfo(s, i, &ti), "model", err, errlen) < 0)
         return -1;
+    ONNXTensorElementDataType et = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
     OrtStatus *st = ort->CastTypeInfoToTensorInfo(ti, &tsi);
     if (!st && tsi)
-        st = ort->GetTensorElementType(tsi, type);
+        st = ort->GetTensorElementType(tsi, &et);
+    *type = (int)et;
     if (st)   /* not a tensor: the type stays UNDEFINED, and the caller says so */
         ort->ReleaseStatus(st);
     ort->ReleaseTypeInfo(ti);
@@ -188,10 +210,10 @@ static int io_info(OrtSession *s, int output, size_t i, char *name, size_t namel
 static int check_io(struct piper_model *m, int need_sid, char *err, size_t errlen)
 {
     size_t nin = 0, nout = 0;
-    if (check(ort->SessionGetInputCount(m->session, &nin), "model", err, errlen) < 0 ||
-        check(ort->SessionGetOutputCount(m->session, &nout), "model", err, errlen) < 0)
+    if (piper_ort_check(ort->SessionGetInputCount(m->session, &nin), "model", err, errlen) < 0 ||
+        piper_ort_check(ort->SessionGetOutputCount(m->session, &nout), "model", err, errlen) < 0)
         return -1;
-    static const struct { const char *name; ONNXTensorElementDataType type; } want[] = {
+    static const struct { const char *name; int type; } want[] = {
         { "input", ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 },
         { "input_lengths", ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 },
         { "scales", ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT },
@@ -202,12 +224,12 @@ static int check_io(struct piper_model *m, int need_sid, char *err, size_t errle
     size_t seen_len = 0;
     for (size_t i = 0; i < nin; i++) {
         char name[64];
-        ONNXTensorElementDataType t;
-        if (io_info(m->session, 0, i, name, sizeof name, &t, err, errlen) < 0)
+        int t;
+        if (piper_ort_io_info(m->session, 0, i, name, sizeof name, &t, err, errlen) < 0)
             return -1;
         if (seen_len < sizeof seen)
             seen_len += (size_t)snprintf(seen + seen_len, sizeof seen - seen_len, "%s%s (%s)",
-                                         i ? ", " : "", name, type_name(t));
+                                         i ? ", " : "", name, piper_ort_type_name(t));
         int known = 0;
         for (int k = 0; k < 4; k++)
             if (strcmp(name, want[k].name) == 0 && t == want[k].type)
@@ -227,8 +249,8 @@ static int check_io(struct piper_model *m, int need_sid, char *err, size_t errle
     m->has_sid = found[3];
     for (size_t i = 0; i < nout; i++) {
         char name[64];
-        ONNXTensorElementDataType t;
-        if (io_info(m->session, 1, i, name, sizeof name, &t, err, errlen) < 0)
+        int t;
+        if (piper_ort_io_info(m->session, 1, i, name, sizeof name, &t, err, errlen) < 0)
             return -1;
         if (t != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
             continue;
@@ -244,25 +266,21 @@ static int check_io(struct piper_model *m, int need_sid, char *err, size_t errle
     return 0;
 }
 
-struct piper_model *piper_model_load(const char *path, int need_sid, char *err, size_t errlen)
+OrtSession *piper_ort_session(const char *path, char *err, size_t errlen)
 {
     if (!ort_env) {
         snprintf(err, errlen, "ONNX Runtime is not initialised");
         return NULL;
     }
-    struct piper_model *m = calloc(1, sizeof *m);
+    OrtSession *session = NULL;
     OrtSessionOptions *so = NULL;
-    if (!m) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    if (check(ort->CreateSessionOptions(&so), "ONNX Runtime", err, errlen) < 0)
+    if (piper_ort_check(ort->CreateSessionOptions(&so), "ONNX Runtime", err, errlen) < 0)
         goto fail;
-    if (check(ort->DisablePerSessionThreads(so), "ONNX Runtime", err, errlen) < 0 ||
-        check(ort->SetSessionExecutionMode(so, ORT_SEQUENTIAL), "ONNX Runtime", err, errlen) < 0 ||
-        check(ort->DisableCpuMemArena(so), "ONNX Runtime", err, errlen) < 0 ||
-        check(ort->DisableMemPattern(so), "ONNX Runtime", err, errlen) < 0 ||
-        check(ort->SetSessionGraphOptimizationLevel(so, ORT_ENABLE_ALL), "ONNX Runtime", err,
+    if (piper_ort_check(ort->DisablePerSessionThreads(so), "ONNX Runtime", err, errlen) < 0 ||
+        piper_ort_check(ort->SetSessionExecutionMode(so, ORT_SEQUENTIAL), "ONNX Runtime", err, errlen) < 0 ||
+        piper_ort_check(ort->DisableCpuMemArena(so), "ONNX Runtime", err, errlen) < 0 ||
+        piper_ort_check(ort->DisableMemPattern(so), "ONNX Runtime", err, errlen) < 0 ||
+        piper_ort_check(ort->SetSessionGraphOptimizationLevel(so, ORT_ENABLE_ALL), "ONNX Runtime", err,
               errlen) < 0)
         goto fail;
     struct buf file = { 0 };
@@ -278,29 +296,50 @@ struct piper_model *piper_model_load(const char *path, int need_sid, char *err, 
     OrtStatus *st = moved > 0 && !dom ? NULL : moved > 0 ? ort->AddCustomOpDomain(so, dom) : NULL;
     if (moved > 0 && (!dom || st)) {
         if (st)
-            check(st, "ONNX Runtime", err, errlen);
+            piper_ort_check(st, "ONNX Runtime", err, errlen);
         free(patched);
         buf_free(&file);
         goto fail;
     }
     char e[384];
     st = ort->CreateSessionFromArray(ort_env, moved > 0 ? patched : file.data,
-                                     moved > 0 ? plen : file.len, so, &m->session);
+                                     moved > 0 ? plen : file.len, so, &session);
     free(patched);
     buf_free(&file);
-    if (check(st, "not a model ONNX Runtime can load", e, sizeof e) < 0) {
+    if (piper_ort_check(st, "not a model ONNX Runtime can load", e, sizeof e) < 0) {
         snprintf(err, errlen, "%s", e);
-        goto fail;
+        session = NULL;
     }
-    if (check_io(m, need_sid, err, errlen) < 0)
-        goto fail;
-    ort->ReleaseSessionOptions(so);
-    return m;
 fail:
     if (so)
         ort->ReleaseSessionOptions(so);
-    piper_model_free(m);
-    return NULL;
+    return session;
+}
+
+void piper_ort_session_free(OrtSession *s)
+{
+    if (s)
+        ort->ReleaseSession(s);
+}
+
+const OrtMemoryInfo *piper_ort_mem(void)
+{
+    return ort_mem;
+}
+
+struct piper_model *piper_model_load(const char *path, int need_sid, char *err, size_t errlen)
+{
+    struct piper_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    m->session = piper_ort_session(path, err, errlen);
+    if (!m->session || check_io(m, need_sid, err, errlen) < 0) {
+        piper_model_free(m);
+        return NULL;
+    }
+    return m;
 }
 
 void piper_model_free(struct piper_model *m)
@@ -317,18 +356,17 @@ int piper_model_has_durations(const struct piper_model *m)
     return m && m->has_durations;
 }
 
-/* A float output's data copied out (the OrtValue is released by the caller). */
-static int copy_floats(OrtValue *v, float **out, size_t *count, char *err, size_t errlen)
+int piper_ort_floats(OrtValue *v, float **out, size_t *count, char *err, size_t errlen)
 {
     OrtTensorTypeAndShapeInfo *info = NULL;
     float *data = NULL;
     size_t n = 0;
-    if (check(ort->GetTensorTypeAndShape(v, &info), "model output", err, errlen) < 0)
+    if (piper_ort_check(ort->GetTensorTypeAndShape(v, &info), "model output", err, errlen) < 0)
         return -1;
     OrtStatus *st = ort->GetTensorShapeElementCount(info, &n);
     ort->ReleaseTensorTypeAndShapeInfo(info);
-    if (check(st, "model output", err, errlen) < 0 ||
-        check(ort->GetTensorMutableData(v, (void **)&data), "model output", err, errlen) < 0)
+    if (piper_ort_check(st, "model output", err, errlen) < 0 ||
+        piper_ort_check(ort->GetTensorMutableData(v, (void **)&data), "model output", err, errlen) < 0)
         return -1;
     *out = malloc((n ? n : 1) * sizeof **out);
     if (!*out) {
@@ -352,28 +390,28 @@ int piper_model_run(struct piper_model *m, const int64_t *ids, int n, const floa
     const char *out_names[2] = { m->out_name, "durations" };
     size_t nin = m->has_sid ? 4 : 3, nout = m->has_durations ? 2 : 1;
     int rc = -1;
-    if (check(ort->CreateTensorWithDataAsOrtValue(ort_mem, (void *)ids, (size_t)n * sizeof *ids,
+    if (piper_ort_check(ort->CreateTensorWithDataAsOrtValue(ort_mem, (void *)ids, (size_t)n * sizeof *ids,
                                                   shape_in, 2, ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64,
                                                   &in[0]), "input", err, errlen) < 0 ||
-        check(ort->CreateTensorWithDataAsOrtValue(ort_mem, &len, sizeof len, shape_1, 1,
+        piper_ort_check(ort->CreateTensorWithDataAsOrtValue(ort_mem, &len, sizeof len, shape_1, 1,
                                                   ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, &in[1]),
               "input", err, errlen) < 0 ||
-        check(ort->CreateTensorWithDataAsOrtValue(ort_mem, sc, sizeof sc, shape_3, 1,
+        piper_ort_check(ort->CreateTensorWithDataAsOrtValue(ort_mem, sc, sizeof sc, shape_3, 1,
                                                   ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &in[2]),
               "input", err, errlen) < 0 ||
         (m->has_sid &&
-         check(ort->CreateTensorWithDataAsOrtValue(ort_mem, &sid64, sizeof sid64, shape_1, 1,
+         piper_ort_check(ort->CreateTensorWithDataAsOrtValue(ort_mem, &sid64, sizeof sid64, shape_1, 1,
                                                    ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, &in[3]),
                "input", err, errlen) < 0))
         goto out;
-    if (check(ort->Run(m->session, NULL, in_names, (const OrtValue *const *)in, nin, out_names,
+    if (piper_ort_check(ort->Run(m->session, NULL, in_names, (const OrtValue *const *)in, nin, out_names,
                        nout, outs), "model run", err, errlen) < 0)
         goto out;
-    if (copy_floats(outs[0], &out->audio, &out->count, err, errlen) < 0)
+    if (piper_ort_floats(outs[0], &out->audio, &out->count, err, errlen) < 0)
         goto out;
     if (m->has_durations) {
         size_t nd = 0;
-        if (copy_floats(outs[1], &out->durations, &nd, err, errlen) < 0)
+        if (piper_ort_floats(outs[1], &out->durations, &nd, err, errlen) < 0)
             goto out;
         if (nd != (size_t)n) {   /* not one per id: unusable for timings, ignore */
             free(out->durations);

@@ -9,11 +9,37 @@ struct piper_model;
 
 /* Creates the runtime environment with one global intra-op thread pool of `threads`
  * threads (1: none, Run computes on its caller). Main thread, before any piper_model_load.
+ * Every ONNX engine (piper, kokoro) calls it: the first call makes the environment, later
+ * ones share it (their `threads` ignored) until each has called piper_ort_cleanup.
  * 0, or -1 with a message. */
 int piper_ort_init(int threads, char *err, size_t errlen);
-void piper_ort_cleanup(void);   /* after every model is freed */
+void piper_ort_cleanup(void);   /* after every model of the caller is freed */
+/* The pool size for the configuration: workers + pool threads never exceed the cores. */
+int piper_ort_pool_threads(void);
 struct OrtApi;
 const struct OrtApi *piper_ort_api(void);   /* for piper_noise.c; NULL before init */
+
+/* The seam the ONNX engines share (piper's model below, kokoro_model.c): a session made
+ * as every recite session is (the global pool, sequential, no arena, the seeded noise
+ * kernel), and small helpers around the C API. */
+struct OrtSession;
+struct OrtStatus;
+struct OrtValue;
+struct OrtMemoryInfo;
+/* The model file as a session. Any thread. NULL with "cannot read it" / "not a model ONNX
+ * Runtime can load: ...". */
+struct OrtSession *piper_ort_session(const char *path, char *err, size_t errlen);
+void piper_ort_session_free(struct OrtSession *s);
+/* Takes the status: 0 if NULL, else -1 with "what: message". */
+int piper_ort_check(struct OrtStatus *st, const char *what, char *err, size_t errlen);
+/* Name and element type (ONNXTensorElementDataType; UNDEFINED if not a tensor) of input
+ * (output = 0) or output i. 0, or -1 with a message. */
+int piper_ort_io_info(struct OrtSession *s, int output, size_t i, char *name, size_t namelen,
+                      int *type, char *err, size_t errlen);
+const char *piper_ort_type_name(int type);
+/* A float tensor's data copied out into *out (malloc'd); the value stays the caller's. */
+int piper_ort_floats(struct OrtValue *v, float **out, size_t *count, char *err, size_t errlen);
+const struct OrtMemoryInfo *piper_ort_mem(void);   /* CPU memory, for tensors over our arrays */
 
 /* Loads and checks a model: Piper's inputs `input` (int64 [1,N]), `input_lengths` (int64
  * [1]), `scales` (float [3]), and `sid` (int64 [1]) when need_sid; a float output `output`

@@ -21,10 +21,10 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const FLOAT = 1, INT64 = 7;
+export const FLOAT = 1, INT64 = 7;
 export const SAMPLES_PER_ID = 256;
 
-function varint(n) {
+export function varint(n) {
   let v = BigInt.asUintN(64, BigInt(n));
   const out = [];
   do {
@@ -35,32 +35,32 @@ function varint(n) {
   } while (v);
   return Buffer.from(out);
 }
-const key = (field, wire) => varint((field << 3) | wire);
-const vint = (field, n) => Buffer.concat([key(field, 0), varint(n)]);
-const bytes = (field, buf) => {
+export const key = (field, wire) => varint((field << 3) | wire);
+export const vint = (field, n) => Buffer.concat([key(field, 0), varint(n)]);
+export const bytes = (field, buf) => {
   const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf, 'utf8');
   return Buffer.concat([key(field, 2), varint(b.length), b]);
 };
-const msg = (field, ...parts) => bytes(field, Buffer.concat(parts));
+export const msg = (field, ...parts) => bytes(field, Buffer.concat(parts));
 
-function tensor(field, name, type, dims, raw) {
+export function tensor(field, name, type, dims, raw) {
   return msg(field, ...dims.map((d) => vint(1, d)), vint(2, type), bytes(8, name), bytes(9, raw));
 }
-function floats(a) {
+export function floats(a) {
   return Buffer.from(new Float32Array(a).buffer);
 }
-function int64s(a) {
+export function int64s(a) {
   return Buffer.from(new BigInt64Array(a.map(BigInt)).buffer);
 }
-function valueInfo(field, name, type, dims) {
+export function valueInfo(field, name, type, dims) {
   const shape = dims.map((d) => msg(1, typeof d === 'string' ? bytes(2, d) : vint(1, d)));
   return msg(field, bytes(1, name), msg(2, msg(1, vint(1, type), msg(2, ...shape))));
 }
-function node(name, op, inputs, outputs, attrs = []) {
+export function node(name, op, inputs, outputs, attrs = []) {
   return msg(1, ...inputs.map((i) => bytes(1, i)), ...outputs.map((o) => bytes(2, o)),
     bytes(3, name), bytes(4, op), ...attrs);
 }
-const intAttr = (name, v) => msg(5, bytes(1, name), vint(3, v), vint(20, 2));
+export const intAttr = (name, v) => msg(5, bytes(1, name), vint(3, v), vint(20, 2));
 
 export function tinyPiperModel({ sid = false, durations = false, badInputs = false, work = 0, noise = false } = {}) {
   const tone = [];
