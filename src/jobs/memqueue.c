@@ -13,8 +13,10 @@
  * connection's cursor runs first (ahead of the cursor wins a tie). So one reader's long prefetch never delays another reader's
  * first block. A requester marked `first` (the cursor block of a new synthesize) runs before
  * the rest of its connection's jobs, the newest one first: the block 0 of a document just
- * opened never waits behind the same reader's prefetch of the document before. */
+ * opened never waits behind the same reader's prefetch of the document before. The order is
+ * kept by an index (memqueue_pick.c), so a take does not scan the queue. */
 #include "jobs/memqueue_core.h"
+#include "jobs/memqueue_pick.h"
 #include "util/fault.h"
 #include "util/log.h"
 #include <pthread.h>
@@ -42,56 +44,12 @@ struct mjob {
     int64_t taken_at;
     uint64_t seq;
     struct requester *reqs;
+    struct pick_ent **ents;    /* ents[i]: reqs[i] in the pick index */
     int nreqs, cap;
     struct job_event *final;   /* the job's last event, allocated with the job: a job that
                                   ends can always tell its requesters (never dropped) */
     struct mjob *next, *prev;  /* every job, newest first */
     struct mjob *hnext;        /* the hash bucket's chain */
-};
-
-/* A requester's place in the round robin: by kind, then id. */
-struct rr_key {
-    enum requester_kind kind;
-    uint64_t id;
-};
-
-static int rr_less(struct rr_key a, struct rr_key b)
-{
-    return a.kind != b.kind ? a.kind < b.kind : a.id < b.id;
-}
-
-static struct rr_key rr_of(const struct requester *r)
-{
-    return (struct rr_key){ r->kind, r->id };
-}
-
-/* The unit of fair share: a user, or a requester that has none. */
-struct tenant {
-    int64_t user;          /* > 0: a user; 0: the requester below is its own tenant */
-    struct rr_key r;
-};
-
-static struct tenant tenant_of(const struct requester *r)
-{
-    return r->user_id > 0 ? (struct tenant){ r->user_id, { 0, 0 } } : (struct tenant){ 0, rr_of(r) };
-}
-
-static int tenant_less(struct tenant a, struct tenant b)
-{
-    return a.user != b.user ? a.user < b.user : rr_less(a.r, b.r);
-}
-
-static int tenant_same(struct tenant a, struct tenant b)
-{
-    return !tenant_less(a, b) && !tenant_less(b, a);
-}
-
-/* The requester a user was served through last (round robin within the user); a few
- * recent users are remembered, a forgotten one starts again from its first requester. */
-#define USER_RR 64
-struct user_rr {
-    int64_t user;
-    struct rr_key last;
 };
 
 static int same_requester(const struct requester *r, enum requester_kind kind, uint64_t id)
@@ -110,9 +68,7 @@ struct memqueue {
     int nqueued, nhanded;            /* jobs in MJOB_QUEUED / in_remote() */
     struct job_event *ev_head, *ev_tail;
     uint64_t next_attempt, next_seq;
-    struct tenant last;              /* the tenant served last (round robin) */
-    struct user_rr user_rr[USER_RR]; /* per user: the requester served last */
-    unsigned user_rr_next;
+    struct pick_index *pick;         /* the order of queued jobs; every requester */
     int visibility_ms, max_tries;
     int shutting_down;
     queue_notify_fn notify;
@@ -187,9 +143,24 @@ static int in_remote(int state)
 /* Every state change goes through here, so the counters stay true. */
 static void set_state(struct memqueue *mq, struct mjob *job, int state)
 {
-    mq->nqueued += (state == MJOB_QUEUED) - (job->state == MJOB_QUEUED);
+    int was = job->state == MJOB_QUEUED, is = state == MJOB_QUEUED;
+    mq->nqueued += is - was;
     mq->nhanded += in_remote(state) - in_remote(job->state);
     job->state = state;
+    for (int i = 0; was != is && i < job->nreqs; i++)
+        (is ? pick_queue : pick_unqueue)(mq->pick, job->ents[i]);
+}
+
+/* Removes job->reqs[i]; the last requester takes its place. */
+static void remove_requester(struct memqueue *mq, struct mjob *job, int i)
+{
+    pick_remove(mq->pick, job->ents[i]);
+    int last = --job->nreqs;
+    if (i != last) {
+        job->reqs[i] = job->reqs[last];
+        job->ents[i] = job->ents[last];
+        job->ents[i]->slot = i;
+    }
 }
 
 static void unlink_job(struct memqueue *mq, struct mjob *job)
@@ -208,9 +179,12 @@ static void unlink_job(struct memqueue *mq, struct mjob *job)
     mq->njobs--;
     mq->nqueued -= job->state == MJOB_QUEUED;
     mq->nhanded -= in_remote(job->state);
+    while (job->nreqs)
+        remove_requester(mq, job, job->nreqs - 1);
     job_event_free(job->final);
     free(job->text);
     free(job->reqs);
+    free(job->ents);
     free(job);
 }
 
@@ -236,6 +210,8 @@ static void push_event(struct memqueue *mq, enum job_event_type type, struct mjo
     memcpy(ev->model, job->model, sizeof ev->model);
     memcpy(ev->voice, job->voice, sizeof ev->voice);
     if (move) {
+        for (int i = 0; i < job->nreqs; i++)   /* the job ends: they leave the index */
+            pick_remove(mq->pick, job->ents[i]);
         ev->reqs = job->reqs;
         ev->nreqs = job->nreqs;
         job->reqs = NULL;
@@ -340,25 +316,38 @@ static int mq_submit(struct queue *q, const char *hash, const char *model, const
             e->cursor = r->cursor;
             if (r->first)
                 e->first = ++mq->next_seq;
+            pick_reorder(mq->pick, job->ents[i], e);
             goto out;
         }
     }
     if (job->nreqs == job->cap) {
         int cap = job->cap ? job->cap * 2 : 4;
         struct requester *n = fault_realloc(job->reqs, (size_t)cap * sizeof *n);
-        if (!n) {
-            if (created)
-                unlink_job(mq, job);   /* never a job that nobody wants */
-            rc = -1;
-            goto out;
+        if (n)
+            job->reqs = n;
+        struct pick_ent **ne = n ? fault_realloc(job->ents, (size_t)cap * sizeof *ne) : NULL;
+        if (ne) {
+            job->ents = ne;
+            job->cap = cap;
         }
-        job->reqs = n;
-        job->cap = cap;
     }
-    job->reqs[job->nreqs] = *r;
-    if (r->first)
-        job->reqs[job->nreqs].first = ++mq->next_seq;
-    job->nreqs++;
+    struct requester *nr = &job->reqs[job->nreqs];
+    struct pick_ent *ent = NULL;
+    if (job->nreqs < job->cap) {
+        *nr = *r;
+        if (r->first)
+            nr->first = ++mq->next_seq;
+        ent = pick_add(mq->pick, job, job->nreqs, job->model, job->seq, nr);
+    }
+    if (!ent) {
+        if (created)
+            unlink_job(mq, job);   /* never a job that nobody wants */
+        rc = -1;
+        goto out;
+    }
+    job->ents[job->nreqs++] = ent;
+    if (job->state == MJOB_QUEUED)
+        pick_queue(mq->pick, ent);
     if (created)
         pthread_cond_broadcast(&mq->cond);   /* takers may filter by model */
 out:
@@ -384,48 +373,38 @@ static int add_evicted(struct evicted **out, int *nout, const struct mjob *job,
     return 0;
 }
 
-/* Removes queued requesters of (conn, doc) that `drop` selects; frees jobs left unwanted. */
+/* Removes queued requesters of (conn, doc) that `drop` selects; frees jobs left unwanted.
+ * Only the connection's own requesters are looked at (the index's by-requester list). */
 static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id, int cursor,
                        int lo, int hi, const char *model, const char *voice,
                        struct evicted **out, int *nout)
 {
     int added = 0;
     pthread_mutex_lock(&mq->lock);
-    struct mjob *job = mq->jobs;
-    while (job) {
-        struct mjob *next = job->next;
+    for (struct pick_ent *e = pick_entries_of(mq->pick, REQ_CONN, conn_id), *next; e; e = next) {
+        next = e->wnext;   /* e may go; nothing else of this requester does */
+        struct mjob *job = e->job;
+        struct requester *r = &job->reqs[e->slot];
+        if (strcmp(r->doc_id, doc_id))
+            continue;
+        if (!model) {
+            r->cursor = cursor;
+            if (r->idx != cursor)
+                r->first = 0;   /* the reader moved on: back to nearest-first */
+            pick_reorder(mq->pick, e, r);
+        }
         int voice_differs = model && (strcmp(job->model, model) || strcmp(job->voice, voice));
         /* Handed off (distributed mode) counts as queued until a worker claims it. */
-        int evictable = job->state != MJOB_RUNNING;
-        int had = job->nreqs;
-        for (int i = 0; i < job->nreqs;) {
-            struct requester *r = &job->reqs[i];
-            if (!same_requester(r, REQ_CONN, conn_id) || strcmp(r->doc_id, doc_id)) {
-                i++;
-                continue;
-            }
-            if (!model) {
-                r->cursor = cursor;
-                if (r->idx != cursor)
-                    r->first = 0;   /* the reader moved on: back to nearest-first */
-            }
-            int drop = evictable &&
-                       (model ? voice_differs : (r->idx < lo || r->idx > hi));
-            if (!drop) {
-                i++;
-                continue;
-            }
-            if (add_evicted(out, nout, job, r) < 0) {
-                i++;   /* out of memory: it stays (an eviction nobody is told of would
-                          leave the client waiting for a status that never comes) */
-                continue;
-            }
-            added++;
-            job->reqs[i] = job->reqs[--job->nreqs];
-        }
-        if (had && job->nreqs == 0)
+        int drop = job->state != MJOB_RUNNING &&
+                   (model ? voice_differs : (r->idx < lo || r->idx > hi));
+        /* Out of memory: it stays (an eviction nobody is told of would leave the client
+         * waiting for a status that never comes). */
+        if (!drop || add_evicted(out, nout, job, r) < 0)
+            continue;
+        added++;
+        remove_requester(mq, job, e->slot);
+        if (job->nreqs == 0)
             drop_unwanted(mq, job);
-        job = next;
     }
     pthread_mutex_unlock(&mq->lock);
     return added;
@@ -448,120 +427,21 @@ static void mq_gone(struct queue *q, enum requester_kind kind, uint64_t id)
 {
     struct memqueue *mq = (struct memqueue *)q;
     pthread_mutex_lock(&mq->lock);
-    struct mjob *job = mq->jobs;
-    while (job) {
-        struct mjob *next = job->next;
-        int had = job->nreqs;
-        for (int i = 0; i < job->nreqs;)
-            if (same_requester(&job->reqs[i], kind, id))
-                job->reqs[i] = job->reqs[--job->nreqs];
-            else
-                i++;
-        if (had && job->nreqs == 0)
+    struct pick_ent *e;
+    while ((e = pick_entries_of(mq->pick, kind, id))) {
+        struct mjob *job = e->job;
+        remove_requester(mq, job, e->slot);
+        if (job->nreqs == 0)
             drop_unwanted(mq, job);
-        job = next;
     }
     pthread_mutex_unlock(&mq->lock);
 }
 
-/* Whether a queued job passes a taker's filter (NULL: every job). */
-static int model_ok(const struct mjob *j, const struct take_filter *f)
-{
-    return !f || !f->accept || f->accept(j->model, f->arg);
-}
-
-static struct rr_key *user_last(struct memqueue *mq, int64_t user)
-{
-    for (int i = 0; i < USER_RR; i++)
-        if (mq->user_rr[i].user == user)
-            return &mq->user_rr[i].last;
-    return NULL;
-}
-
-static void user_served(struct memqueue *mq, int64_t user, struct rr_key r)
-{
-    struct rr_key *last = user_last(mq, user);
-    if (!last) {
-        struct user_rr *slot = &mq->user_rr[mq->user_rr_next++ % USER_RR];
-        slot->user = user;
-        last = &slot->last;
-    }
-    *last = r;
-}
-
-/* Picks the next job: round-robin over tenants (users), then over the chosen user's
- * requesters, nearest-to-cursor within one; only jobs that pass the model filter count.
- * Nothing queued (everything running or handed off): no scan at all. */
+/* Picks the next job in fair order (memqueue_pick.c) among those the filter accepts.
+ * Nothing queued (everything running or handed off): not even the index is asked. */
 static struct mjob *pick_where(struct memqueue *mq, const struct take_filter *f)
 {
-    if (mq->nqueued == 0)
-        return NULL;   /* nothing to scan for */
-    /* 1. the tenant after the one served last (cyclic) */
-    struct tenant next_t = { 0 }, min_t = { 0 };
-    int have_next = 0, have_min = 0;
-    for (struct mjob *j = mq->jobs; j; j = j->next) {
-        if (j->state != MJOB_QUEUED || !model_ok(j, f))
-            continue;
-        for (int i = 0; i < j->nreqs; i++) {
-            struct tenant c = tenant_of(&j->reqs[i]);
-            if (!have_min || tenant_less(c, min_t))
-                min_t = c, have_min = 1;
-            if (tenant_less(mq->last, c) && (!have_next || tenant_less(c, next_t)))
-                next_t = c, have_next = 1;
-        }
-    }
-    if (!have_min)
-        return NULL;
-    struct tenant ten = have_next ? next_t : min_t;
-    /* 2. within a user, the requester after the one it was served through last */
-    struct rr_key who = ten.r;
-    if (ten.user > 0) {
-        const struct rr_key *ulast = user_last(mq, ten.user);
-        struct rr_key next_rr = { 0 }, min_rr = { 0 };
-        int rnext = 0, rmin = 0;
-        for (struct mjob *j = mq->jobs; j; j = j->next) {
-            if (j->state != MJOB_QUEUED || !model_ok(j, f))
-                continue;
-            for (int i = 0; i < j->nreqs; i++) {
-                if (j->reqs[i].user_id != ten.user)
-                    continue;
-                struct rr_key c = rr_of(&j->reqs[i]);
-                if (!rmin || rr_less(c, min_rr))
-                    min_rr = c, rmin = 1;
-                if (ulast && rr_less(*ulast, c) && (!rnext || rr_less(c, next_rr)))
-                    next_rr = c, rnext = 1;
-            }
-        }
-        who = rnext ? next_rr : min_rr;
-        user_served(mq, ten.user, who);
-    }
-    /* 3. that requester's job nearest its cursor */
-    struct mjob *best = NULL;
-    long best_key = 0;
-    uint64_t best_first = 0;
-    for (struct mjob *j = mq->jobs; j; j = j->next) {
-        if (j->state != MJOB_QUEUED || !model_ok(j, f))
-            continue;
-        for (int i = 0; i < j->nreqs; i++) {
-            const struct requester *r = &j->reqs[i];
-            if (!same_requester(r, who.kind, who.id) || !tenant_same(tenant_of(r), ten))
-                continue;
-            long d = (long)r->idx - r->cursor;
-            long key = d >= 0 ? 2 * d : -2 * d + 1;   /* ahead of the cursor wins a tie */
-            int better = !best || r->first > best_first ||
-                         (r->first == best_first &&
-                          (key < best_key || (key == best_key && j->seq < best->seq)));
-            if (better)
-                best = j, best_key = key, best_first = r->first;
-        }
-    }
-    mq->last = ten;
-    return best;
-}
-
-static struct mjob *pick(struct memqueue *mq)
-{
-    return pick_where(mq, NULL);
+    return mq->nqueued ? pick_next(mq->pick, f) : NULL;
 }
 
 static struct memqueue *of_source(struct job_source *s)
@@ -705,6 +585,7 @@ static void mq_destroy(struct queue *q)
         unlink_job(mq, mq->jobs);
     job_event_free(mq->ev_head);
     free(mq->buckets);
+    pick_destroy(mq->pick);
     pthread_mutex_destroy(&mq->lock);
     pthread_cond_destroy(&mq->cond);
     free(mq);
@@ -747,7 +628,9 @@ struct queue *memqueue_create(int visibility_timeout_ms, int max_tries, queue_no
     mq->notify = notify;
     mq->notify_arg = notify_arg;
     mq->nbuckets = 64;
-    if (!(mq->buckets = calloc(mq->nbuckets, sizeof *mq->buckets))) {
+    if (!(mq->buckets = calloc(mq->nbuckets, sizeof *mq->buckets)) ||
+        !(mq->pick = pick_create())) {
+        free(mq->buckets);
         free(mq);
         return NULL;
     }
@@ -778,7 +661,7 @@ int memqueue_hand_off(struct queue *q, int max_handed, struct job_ticket *t)
         goto out;
     }
     struct mjob *job;
-    if (mq->nhanded >= max_handed || !(job = pick(mq)))
+    if (mq->nhanded >= max_handed || !(job = pick_where(mq, NULL)))
         goto out;
     memset(t, 0, sizeof *t);
     if (!(t->text = fault_strdup(job->text)))

@@ -1,0 +1,571 @@
+/* memqueue_pick — the index behind memqueue's fair order: which queued job a taker gets.
+ *
+ * Responsibility: the order of SPEC section 7 and docs/DESIGN.md ("The order of jobs"):
+ * users round robin; within a user its requesters round robin; a requester without a user
+ * is a tenant of its own; within a requester its `first` blocks (newest stamp first), then
+ * the entry nearest its cursor (ahead wins a tie), then the older job. Only jobs whose model
+ * the taker's filter accepts count, and the round robin moves only when a job is picked.
+ *
+ * Shape: model -> tenants (sorted array) -> groups, one per requester (sorted array) ->
+ * a binary heap of the group's queued entries. Tenants and groups stay in their arrays
+ * while they have entries of any job state (so queueing never allocates) and carry counts
+ * of their queued entries; a pick skips the ones with none (they hold only running or
+ * handed-off jobs: few, bounded by workers and the hand-off window). A second index,
+ * (kind, id) -> the requester's entries, serves gone, evictions and cursor moves.
+ *
+ * Thread: the caller's, always with memqueue's lock held. Ownership: see memqueue_pick.h. */
+#include "jobs/memqueue_pick.h"
+#include "util/fault.h"
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+struct rr_key {
+    enum requester_kind kind;
+    uint64_t id;
+};
+
+/* The unit of fair share: a user, or a requester that has none. */
+struct tenant {
+    int64_t user;       /* > 0: a user; 0: the requester below is its own tenant */
+    struct rr_key r;
+};
+
+struct pick_group {     /* one requester's entries of one model, within one tenant */
+    struct rr_key key;
+    struct pick_tenant *tenant;
+    struct pick_ent **heap;   /* the queued entries, best first; cap >= nents */
+    int n, nents, cap;
+};
+
+struct pick_tenant {
+    struct tenant key;
+    struct pick_model *model;
+    struct pick_group **groups;   /* by key */
+    int ngroups, cap;
+    int nqueued;
+};
+
+struct pick_model {
+    char name[32];
+    struct pick_tenant **tenants; /* by key */
+    int ntenants, cap;
+    int nqueued;
+};
+
+struct pick_who {
+    struct rr_key key;
+    struct pick_ent *ents;
+    struct pick_who *hnext;
+};
+
+/* The requester a user was served through last (round robin within the user); a few
+ * recent users are remembered, a forgotten one starts again from its first requester. */
+#define USER_RR 64
+struct user_rr {
+    int64_t user;
+    struct rr_key last;
+};
+
+struct pick_index {
+    struct pick_model **models;   /* a handful (one per model slug ever queued) */
+    unsigned char *ok;            /* per model: accepted by the current pick's filter */
+    int nmodels;
+    struct pick_who **buckets;    /* nbuckets: a power of two */
+    size_t nbuckets, nwho;
+    struct tenant last;           /* the tenant served last */
+    struct user_rr user_rr[USER_RR];
+    unsigned user_rr_next;
+};
+
+static int rr_cmp(struct rr_key a, struct rr_key b)
+{
+    if (a.kind != b.kind)
+        return a.kind < b.kind ? -1 : 1;
+    return (a.id > b.id) - (a.id < b.id);
+}
+
+static int tenant_cmp(struct tenant a, struct tenant b)
+{
+    if (a.user != b.user)
+        return a.user < b.user ? -1 : 1;
+    return rr_cmp(a.r, b.r);
+}
+
+static struct rr_key rr_of(const struct requester *r)
+{
+    return (struct rr_key){ r->kind, r->id };
+}
+
+static struct tenant tenant_of(const struct requester *r)
+{
+    return r->user_id > 0 ? (struct tenant){ r->user_id, { 0, 0 } } : (struct tenant){ 0, rr_of(r) };
+}
+
+/* ---- sorted arrays: the first element not below the key (or, strict, above it) ---- */
+static int tenant_bound(const struct pick_model *m, struct tenant k, int strict)
+{
+    int lo = 0, hi = m->ntenants;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2, c = tenant_cmp(m->tenants[mid]->key, k);
+        if (c < 0 || (strict && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int group_bound(const struct pick_tenant *t, struct rr_key k, int strict)
+{
+    int lo = 0, hi = t->ngroups;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2, c = rr_cmp(t->groups[mid]->key, k);
+        if (c < 0 || (strict && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static struct pick_tenant *tenant_find(const struct pick_model *m, struct tenant k)
+{
+    int i = tenant_bound(m, k, 0);
+    return i < m->ntenants && !tenant_cmp(m->tenants[i]->key, k) ? m->tenants[i] : NULL;
+}
+
+static struct pick_group *group_find(const struct pick_tenant *t, struct rr_key k)
+{
+    int i = group_bound(t, k, 0);
+    return i < t->ngroups && !rr_cmp(t->groups[i]->key, k) ? t->groups[i] : NULL;
+}
+
+/* Makes room for one more pointer in a sorted array and opens a gap at pos. */
+static int array_insert(void ***arr, int *n, int *cap, int pos, void *item)
+{
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 4;
+        void **a = fault_realloc(*arr, (size_t)c * sizeof *a);
+        if (!a)
+            return -1;
+        *arr = a;
+        *cap = c;
+    }
+    memmove(*arr + pos + 1, *arr + pos, (size_t)(*n - pos) * sizeof **arr);
+    (*arr)[pos] = item;
+    (*n)++;
+    return 0;
+}
+
+static void array_delete(void **arr, int *n, int pos)
+{
+    memmove(arr + pos, arr + pos + 1, (size_t)(*n - pos - 1) * sizeof *arr);
+    (*n)--;
+}
+
+/* ---- the heap of a group's queued entries ---- */
+static int before(const struct pick_ent *a, const struct pick_ent *b)
+{
+    if (a->first != b->first)
+        return a->first > b->first;
+    if (a->key != b->key)
+        return a->key < b->key;
+    return a->seq < b->seq;
+}
+
+static void heap_set(struct pick_group *g, int i, struct pick_ent *e)
+{
+    g->heap[i] = e;
+    e->hpos = i;
+}
+
+static void heap_fix(struct pick_group *g, int i)
+{
+    struct pick_ent *e = g->heap[i];
+    while (i > 0 && before(e, g->heap[(i - 1) / 2])) {
+        heap_set(g, i, g->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= g->n)
+            break;
+        if (c + 1 < g->n && before(g->heap[c + 1], g->heap[c]))
+            c++;
+        if (!before(g->heap[c], e))
+            break;
+        heap_set(g, i, g->heap[c]);
+        i = c;
+    }
+    heap_set(g, i, e);
+}
+
+static void set_order(struct pick_ent *e, const struct requester *r)
+{
+    long d = (long)r->idx - r->cursor;
+    e->key = d >= 0 ? 2 * d : -2 * d + 1;   /* ahead of the cursor wins a tie */
+    e->first = r->first;
+}
+
+/* ---- requesters by (kind, id) ---- */
+static size_t who_bucket(const struct pick_index *ix, struct rr_key k)
+{
+    uint64_t h = (k.id ^ ((uint64_t)k.kind << 56)) * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(h >> 32) & (ix->nbuckets - 1);
+}
+
+static struct pick_who *who_find(const struct pick_index *ix, struct rr_key k)
+{
+    for (struct pick_who *w = ix->buckets[who_bucket(ix, k)]; w; w = w->hnext)
+        if (!rr_cmp(w->key, k))
+            return w;
+    return NULL;
+}
+
+/* Doubles the buckets when requesters outnumber them; keeps the old ones when memory is
+ * short (slower, still correct). */
+static void who_grow(struct pick_index *ix)
+{
+    if (ix->nwho <= ix->nbuckets)
+        return;
+    struct pick_who **nb = fault_calloc(ix->nbuckets * 2, sizeof *nb);
+    if (!nb)
+        return;
+    struct pick_who **old = ix->buckets;
+    size_t nold = ix->nbuckets;
+    ix->buckets = nb;
+    ix->nbuckets *= 2;
+    for (size_t i = 0; i < nold; i++)
+        for (struct pick_who *w = old[i], *next; w; w = next) {
+            next = w->hnext;
+            size_t b = who_bucket(ix, w->key);
+            w->hnext = nb[b];
+            nb[b] = w;
+        }
+    free(old);
+}
+
+static struct pick_who *who_get(struct pick_index *ix, struct rr_key k)
+{
+    struct pick_who *w = who_find(ix, k);
+    if (w || !(w = fault_calloc(1, sizeof *w)))
+        return w;
+    w->key = k;
+    size_t b = who_bucket(ix, k);
+    w->hnext = ix->buckets[b];
+    ix->buckets[b] = w;
+    ix->nwho++;
+    who_grow(ix);
+    return w;
+}
+
+static void who_prune(struct pick_index *ix, struct pick_who *w)
+{
+    if (w->ents)
+        return;
+    for (struct pick_who **pp = &ix->buckets[who_bucket(ix, w->key)]; *pp; pp = &(*pp)->hnext)
+        if (*pp == w) {
+            *pp = w->hnext;
+            break;
+        }
+    ix->nwho--;
+    free(w);
+}
+
+/* ---- models, tenants, groups: created by pick_add, pruned when their last entry goes ---- */
+static struct pick_model *model_get(struct pick_index *ix, const char *name)
+{
+    for (int i = 0; i < ix->nmodels; i++)
+        if (!strcmp(ix->models[i]->name, name))
+            return ix->models[i];
+    struct pick_model *m = fault_calloc(1, sizeof *m);
+    struct pick_model **models = m ? fault_realloc(ix->models, (size_t)(ix->nmodels + 1) * sizeof *models) : NULL;
+    if (models)
+        ix->models = models;
+    unsigned char *ok = models ? fault_realloc(ix->ok, (size_t)(ix->nmodels + 1)) : NULL;
+    if (!ok) {
+        free(m);
+        return NULL;
+    }
+    ix->ok = ok;
+    snprintf(m->name, sizeof m->name, "%s", name);
+    ix->models[ix->nmodels++] = m;
+    return m;
+}
+
+static void tenant_prune(struct pick_tenant *t)
+{
+    if (t->ngroups)
+        return;
+    struct pick_model *m = t->model;
+    array_delete((void **)m->tenants, &m->ntenants, tenant_bound(m, t->key, 0));
+    free(t->groups);
+    free(t);
+}
+
+static struct pick_tenant *tenant_get(struct pick_model *m, struct tenant k)
+{
+    int i = tenant_bound(m, k, 0);
+    if (i < m->ntenants && !tenant_cmp(m->tenants[i]->key, k))
+        return m->tenants[i];
+    struct pick_tenant *t = fault_calloc(1, sizeof *t);
+    if (!t || array_insert((void ***)&m->tenants, &m->ntenants, &m->cap, i, t) < 0) {
+        free(t);
+        return NULL;
+    }
+    t->key = k;
+    t->model = m;
+    return t;
+}
+
+static void group_prune(struct pick_group *g)
+{
+    if (g->nents)
+        return;
+    struct pick_tenant *t = g->tenant;
+    array_delete((void **)t->groups, &t->ngroups, group_bound(t, g->key, 0));
+    free(g->heap);
+    free(g);
+    tenant_prune(t);
+}
+
+static struct pick_group *group_get(struct pick_tenant *t, struct rr_key k)
+{
+    int i = group_bound(t, k, 0);
+    if (i < t->ngroups && !rr_cmp(t->groups[i]->key, k))
+        return t->groups[i];
+    struct pick_group *g = fault_calloc(1, sizeof *g);
+    if (!g || array_insert((void ***)&t->groups, &t->ngroups, &t->cap, i, g) < 0) {
+        free(g);
+        return NULL;
+    }
+    g->key = k;
+    g->tenant = t;
+    return g;
+}
+
+struct pick_ent *pick_add(struct pick_index *ix, void *job, int slot, const char *model,
+                          uint64_t seq, const struct requester *r)
+{
+    struct pick_ent *e = fault_calloc(1, sizeof *e);
+    struct pick_who *w = e ? who_get(ix, rr_of(r)) : NULL;
+    struct pick_model *m = w ? model_get(ix, model) : NULL;
+    struct pick_tenant *t = m ? tenant_get(m, tenant_of(r)) : NULL;
+    struct pick_group *g = t ? group_get(t, rr_of(r)) : NULL;
+    if (g && g->nents == g->cap) {
+        int cap = g->cap ? g->cap * 2 : 4;
+        struct pick_ent **h = fault_realloc(g->heap, (size_t)cap * sizeof *h);
+        if (h) {
+            g->heap = h;
+            g->cap = cap;
+        }
+    }
+    if (!g || g->nents == g->cap) {   /* out of memory: undo what was made for it */
+        if (g)
+            group_prune(g);
+        else if (t)
+            tenant_prune(t);
+        if (w)
+            who_prune(ix, w);
+        free(e);
+        return NULL;
+    }
+    g->nents++;
+    e->job = job;
+    e->slot = slot;
+    e->seq = seq;
+    e->hpos = -1;
+    e->group = g;
+    e->who = w;
+    set_order(e, r);
+    e->wnext = w->ents;
+    if (w->ents)
+        w->ents->wprev = e;
+    w->ents = e;
+    return e;
+}
+
+void pick_queue(struct pick_index *ix, struct pick_ent *e)
+{
+    (void)ix;
+    struct pick_group *g = e->group;
+    if (e->hpos >= 0)
+        return;
+    g->heap[g->n++] = e;   /* room reserved by pick_add */
+    heap_fix(g, g->n - 1);
+    g->tenant->nqueued++;
+    g->tenant->model->nqueued++;
+}
+
+void pick_unqueue(struct pick_index *ix, struct pick_ent *e)
+{
+    (void)ix;
+    struct pick_group *g = e->group;
+    int i = e->hpos;
+    if (i < 0)
+        return;
+    e->hpos = -1;
+    struct pick_ent *last = g->heap[--g->n];
+    if (i < g->n) {
+        g->heap[i] = last;
+        heap_fix(g, i);
+    }
+    g->tenant->nqueued--;
+    g->tenant->model->nqueued--;
+}
+
+void pick_reorder(struct pick_index *ix, struct pick_ent *e, const struct requester *r)
+{
+    (void)ix;
+    set_order(e, r);
+    if (e->hpos >= 0)
+        heap_fix(e->group, e->hpos);
+}
+
+void pick_remove(struct pick_index *ix, struct pick_ent *e)
+{
+    pick_unqueue(ix, e);
+    struct pick_who *w = e->who;
+    if (e->wprev)
+        e->wprev->wnext = e->wnext;
+    else
+        w->ents = e->wnext;
+    if (e->wnext)
+        e->wnext->wprev = e->wprev;
+    e->group->nents--;
+    group_prune(e->group);
+    who_prune(ix, w);
+    free(e);
+}
+
+struct pick_ent *pick_entries_of(struct pick_index *ix, enum requester_kind kind, uint64_t id)
+{
+    struct pick_who *w = who_find(ix, (struct rr_key){ kind, id });
+    return w ? w->ents : NULL;
+}
+
+/* ---- the pick ---- */
+static struct rr_key *user_last(struct pick_index *ix, int64_t user)
+{
+    for (int i = 0; i < USER_RR; i++)
+        if (ix->user_rr[i].user == user)
+            return &ix->user_rr[i].last;
+    return NULL;
+}
+
+static void user_served(struct pick_index *ix, int64_t user, struct rr_key r)
+{
+    struct rr_key *last = user_last(ix, user);
+    if (!last) {
+        struct user_rr *slot = &ix->user_rr[ix->user_rr_next++ % USER_RR];
+        slot->user = user;
+        last = &slot->last;
+    }
+    *last = r;
+}
+
+/* The first tenant at or after position i that has queued entries. */
+static const struct pick_tenant *live_tenant(const struct pick_model *m, int i)
+{
+    for (; i < m->ntenants; i++)
+        if (m->tenants[i]->nqueued)
+            return m->tenants[i];
+    return NULL;
+}
+
+static const struct pick_group *live_group(const struct pick_tenant *t, int i)
+{
+    for (; i < t->ngroups; i++)
+        if (t->groups[i]->n)
+            return t->groups[i];
+    return NULL;
+}
+
+/* 1. The tenant after the one served last, cyclically, over the accepted models. */
+static int next_tenant(struct pick_index *ix, struct tenant *out)
+{
+    int found = 0;
+    for (int wrap = 0; wrap < 2 && !found; wrap++)
+        for (int i = 0; i < ix->nmodels; i++) {
+            const struct pick_model *m = ix->models[i];
+            if (!ix->ok[i])
+                continue;
+            const struct pick_tenant *t = live_tenant(m, wrap ? 0 : tenant_bound(m, ix->last, 1));
+            if (t && (!found || tenant_cmp(t->key, *out) < 0))
+                *out = t->key, found = 1;
+        }
+    return found;
+}
+
+/* 2. Within a user, the requester after the one it was served through last (cyclic; a
+ * forgotten user starts from its first). */
+static struct rr_key next_requester(struct pick_index *ix, struct tenant ten)
+{
+    const struct rr_key *ulast = user_last(ix, ten.user);
+    struct rr_key who = { 0 };
+    int found = 0;
+    for (int wrap = ulast ? 0 : 1; wrap < 2 && !found; wrap++)
+        for (int i = 0; i < ix->nmodels; i++) {
+            const struct pick_tenant *t = ix->ok[i] ? tenant_find(ix->models[i], ten) : NULL;
+            const struct pick_group *g = t ? live_group(t, wrap ? 0 : group_bound(t, *ulast, 1)) : NULL;
+            if (g && (!found || rr_cmp(g->key, who) < 0))
+                who = g->key, found = 1;
+        }
+    return who;
+}
+
+void *pick_next(struct pick_index *ix, const struct take_filter *f)
+{
+    int any = 0;
+    for (int i = 0; i < ix->nmodels; i++) {
+        const struct pick_model *m = ix->models[i];
+        ix->ok[i] = m->nqueued > 0 && (!f || !f->accept || f->accept(m->name, f->arg));
+        any |= ix->ok[i];
+    }
+    struct tenant ten;
+    if (!any || !next_tenant(ix, &ten))
+        return NULL;
+    struct rr_key who = ten.r;
+    if (ten.user > 0) {
+        who = next_requester(ix, ten);
+        user_served(ix, ten.user, who);
+    }
+    /* 3. That requester's best queued entry over the accepted models. */
+    const struct pick_ent *best = NULL;
+    for (int i = 0; i < ix->nmodels; i++) {
+        const struct pick_tenant *t = ix->ok[i] ? tenant_find(ix->models[i], ten) : NULL;
+        const struct pick_group *g = t ? group_find(t, who) : NULL;
+        if (g && g->n && (!best || before(g->heap[0], best)))
+            best = g->heap[0];
+    }
+    ix->last = ten;
+    return best ? best->job : NULL;
+}
+
+struct pick_index *pick_create(void)
+{
+    struct pick_index *ix = calloc(1, sizeof *ix);
+    if (!ix)
+        return NULL;
+    ix->nbuckets = 64;
+    if (!(ix->buckets = calloc(ix->nbuckets, sizeof *ix->buckets))) {
+        free(ix);
+        return NULL;
+    }
+    return ix;
+}
+
+void pick_destroy(struct pick_index *ix)
+{
+    if (!ix)
+        return;
+    for (int i = 0; i < ix->nmodels; i++) {
+        free(ix->models[i]->tenants);
+        free(ix->models[i]);
+    }
+    free(ix->models);
+    free(ix->ok);
+    free(ix->buckets);
+    free(ix);
+}
