@@ -189,12 +189,12 @@ unit: fuzz-regressions
 LDLIBS += -lev
 
 # The benchmarks' C helpers (bench/*.c), linked against the archive like the server:
-# `make bench-tools` builds build/bench/raw_ref and doc_ref (see docs/BENCHMARKS.md).
+# `make bench-tools` builds build/bench/raw_ref, doc_ref, piper_ref and take (see docs/BENCHMARKS.md).
 $(BUILD)/bench/%: bench/%.c $(BUILD)/librecite.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librecite.a $(LDFLAGS) $(LDLIBS)
 
-bench-tools: $(BUILD)/bench/raw_ref $(BUILD)/bench/doc_ref $(BUILD)/bench/piper_ref
+bench-tools: $(BUILD)/bench/raw_ref $(BUILD)/bench/doc_ref $(BUILD)/bench/piper_ref $(BUILD)/bench/take
 
 # ThreadSanitizer: `make tsan` builds the library, the server, the queue and piper unit tests
 # (test_piper: 4 threads rendering on one shared ONNX Runtime session) and

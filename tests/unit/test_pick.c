@@ -1,12 +1,13 @@
-/* The queue's pick order against a reference: a straightforward copy of the original scan
- * (every queued job × requester, three passes: users round robin, then the user's
- * requesters, then nearest to the cursor) kept here as the oracle. Randomized operation
+/* The queue's pick order against a reference: pick_ref.h, a straightforward copy of the
+ * original scan (every queued job × requester, three passes: users round robin, then the
+ * user's requesters, then nearest to the cursor) kept as the oracle. Randomized operation
  * sequences (submit, cursor moves and evictions, voice switches, requesters going, takes
  * with and without a model filter, finishes and failures, and the distributed mode's hand
  * off / claim / withdraw / requeue) run against the real memqueue and the reference side by
  * side; every take and hand-off must pick the same job, every submit answer the same state,
  * every eviction evict the same requesters, and the queued/running counts must agree. */
 #include "check.h"
+#include "pick_ref.h"
 #include "jobs/memqueue_core.h"
 #include <limits.h>
 #include <stdint.h>
@@ -34,58 +35,11 @@ static void hash_of(int n, char out[65])
     snprintf(out, 65, "%064d", n);
 }
 
-/* ---- the reference: the old memqueue, reduced to what decides order and membership ---- */
-enum { RQ, RR, RH, RW };   /* queued, running, handed off, withdrawing */
-
-struct rjob {
-    int n, state, tries;
-    uint64_t attempt, seq;
-    struct requester *reqs;
-    int nreqs;
-};
-
-struct rkey { enum requester_kind kind; uint64_t id; };
-struct rten { int64_t user; struct rkey r; };
-
-static struct ref {
-    struct rjob jobs[NHASH];   /* by n; live when present */
-    int live[NHASH];
-    uint64_t born[NHASH];      /* creation order: newest first is the old list order */
-    uint64_t next_seq, next_attempt;
-    struct rten last;
-    struct { int64_t user; struct rkey last; } user_rr[64];
-    unsigned user_rr_next;
-    int pending[8192][2];      /* withdrawals asked and not answered yet: n, attempt */
-    int npending, asks;
-} ref;
-
-static int rk_less(struct rkey a, struct rkey b)
-{
-    return a.kind != b.kind ? a.kind < b.kind : a.id < b.id;
-}
-static struct rkey rk_of(const struct requester *r) { return (struct rkey){ r->kind, r->id }; }
-static struct rten rt_of(const struct requester *r)
-{
-    return r->user_id > 0 ? (struct rten){ r->user_id, { 0, 0 } } : (struct rten){ 0, rk_of(r) };
-}
-static int rt_less(struct rten a, struct rten b)
-{
-    return a.user != b.user ? a.user < b.user : rk_less(a.r, b.r);
-}
-static int rt_same(struct rten a, struct rten b) { return !rt_less(a, b) && !rt_less(b, a); }
-
-static int model_of(int n) { return n % 3; }
-static int voice_of(int n) { return (n / 3) % 2; }
-
-static void ref_remove(int n)
-{
-    free(ref.jobs[n].reqs);
-    memset(&ref.jobs[n], 0, sizeof ref.jobs[n]);
-    ref.live[n] = 0;
-}
-
 /* The withdraw hook's answer, the same function on both sides: some asks fail. */
 static int withdraw_answer(uint64_t attempt) { return attempt % 7 == 3 ? -1 : 0; }
+
+static int pending[8192][2];   /* withdrawals asked and not answered yet: n, attempt */
+static int npending, asks;
 
 static void ref_drop_unwanted(int n)
 {
@@ -94,12 +48,12 @@ static void ref_drop_unwanted(int n)
         ref_remove(n);
     } else if (j->state == RH) {
         j->state = RW;
-        ref.asks++;
-        if (withdraw_answer(j->attempt) < 0 ) {
+        asks++;
+        if (withdraw_answer(j->attempt) < 0) {
             j->state = RH;
         } else {
-            ref.pending[ref.npending][0] = n;
-            ref.pending[ref.npending++][1] = (int)j->attempt;
+            pending[npending][0] = n;
+            pending[npending++][1] = (int)j->attempt;
         }
     }
 }
@@ -111,34 +65,6 @@ static void ref_retry_or_fail(int n, int may_fail)
         ref_remove(n);
     else
         j->state = RQ;
-}
-
-static int ref_submit(int n, const struct requester *r)
-{
-    struct rjob *j = &ref.jobs[n];
-    if (!ref.live[n]) {
-        ref.live[n] = 1;
-        ref.born[n] = ref.next_seq;
-        j->n = n;
-        j->state = RQ;
-        j->seq = ref.next_seq++;
-    }
-    int st = j->state == RR ? SUBMIT_PROCESSING : SUBMIT_QUEUED;
-    for (int i = 0; i < j->nreqs; i++) {
-        struct requester *e = &j->reqs[i];
-        if (e->kind == r->kind && e->id == r->id && e->idx == r->idx && !strcmp(e->doc_id, r->doc_id)) {
-            e->cursor = r->cursor;
-            if (r->first)
-                e->first = ++ref.next_seq;
-            return st;
-        }
-    }
-    j->reqs = realloc(j->reqs, (size_t)(j->nreqs + 1) * sizeof *j->reqs);
-    j->reqs[j->nreqs] = *r;
-    if (r->first)
-        j->reqs[j->nreqs].first = ++ref.next_seq;
-    j->nreqs++;
-    return st;
 }
 
 static int newer_first(const void *a, const void *b)
@@ -216,85 +142,6 @@ static void ref_gone(enum requester_kind kind, uint64_t id)
     }
 }
 
-static struct rkey *ref_user_last(int64_t user)
-{
-    for (int i = 0; i < 64; i++)
-        if (ref.user_rr[i].user == user)
-            return &ref.user_rr[i].last;
-    return NULL;
-}
-
-/* The original three-pass scan, verbatim in substance. mask: accepted models (bits). */
-static int ref_pick(unsigned mask)
-{
-    struct rten next_t = { 0 }, min_t = { 0 };
-    int have_next = 0, have_min = 0;
-    for (int n = 0; n < NHASH; n++) {
-        struct rjob *j = &ref.jobs[n];
-        if (!ref.live[n] || j->state != RQ || !(mask >> model_of(n) & 1))
-            continue;
-        for (int i = 0; i < j->nreqs; i++) {
-            struct rten c = rt_of(&j->reqs[i]);
-            if (!have_min || rt_less(c, min_t))
-                min_t = c, have_min = 1;
-            if (rt_less(ref.last, c) && (!have_next || rt_less(c, next_t)))
-                next_t = c, have_next = 1;
-        }
-    }
-    if (!have_min)
-        return -1;
-    struct rten ten = have_next ? next_t : min_t;
-    struct rkey who = ten.r;
-    if (ten.user > 0) {
-        const struct rkey *ulast = ref_user_last(ten.user);
-        struct rkey next_rr = { 0 }, min_rr = { 0 };
-        int rnext = 0, rmin = 0;
-        for (int n = 0; n < NHASH; n++) {
-            struct rjob *j = &ref.jobs[n];
-            if (!ref.live[n] || j->state != RQ || !(mask >> model_of(n) & 1))
-                continue;
-            for (int i = 0; i < j->nreqs; i++) {
-                if (j->reqs[i].user_id != ten.user)
-                    continue;
-                struct rkey c = rk_of(&j->reqs[i]);
-                if (!rmin || rk_less(c, min_rr))
-                    min_rr = c, rmin = 1;
-                if (ulast && rk_less(*ulast, c) && (!rnext || rk_less(c, next_rr)))
-                    next_rr = c, rnext = 1;
-            }
-        }
-        who = rnext ? next_rr : min_rr;
-        struct rkey *last = ref_user_last(ten.user);
-        if (!last) {
-            unsigned s = ref.user_rr_next++ % 64;
-            ref.user_rr[s].user = ten.user;
-            last = &ref.user_rr[s].last;
-        }
-        *last = who;
-    }
-    int best = -1;
-    long best_key = 0;
-    uint64_t best_first = 0;
-    for (int n = 0; n < NHASH; n++) {
-        struct rjob *j = &ref.jobs[n];
-        if (!ref.live[n] || j->state != RQ || !(mask >> model_of(n) & 1))
-            continue;
-        for (int i = 0; i < j->nreqs; i++) {
-            const struct requester *r = &j->reqs[i];
-            if (r->kind != who.kind || r->id != who.id || !rt_same(rt_of(r), ten))
-                continue;
-            long d = (long)r->idx - r->cursor;
-            long key = d >= 0 ? 2 * d : -2 * d + 1;
-            if (best < 0 || r->first > best_first ||
-                (r->first == best_first &&
-                 (key < best_key || (key == best_key && j->seq < ref.jobs[best].seq))))
-                best = n, best_key = key, best_first = r->first;
-        }
-    }
-    ref.last = ten;
-    return best;
-}
-
 static void ref_stats(int *queued, int *running)
 {
     *queued = *running = 0;
@@ -365,7 +212,8 @@ static int run(uint64_t seed, int steps, int nusers, int hashes)
 {
     rng = seed;
     nhash = hashes;
-    memset(&ref, 0, sizeof ref);
+    ref_init(NHASH);
+    npending = asks = 0;
     int asked = 0;
     struct queue *q = memqueue_create(30000, MAX_TRIES, nop_notify, NULL);
     struct memqueue_hooks hooks = { .withdraw = real_withdraw, .arg = &asked };
@@ -484,13 +332,13 @@ static int run(uint64_t seed, int steps, int nusers, int hashes)
             ref_gone(kind, id);
         } else if (op < 95) {
             /* the feeder answers a withdrawal: withdrawn, or a worker had claimed it */
-            if (!ref.npending)
+            if (!npending)
                 continue;
-            int p = (int)rnd((unsigned)ref.npending);
-            int n = ref.pending[p][0];
-            uint64_t attempt = (uint64_t)ref.pending[p][1];
-            ref.pending[p][0] = ref.pending[--ref.npending][0];
-            ref.pending[p][1] = ref.pending[ref.npending][1];
+            int p = (int)rnd((unsigned)npending);
+            int n = pending[p][0];
+            uint64_t attempt = (uint64_t)pending[p][1];
+            pending[p][0] = pending[--npending][0];
+            pending[p][1] = pending[npending][1];
             int withdrawn = rnd(4) != 0;
             hash_of(n, h);
             memqueue_withdrawn(q, h, attempt, withdrawn);
@@ -514,15 +362,13 @@ static int run(uint64_t seed, int steps, int nusers, int hashes)
         ref_stats(&qb, &rb);
         CHECK_INT(qa, qb);
         CHECK_INT(ra, rb);
-        CHECK_INT(asked, ref.asks);   /* the same jobs became unwanted while handed off */
+        CHECK_INT(asked, asks);   /* the same jobs became unwanted while handed off */
         if (check_failures != fails)
             fprintf(stderr, "seed %llu: diverged at step %d\n", (unsigned long long)seed, step);
     }
     job_event_free(q->ops->drain(q));
     q->ops->destroy(q);
-    for (int n = 0; n < NHASH; n++)
-        if (ref.live[n])
-            ref_remove(n);
+    ref_free();
     return picks;
 }
 
