@@ -196,8 +196,8 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/librecite.a
 
 bench-tools: $(BUILD)/bench/raw_ref $(BUILD)/bench/doc_ref $(BUILD)/bench/piper_ref $(BUILD)/bench/take
 
-# ThreadSanitizer: `make tsan` builds the library, the server, the queue and piper unit tests
-# (test_piper: 4 threads rendering on one shared ONNX Runtime session) and
+# ThreadSanitizer: `make tsan` builds the library, the server, the queue, piper and kokoro unit
+# tests (test_piper, test_kokoro: 4 threads rendering on one shared ONNX Runtime session) and
 # tests/tsan/pool_stress.c with -fsanitize=thread into build-tsan/, runs the queue test and
 # the pool stress (4 real workers against the queue, evictions and take-backs racing), then
 # the integration tests that drive the worker pool hardest against the TSan server.
@@ -227,9 +227,10 @@ $(TSAN_DIR)/tsan/%: tests/tsan/%.c $(TSAN_DIR)/librecite.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TSAN_CFLAGS) -o $@ $< $(TSAN_DIR)/librecite.a $(LDLIBS)
 
-tsan: $(TSAN_DIR)/recite $(TSAN_DIR)/tests/test_queue $(TSAN_DIR)/tests/test_piper $(TSAN_DIR)/tsan/pool_stress node_modules/.package-lock.json
+tsan: $(TSAN_DIR)/recite $(TSAN_DIR)/tests/test_queue $(TSAN_DIR)/tests/test_piper $(TSAN_DIR)/tests/test_kokoro $(TSAN_DIR)/tsan/pool_stress node_modules/.package-lock.json
 	$(TSAN_ENV) $(TSAN_DIR)/tests/test_queue
 	$(TSAN_ENV) $(TSAN_DIR)/tests/test_piper
+	$(TSAN_ENV) $(TSAN_DIR)/tests/test_kokoro
 	$(TSAN_ENV) $(TSAN_DIR)/tsan/pool_stress 10
 	$(TSAN_ENV) RECITE_BIN=$(abspath $(TSAN_DIR)/recite) node --test --test-concurrency=1 \
 	  $(TSAN_IT:%=tests/integration/%.test.mjs)

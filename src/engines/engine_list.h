@@ -9,6 +9,7 @@
 extern const struct engine_ops espeak_engine_ops;   /* espeak.c */
 extern const struct engine_ops flite_engine_ops;    /* flite.c */
 extern const struct engine_ops piper_engine_ops;    /* piper.c */
+extern const struct engine_ops kokoro_engine_ops;   /* kokoro.c */
 extern const struct engine_ops openai_engine_ops;   /* openai.c */
 extern const struct engine_ops browser_engine_ops;  /* browser.c: after espeak, whose list it copies */
 #endif

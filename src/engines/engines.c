@@ -30,6 +30,7 @@ static const struct engine_ops *const engine_table[] = {
     &espeak_engine_ops,
     &flite_engine_ops,
     &piper_engine_ops,    /* only with voices in --voices DIR */
+    &kokoro_engine_ops,   /* only with a kokoro*.onnx in --voices DIR */
     &openai_engine_ops,   /* only with --openai-url */
     &browser_engine_ops,  /* synthesized in the page; needs espeak's voice list */
 };

@@ -183,7 +183,9 @@ static int list_models(const char *dir, char ***names)
     struct dirent *de;
     while ((de = readdir(d))) {
         size_t l = strlen(de->d_name);
-        if (l <= 5 || strcmp(de->d_name + l - 5, ".onnx") != 0 || de->d_name[0] == '.')
+        /* kokoro*.onnx is Kokoro's model (kokoro.c), not a Piper voice */
+        if (l <= 5 || strcmp(de->d_name + l - 5, ".onnx") != 0 || de->d_name[0] == '.' ||
+            strncmp(de->d_name, "kokoro", 6) == 0)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;

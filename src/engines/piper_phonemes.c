@@ -82,6 +82,7 @@ struct builder {
     int phon_cap, word_cap;
     int *spoken;     /* per sentence: phonemes that came from espeak (not punctuation) */
     int spoken_cap;
+    int nfd;         /* decompose espeak's IPA (Piper); else keep it as espeak wrote it */
 };
 
 static int add_phon(struct builder *b, uint32_t cp)
@@ -109,10 +110,16 @@ static int add_ipa(struct builder *b, const char *ipa, int (*ipa_words)[2], int 
     if (!src || !dst)
         goto out;
     u_strFromUTF8Lenient(src, n16 + 1, NULL, ipa, -1, &ue);
-    nfd = unorm2_getNFDInstance(&ue);
-    int32_t nd = U_SUCCESS(ue) ? unorm2_normalize(nfd, src, n16, dst, n16 * 4 + 8, &ue) : 0;
-    if (U_FAILURE(ue))
-        nd = 0;   /* cannot happen with valid input; say nothing rather than garbage */
+    int32_t nd = 0;
+    if (b->nfd) {
+        nfd = unorm2_getNFDInstance(&ue);
+        nd = U_SUCCESS(ue) ? unorm2_normalize(nfd, src, n16, dst, n16 * 4 + 8, &ue) : 0;
+        if (U_FAILURE(ue))
+            nd = 0;   /* cannot happen with valid input; say nothing rather than garbage */
+    } else {
+        memcpy(dst, src, (size_t)n16 * sizeof *dst);
+        nd = n16;
+    }
     nw = 0;
     int in_flag = 0, word_open = 0;
     for (int32_t i = 0; i < nd;) {
@@ -219,9 +226,15 @@ static int add_words(struct builder *b, const struct piper_word *tw, int ntw,
 int piper_phonemize(const char *espeak_voice, const char *text, struct piper_text *out,
                     char *err, size_t errlen)
 {
+    return piper_phonemize_as(espeak_voice, text, 1, out, err, errlen);
+}
+
+int piper_phonemize_as(const char *espeak_voice, const char *text, int nfd,
+                       struct piper_text *out, char *err, size_t errlen)
+{
     memset(out, 0, sizeof *out);
     struct clauses cl = { 0 };
-    struct builder b = { 0 };
+    struct builder b = { .nfd = nfd };
     struct piper_word *tw = NULL;
     int tw_cap = 0, cap = 0, rc = -1, u16_at = 0;
     int (*iw)[2] = malloc(MAX_IPA_WORDS * sizeof *iw);

@@ -28,5 +28,10 @@ struct piper_text {
  * space. 0, or -1 with a message in err (`out` is then empty). */
 int piper_phonemize(const char *espeak_voice, const char *text, struct piper_text *out,
                     char *err, size_t errlen);
+/* The same with the decomposition chosen: nfd = 0 keeps espeak's IPA as espeak-ng wrote it
+ * (Kokoro: phonemizer passes it on as it is, and Kokoro's vocabulary has precomposed
+ * letters such as 'ç'). */
+int piper_phonemize_as(const char *espeak_voice, const char *text, int nfd,
+                       struct piper_text *out, char *err, size_t errlen);
 void piper_text_free(struct piper_text *t);
 #endif

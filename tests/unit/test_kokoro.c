@@ -1,5 +1,13 @@
-/* test_kokoro — the kokoro model's pure parts: the voices file reader (NumPy .npy headers
- * and .npz zips, kokoro_voices.c).
+/* test_kokoro — the kokoro model: the voices file reader (NumPy .npy headers and .npz
+ * zips, kokoro_voices.c), the vocabulary and tokens (kokoro_tokens.c) on the real espeak-ng,
+ * and the engine on a real ONNX Runtime session (the tiny model of
+ * tests/data/kokoro/make_kokoro.mjs), 4 threads sharing it.
+ *
+ * Token references: neither kokoro-onnx nor hexgrad/kokoro ships token test vectors
+ * (searched), so the sentence cases are marked "derived": kokoro-onnx's rules (its IPA
+ * fixes, the v1.0 vocabulary of hexgrad/Kokoro-82M config.json, unknown symbols dropped,
+ * a 0 pad at both ends) applied by hand to espeak-ng's IPA for the sentence. The single
+ * symbol ids are the config.json's own.
  *
  * The .npz files here are written with libarchive's zip writer (stored and deflated), a
  * different writer from the tests' Node one (tests/data/kokoro/make_kokoro.mjs, used by
@@ -7,7 +15,14 @@
  * writes version 1.0 ("{'descr': '<f4', 'fortran_order': False, 'shape': (R, 1, D), }"
  * padded with spaces to a 64-byte boundary and '\n'). */
 #include "engines/kokoro_voices.h"
+#include "engines/kokoro_tokens.h"
+#include "engines/engine.h"
+#include "engines/piper_phonemes.h"
+#include "audio/audio.h"
+#include "config.h"
 #include "check.h"
+#include <math.h>
+#include <pthread.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdint.h>
@@ -202,9 +217,274 @@ static void test_npz(void)
     free(c);
 }
 
+/* UTF-8 -> code points (valid input only) */
+static int cps(const char *s, uint32_t *out)
+{
+    int n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        uint32_t c = *p++;
+        if (c >= 0xe0) {
+            c = (c & 15) << 12 | (uint32_t)(p[0] & 63) << 6 | (p[1] & 63);
+            p += 2;
+        } else if (c >= 0xc0) {
+            c = (c & 31) << 6 | (p[0] & 63);
+            p++;
+        }
+        out[n++] = c;
+    }
+    return n;
+}
+
+static void to_utf8(const uint32_t *c, int n, char *o)
+{
+    for (int i = 0; i < n; i++) {
+        if (c[i] < 0x80) {
+            *o++ = (char)c[i];
+        } else if (c[i] < 0x800) {
+            *o++ = (char)(0xc0 | c[i] >> 6);
+            *o++ = (char)(0x80 | (c[i] & 63));
+        } else {
+            *o++ = (char)(0xe0 | c[i] >> 12);
+            *o++ = (char)(0x80 | (c[i] >> 6 & 63));
+            *o++ = (char)(0x80 | (c[i] & 63));
+        }
+    }
+    *o = 0;
+}
+
+static void test_vocab(void)
+{
+    struct kokoro_vocab v;
+    char err[256];
+    CHECK_INT(kokoro_vocab_default(&v), 0);
+    CHECK_INT(v.count, 114);   /* config.json's vocab has 114 symbols (ids 1..177) */
+    CHECK_INT(kokoro_vocab_id(&v, ';'), 1);
+    CHECK_INT(kokoro_vocab_id(&v, ' '), 16);
+    CHECK_INT(kokoro_vocab_id(&v, 0x0261), 92);    /* ɡ, the IPA letter */
+    CHECK_INT(kokoro_vocab_id(&v, 'g'), -1);       /* ... not the ASCII one */
+    CHECK_INT(kokoro_vocab_id(&v, 0x0279), 123);   /* ɹ */
+    CHECK_INT(kokoro_vocab_id(&v, 0x02c8), 156);   /* ˈ */
+    CHECK_INT(kokoro_vocab_id(&v, 0x1d7b), 177);   /* ᵻ */
+    CHECK_INT(kokoro_vocab_id(&v, 0x00e7), 78);    /* ç, precomposed */
+    for (int i = 1; i < v.count; i++)
+        CHECK(v.e[i].cp > v.e[i - 1].cp);
+    kokoro_vocab_free(&v);
+
+    const char *ok = "{\"n_token\": 178, \"vocab\": {\"a\": 43, \"\u0279\": 123, \"\u02c8\": 156}}";
+    CHECK_INT(kokoro_vocab_parse(ok, strlen(ok), &v, err, sizeof err), 0);
+    CHECK_INT(v.count, 3);
+    CHECK_INT(kokoro_vocab_id(&v, 0x279), 123);
+    kokoro_vocab_free(&v);
+    static const struct { const char *json, *says; } bad[] = {
+        { "{\"vocab\": {\"ab\": 1}}", "one character" },
+        { "{\"vocab\": {\"a\": 0}}", "1..1023" },
+        { "{\"vocab\": {\"a\": 1.5}}", "1..1023" },
+        { "{\"vocab\": {\"a\": \"1\"}}", "1..1023" },
+        { "{\"vocab\": {\"a\": 1, \"a\": 2}}", "twice" },
+        { "{\"vocab\": {}}", "vocab" },
+        { "{\"n_token\": 178}", "vocab" },
+        { "{\"vocab\": ", "JSON" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = 0;
+        CHECK_INT(kokoro_vocab_parse(bad[i].json, strlen(bad[i].json), &v, err, sizeof err), -1);
+        CHECK(strstr(err, bad[i].says) != NULL);
+        CHECK(v.e == NULL);
+    }
+}
+
+static void test_fixes(void)
+{
+    static const struct { const char *in, *out; int american; } cases[] = {
+        { "kəkˈoːɹoʊ", "kˈoʊkəɹoʊ", 1 },      /* kokoro-onnx: wiktionary's "kokoro" */
+        { "kəkˈɔːɹəʊ", "kˈəʊkəɹəʊ", 0 },
+        { "rʲxɬ", "ɹjkl", 0 },
+        { "nˈaɪnti", "nˈaɪndi", 1 },          /* American "ninety" */
+        { "nˈaɪntiː", "nˈaɪntiː", 1 },        /* not before ː */
+        { "nˈaɪnti", "nˈaɪnti", 0 },          /* British: kept */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint32_t c[64];
+        char o[256];
+        int n = cps(cases[i].in, c);
+        kokoro_ipa_fix(c, n, cases[i].american);
+        to_utf8(c, n, o);
+        CHECK_STR(o, cases[i].out);
+    }
+}
+
+/* Sentence i of text as phonemes and "ids" (with the 0 pads). */
+static void tokens_of(const char *voice, int american, const char *text, int i, char *phon,
+                      char *ids)
+{
+    struct piper_text t;
+    char err[256];
+    struct kokoro_vocab v;
+    phon[0] = ids[0] = 0;
+    kokoro_vocab_default(&v);
+    CHECK_INT(piper_phonemize_as(voice, text, 0, &t, err, sizeof err), 0);
+    if (i < t.count) {
+        struct piper_sentence *s = &t.s[i];
+        kokoro_ipa_fix(s->phon, s->nphon, american);
+        to_utf8(s->phon, s->nphon, phon);
+        int64_t tok[512];
+        int ends[512];
+        int n = kokoro_tokens(&v, s->phon, s->nphon, tok, ends);
+        CHECK(n <= s->nphon && ends[s->nphon - 1] == n);
+        int at = sprintf(ids, "0");
+        for (int k = 0; k < n; k++)
+            at += sprintf(ids + at, " %lld", (long long)tok[k]);
+        sprintf(ids + at, " 0");
+    }
+    piper_text_free(&t);
+    kokoro_vocab_free(&v);
+}
+
+static void test_tokens(void)
+{
+    char phon[1024], ids[2048];
+    /* derived: espeak-ng's "həlˈoʊ wˈɜːld" + '!' through the v1.0 vocabulary */
+    tokens_of("en-us", 1, "Hello world!", 0, phon, ids);
+    CHECK_STR(phon, "həlˈoʊ wˈɜːld!");
+    CHECK_STR(ids, "0 50 83 54 156 57 135 16 65 156 87 158 54 46 5 0");
+    /* derived: the clause's ", " kept, ɹ from espeak */
+    tokens_of("en-us", 1, "Red, green.", 0, phon, ids);
+    CHECK_STR(phon, "ɹˈɛd, ɡɹˈiːn.");
+    CHECK_STR(ids, "0 123 156 86 46 3 16 92 123 156 51 158 56 4 0");
+    /* derived: French keeps espeak's precomposed letters (no NFD): "ç" would be 78 */
+    tokens_of("fr-fr", 0, "Bonjour.", 0, phon, ids);
+    CHECK_STR(phon, "bɔ̃ʒˈuʁ.");
+    CHECK_STR(ids, "0 44 76 17 147 156 63 128 4 0");
+    /* two sentences: two runs of tokens */
+    tokens_of("en-us", 1, "One. Two.", 1, phon, ids);
+    CHECK_STR(phon, "tˈuː.");
+}
+
+/* ---- the engine on a real ONNX Runtime session: 4 threads share it ------------------ */
+
+static char dir[] = "/tmp/recite-kokoro-XXXXXX";
+static const struct model *kokoro;
+static const char *SAY = "Hello world. This is a test, with a second clause.";
+static struct pcm want;
+
+static void make_voices(void)
+{
+    char cmd[512];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(cmd, sizeof cmd, "node tests/data/kokoro/make_kokoro.mjs %s", dir);
+    CHECK_INT(system(cmd), 0);
+    static struct config cfg;
+    cfg.voices_dir = dir;
+    cfg.workers = 4;
+    engines_set_config(&cfg);
+}
+
+static void *render_thread(void *arg)
+{
+    struct engine *e = kokoro->ops->create(NULL, 0);
+    int *same = arg;
+    for (int i = 0; i < 3; i++) {
+        struct synth_result r;
+        char err[256];
+        if (engine_render(kokoro, e, "af_test", SAY, &r, err, sizeof err) == 0 &&
+            r.pcm.count == want.count &&
+            memcmp(r.pcm.samples, want.samples, want.count * sizeof *want.samples) == 0)
+            (*same)++;
+        synth_result_free(&r);
+    }
+    kokoro->ops->destroy(e);
+    return NULL;
+}
+
+static void test_engine(void)
+{
+    char err[256] = "", cmd[512];
+    kokoro = engines_find("kokoro");
+    CHECK(kokoro != NULL);
+    if (!kokoro)
+        return;
+    CHECK(kokoro->ops->flags & ENGINE_SHARED_SESSION);
+    CHECK_INT(kokoro->voice_count, 3);
+    CHECK_STR(kokoro->voices[0].slug, "af_test");
+    CHECK_STR(kokoro->voices[0].lang, "en-US");
+    CHECK_STR(kokoro->voices[1].name, "Test (British English, male)");
+    CHECK_STR(kokoro->voices[2].lang, "fr-FR");
+    CHECK(engines_find("piper") == NULL);   /* kokoro*.onnx is not a Piper voice */
+    struct engine *e = kokoro->ops->create(err, sizeof err);
+    struct synth_result r;
+    /* the raw engine: every token (pads included) is 256 samples of the tiny model */
+    CHECK_INT(kokoro->ops->synthesize(e, "af_test", "Hello world!", &r, err, sizeof err), 0);
+    CHECK_INT(r.pcm.rate, 24000);
+    CHECK_INT(r.pcm.count, 16 * 256);
+    CHECK_INT(r.word_count, 2);
+    if (r.word_count == 2) {
+        /* "Hello" = tokens 1..6 of 16, "world" = 7..13 (the '!' is no word's) */
+        int64_t ms = pcm_duration_ms(&r.pcm);
+        CHECK_INT(r.words[0].offset, 0);
+        CHECK_INT(r.words[0].length, 5);
+        CHECK_INT(r.words[0].start_ms, llround(1.0 * ms / 16));
+        CHECK_INT(r.words[1].offset, 6);
+        CHECK_INT(r.words[1].end_ms, llround(14.0 * ms / 16));
+    }
+    synth_result_free(&r);
+    /* over 510 tokens: several inferences, each [0, <=510 tokens, 0], audio concatenated */
+    char longtext[8192] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(longtext, "This sentence is here to make a long paragraph, ");
+    strcat(longtext, "the end.");
+    CHECK_INT(kokoro->ops->synthesize(e, "af_test", longtext, &r, err, sizeof err), 0);
+    size_t frames = r.pcm.count / 256;
+    CHECK_INT(r.pcm.count % 256, 0);
+    CHECK(frames > 512 * 2);               /* did not fit one inference */
+    CHECK_INT(r.word_count, 40 * 9 + 2);   /* every word timed */
+    for (int i = 1; i < r.word_count; i++)
+        CHECK(r.words[i].start_ms >= r.words[i - 1].start_ms &&
+              r.words[i].end_ms <= pcm_duration_ms(&r.pcm));
+    synth_result_free(&r);
+    /* the voices differ: same text, another table */
+    struct synth_result a, b;
+    CHECK_INT(kokoro->ops->synthesize(e, "af_test", "Hello.", &a, err, sizeof err), 0);
+    CHECK_INT(kokoro->ops->synthesize(e, "bm_test", "Hello.", &b, err, sizeof err), 0);
+    CHECK(a.pcm.count == b.pcm.count &&
+          memcmp(a.pcm.samples, b.pcm.samples, a.pcm.count * sizeof *a.pcm.samples) != 0);
+    synth_result_free(&a);
+    synth_result_free(&b);
+    CHECK_INT(kokoro->ops->synthesize(e, "zz_nobody", "Hello.", &r, err, sizeof err), -1);
+    CHECK(strstr(err, "unknown voice") != NULL);
+    /* nothing to say: empty, no error */
+    CHECK_INT(kokoro->ops->synthesize(e, "af_test", " ... ", &r, err, sizeof err), 0);
+    CHECK_INT(r.pcm.count, 0);
+    synth_result_free(&r);
+
+    CHECK_INT(engine_render(kokoro, e, "af_test", SAY, &r, err, sizeof err), 0);
+    want = r.pcm;
+    r.pcm = (struct pcm){ 0 };
+    synth_result_free(&r);
+    kokoro->ops->destroy(e);
+    pthread_t t[4];
+    int same[4] = { 0 };
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, render_thread, &same[i]);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_INT(same[i], 3);
+    }
+    pcm_free(&want);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
 int main(void)
 {
+    char err[256] = "";
+    make_voices();
+    CHECK(engines_init(err, sizeof err) >= 3);
     test_npy();
     test_npz();
+    test_vocab();
+    test_fixes();
+    test_tokens();
+    test_engine();
+    engines_cleanup();
     CHECK_DONE();
 }

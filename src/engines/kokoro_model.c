@@ -1,0 +1,138 @@
+/* kokoro_model — Kokoro's ONNX model through the seam piper uses (piper_ort.c): the same
+ * environment, global intra-op pool, session options and seeded noise kernel; only the
+ * interface differs. Its inputs follow kokoro-onnx's _create_audio
+ * (thewh1teagle/kokoro-onnx src/kokoro_onnx/__init__.py): `tokens` = [[0, *ids, 0]] (or
+ * `input_ids` in newer exports), `style` = the voice's row for len(ids), `speed`; the first
+ * output is the waveform at 24 kHz.
+ *
+ * Threads: load on whichever worker needs the model first (kokoro.c serializes that);
+ * run from any number of threads at once on the one session.
+ * Ownership: a kokoro_model owns its session; run's audio belongs to the caller. */
+#include "engines/kokoro_model.h"
+#include "engines/piper_ort.h"
+#include <onnxruntime_c_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kokoro_model {
+    OrtSession *session;
+    char tok_name[64];   /* "tokens" or "input_ids" */
+    int speed_int;       /* speed is int32 */
+    char out_name[64];
+};
+
+static int check_io(struct kokoro_model *m, char *err, size_t errlen)
+{
+    size_t nin = 0, nout = 0;
+    const OrtApi *ort = (const OrtApi *)piper_ort_api();
+    if (piper_ort_check(ort->SessionGetInputCount(m->session, &nin), "model", err, errlen) < 0 ||
+        piper_ort_check(ort->SessionGetOutputCount(m->session, &nout), "model", err, errlen) < 0)
+        return -1;
+    int have_tok = 0, have_style = 0, have_speed = 0, unknown = 0;
+    char seen[256] = "";
+    size_t seen_len = 0;
+    for (size_t i = 0; i < nin; i++) {
+        char name[64];
+        int t;
+        if (piper_ort_io_info(m->session, 0, i, name, sizeof name, &t, err, errlen) < 0)
+            return -1;
+        if (seen_len < sizeof seen)
+            seen_len += (size_t)snprintf(seen + seen_len, sizeof seen - seen_len, "%s%s (%s)",
+                                         i ? ", " : "", name, piper_ort_type_name(t));
+        if ((!strcmp(name, "tokens") || !strcmp(name, "input_ids")) &&
+            t == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 && !have_tok) {
+            snprintf(m->tok_name, sizeof m->tok_name, "%s", name);
+            have_tok = 1;
+        } else if (!strcmp(name, "style") && t == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
+            have_style = 1;
+        } else if (!strcmp(name, "speed") && (t == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT ||
+                                              t == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32)) {
+            have_speed = 1;
+            m->speed_int = t == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32;
+        } else {
+            unknown = 1;
+        }
+    }
+    if (unknown || !have_tok || !have_style || !have_speed) {
+        snprintf(err, errlen, "its inputs are not Kokoro's (tokens or input_ids int64, style "
+                 "float, speed float): it has %s", seen[0] ? seen : "none");
+        return -1;
+    }
+    for (size_t i = 0; i < nout; i++) {
+        char name[64];
+        int t;
+        if (piper_ort_io_info(m->session, 1, i, name, sizeof name, &t, err, errlen) < 0)
+            return -1;
+        if (t != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+            continue;
+        if (!m->out_name[0] || !strcmp(name, "audio") || !strcmp(name, "waveform"))
+            snprintf(m->out_name, sizeof m->out_name, "%s", name);
+    }
+    if (!m->out_name[0]) {
+        snprintf(err, errlen, "it has no float audio output (Kokoro's is `audio`)");
+        return -1;
+    }
+    return 0;
+}
+
+struct kokoro_model *kokoro_model_load(const char *path, char *err, size_t errlen)
+{
+    struct kokoro_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    m->session = piper_ort_session(path, err, errlen);
+    if (!m->session || check_io(m, err, errlen) < 0) {
+        kokoro_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void kokoro_model_free(struct kokoro_model *m)
+{
+    if (!m)
+        return;
+    piper_ort_session_free(m->session);
+    free(m);
+}
+
+int kokoro_model_run(struct kokoro_model *m, const int64_t *ids, int n, const float *style,
+                     int dim, float speed, float **audio, size_t *count, char *err, size_t errlen)
+{
+    const OrtApi *ort = (const OrtApi *)piper_ort_api();
+    const OrtMemoryInfo *mem = piper_ort_mem();
+    int64_t shape_ids[2] = { 1, n }, shape_style[2] = { 1, dim }, shape_1[1] = { 1 };
+    float speed_f = speed;
+    int32_t speed_i = (int32_t)(speed + 0.5f);
+    OrtValue *in[3] = { 0 }, *out = NULL;
+    const char *in_names[3] = { m->tok_name, "style", "speed" };
+    const char *out_names[1] = { m->out_name };
+    int rc = -1;
+    *audio = NULL;
+    *count = 0;
+    if (piper_ort_check(ort->CreateTensorWithDataAsOrtValue(mem, (void *)ids, (size_t)n * sizeof *ids,
+                        shape_ids, 2, ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, &in[0]), "input", err, errlen) < 0 ||
+        piper_ort_check(ort->CreateTensorWithDataAsOrtValue(mem, (void *)style, (size_t)dim * sizeof *style,
+                        shape_style, 2, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &in[1]), "input", err, errlen) < 0 ||
+        piper_ort_check(m->speed_int
+            ? ort->CreateTensorWithDataAsOrtValue(mem, &speed_i, sizeof speed_i, shape_1, 1,
+                                                  ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32, &in[2])
+            : ort->CreateTensorWithDataAsOrtValue(mem, &speed_f, sizeof speed_f, shape_1, 1,
+                                                  ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &in[2]),
+            "input", err, errlen) < 0)
+        goto out;
+    if (piper_ort_check(ort->Run(m->session, NULL, in_names, (const OrtValue *const *)in, 3,
+                                 out_names, 1, &out), "model run", err, errlen) < 0)
+        goto out;
+    rc = piper_ort_floats(out, audio, count, err, errlen);
+out:
+    for (int i = 0; i < 3; i++)
+        if (in[i])
+            ort->ReleaseValue(in[i]);
+    if (out)
+        ort->ReleaseValue(out);
+    return rc;
+}
