@@ -31,26 +31,22 @@ struct tenant {
     struct rr_key r;
 };
 
-struct pick_group {     /* one requester's entries of one model, within one tenant */
-    struct rr_key key;
-    struct pick_tenant *tenant;
-    struct pick_ent **heap;   /* the queued entries, best first; cap >= nents */
-    int n, nents, cap;
-};
-
-struct pick_tenant {
+/* A model's tenants and a tenant's requesters are both nodes: a model's root node has the
+ * tenants as children, a tenant has its requesters ("groups"), and a group holds the heap of
+ * its queued entries. A group's key is { 0, requester }. */
+struct pick_node {
     struct tenant key;
-    struct pick_model *model;
-    struct pick_group **groups;   /* by key */
-    int ngroups, cap;
-    int nqueued;
+    struct pick_node *parent;   /* NULL: a model's root */
+    struct pick_node **kids;    /* by key */
+    int nkids, kcap;
+    int nqueued;                /* queued entries below (a group: its heap's size) */
+    struct pick_ent **heap;     /* a group's queued entries, best first; hcap >= nents */
+    int nents, hcap;
 };
 
 struct pick_model {
     char name[32];
-    struct pick_tenant **tenants; /* by key */
-    int ntenants, cap;
-    int nqueued;
+    struct pick_node root;
 };
 
 struct pick_who {
@@ -102,12 +98,12 @@ static struct tenant tenant_of(const struct requester *r)
     return r->user_id > 0 ? (struct tenant){ r->user_id, { 0, 0 } } : (struct tenant){ 0, rr_of(r) };
 }
 
-/* ---- sorted arrays: the first element not below the key (or, strict, above it) ---- */
-static int tenant_bound(const struct pick_model *m, struct tenant k, int strict)
+/* ---- children in key order: the first one not below the key (or, strict, above it) ---- */
+static int node_bound(const struct pick_node *p, struct tenant k, int strict)
 {
-    int lo = 0, hi = m->ntenants;
+    int lo = 0, hi = p->nkids;
     while (lo < hi) {
-        int mid = (lo + hi) / 2, c = tenant_cmp(m->tenants[mid]->key, k);
+        int mid = (lo + hi) / 2, c = tenant_cmp(p->kids[mid]->key, k);
         if (c < 0 || (strict && c == 0))
             lo = mid + 1;
         else
@@ -116,52 +112,65 @@ static int tenant_bound(const struct pick_model *m, struct tenant k, int strict)
     return lo;
 }
 
-static int group_bound(const struct pick_tenant *t, struct rr_key k, int strict)
+static struct pick_node *node_find(const struct pick_node *p, struct tenant k)
 {
-    int lo = 0, hi = t->ngroups;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2, c = rr_cmp(t->groups[mid]->key, k);
-        if (c < 0 || (strict && c == 0))
-            lo = mid + 1;
-        else
-            hi = mid;
+    int i = node_bound(p, k, 0);
+    return i < p->nkids && !tenant_cmp(p->kids[i]->key, k) ? p->kids[i] : NULL;
+}
+
+/* The first child at or after position i that has queued entries. */
+static const struct pick_node *node_live(const struct pick_node *p, int i)
+{
+    for (; i < p->nkids; i++)
+        if (p->kids[i]->nqueued)
+            return p->kids[i];
+    return NULL;
+}
+
+static struct pick_node *node_get(struct pick_node *p, struct tenant k)
+{
+    int i = node_bound(p, k, 0);
+    if (i < p->nkids && !tenant_cmp(p->kids[i]->key, k))
+        return p->kids[i];
+    struct pick_node *n = fault_calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    if (p->nkids == p->kcap) {
+        int cap = p->kcap ? p->kcap * 2 : 4;
+        struct pick_node **kids = fault_realloc(p->kids, (size_t)cap * sizeof *kids);
+        if (!kids) {
+            free(n);
+            return NULL;
+        }
+        p->kids = kids;
+        p->kcap = cap;
     }
-    return lo;
+    memmove(p->kids + i + 1, p->kids + i, (size_t)(p->nkids - i) * sizeof *p->kids);
+    p->kids[i] = n;
+    p->nkids++;
+    n->key = k;
+    n->parent = p;
+    return n;
 }
 
-static struct pick_tenant *tenant_find(const struct pick_model *m, struct tenant k)
+/* Frees a group or tenant left with nothing, and its tenant if that is left empty. */
+static void node_prune(struct pick_node *n)
 {
-    int i = tenant_bound(m, k, 0);
-    return i < m->ntenants && !tenant_cmp(m->tenants[i]->key, k) ? m->tenants[i] : NULL;
-}
-
-static struct pick_group *group_find(const struct pick_tenant *t, struct rr_key k)
-{
-    int i = group_bound(t, k, 0);
-    return i < t->ngroups && !rr_cmp(t->groups[i]->key, k) ? t->groups[i] : NULL;
-}
-
-/* Makes room for one more pointer in a sorted array and opens a gap at pos. */
-static int array_insert(void ***arr, int *n, int *cap, int pos, void *item)
-{
-    if (*n == *cap) {
-        int c = *cap ? *cap * 2 : 4;
-        void **a = fault_realloc(*arr, (size_t)c * sizeof *a);
-        if (!a)
-            return -1;
-        *arr = a;
-        *cap = c;
+    while (n->parent && !n->nkids && !n->nents) {
+        struct pick_node *p = n->parent;
+        int i = node_bound(p, n->key, 0);
+        memmove(p->kids + i, p->kids + i + 1, (size_t)(p->nkids - i - 1) * sizeof *p->kids);
+        p->nkids--;
+        free(n->kids);
+        free(n->heap);
+        free(n);
+        n = p;
     }
-    memmove(*arr + pos + 1, *arr + pos, (size_t)(*n - pos) * sizeof **arr);
-    (*arr)[pos] = item;
-    (*n)++;
-    return 0;
 }
 
-static void array_delete(void **arr, int *n, int pos)
+static struct tenant group_key(struct rr_key r)
 {
-    memmove(arr + pos, arr + pos + 1, (size_t)(*n - pos - 1) * sizeof *arr);
-    (*n)--;
+    return (struct tenant){ 0, r };
 }
 
 /* ---- the heap of a group's queued entries ---- */
@@ -174,13 +183,13 @@ static int before(const struct pick_ent *a, const struct pick_ent *b)
     return a->seq < b->seq;
 }
 
-static void heap_set(struct pick_group *g, int i, struct pick_ent *e)
+static void heap_set(struct pick_node *g, int i, struct pick_ent *e)
 {
     g->heap[i] = e;
     e->hpos = i;
 }
 
-static void heap_fix(struct pick_group *g, int i)
+static void heap_fix(struct pick_node *g, int i)
 {
     struct pick_ent *e = g->heap[i];
     while (i > 0 && before(e, g->heap[(i - 1) / 2])) {
@@ -189,9 +198,9 @@ static void heap_fix(struct pick_group *g, int i)
     }
     for (;;) {
         int c = 2 * i + 1;
-        if (c >= g->n)
+        if (c >= g->nqueued)
             break;
-        if (c + 1 < g->n && before(g->heap[c + 1], g->heap[c]))
+        if (c + 1 < g->nqueued && before(g->heap[c + 1], g->heap[c]))
             c++;
         if (!before(g->heap[c], e))
             break;
@@ -294,78 +303,25 @@ static struct pick_model *model_get(struct pick_index *ix, const char *name)
     return m;
 }
 
-static void tenant_prune(struct pick_tenant *t)
-{
-    if (t->ngroups)
-        return;
-    struct pick_model *m = t->model;
-    array_delete((void **)m->tenants, &m->ntenants, tenant_bound(m, t->key, 0));
-    free(t->groups);
-    free(t);
-}
-
-static struct pick_tenant *tenant_get(struct pick_model *m, struct tenant k)
-{
-    int i = tenant_bound(m, k, 0);
-    if (i < m->ntenants && !tenant_cmp(m->tenants[i]->key, k))
-        return m->tenants[i];
-    struct pick_tenant *t = fault_calloc(1, sizeof *t);
-    if (!t || array_insert((void ***)&m->tenants, &m->ntenants, &m->cap, i, t) < 0) {
-        free(t);
-        return NULL;
-    }
-    t->key = k;
-    t->model = m;
-    return t;
-}
-
-static void group_prune(struct pick_group *g)
-{
-    if (g->nents)
-        return;
-    struct pick_tenant *t = g->tenant;
-    array_delete((void **)t->groups, &t->ngroups, group_bound(t, g->key, 0));
-    free(g->heap);
-    free(g);
-    tenant_prune(t);
-}
-
-static struct pick_group *group_get(struct pick_tenant *t, struct rr_key k)
-{
-    int i = group_bound(t, k, 0);
-    if (i < t->ngroups && !rr_cmp(t->groups[i]->key, k))
-        return t->groups[i];
-    struct pick_group *g = fault_calloc(1, sizeof *g);
-    if (!g || array_insert((void ***)&t->groups, &t->ngroups, &t->cap, i, g) < 0) {
-        free(g);
-        return NULL;
-    }
-    g->key = k;
-    g->tenant = t;
-    return g;
-}
-
 struct pick_ent *pick_add(struct pick_index *ix, void *job, int slot, const char *model,
                           uint64_t seq, const struct requester *r)
 {
     struct pick_ent *e = fault_calloc(1, sizeof *e);
     struct pick_who *w = e ? who_get(ix, rr_of(r)) : NULL;
     struct pick_model *m = w ? model_get(ix, model) : NULL;
-    struct pick_tenant *t = m ? tenant_get(m, tenant_of(r)) : NULL;
-    struct pick_group *g = t ? group_get(t, rr_of(r)) : NULL;
-    if (g && g->nents == g->cap) {
-        int cap = g->cap ? g->cap * 2 : 4;
+    struct pick_node *t = m ? node_get(&m->root, tenant_of(r)) : NULL;
+    struct pick_node *g = t ? node_get(t, group_key(rr_of(r))) : NULL;
+    if (g && g->nents == g->hcap) {
+        int cap = g->hcap ? g->hcap * 2 : 4;
         struct pick_ent **h = fault_realloc(g->heap, (size_t)cap * sizeof *h);
         if (h) {
             g->heap = h;
-            g->cap = cap;
+            g->hcap = cap;
         }
     }
-    if (!g || g->nents == g->cap) {   /* out of memory: undo what was made for it */
-        if (g)
-            group_prune(g);
-        else if (t)
-            tenant_prune(t);
+    if (!g || g->nents == g->hcap) {   /* out of memory: undo what was made for it */
+        if (t)
+            node_prune(g ? g : t);
         if (w)
             who_prune(ix, w);
         free(e);
@@ -389,30 +345,30 @@ struct pick_ent *pick_add(struct pick_index *ix, void *job, int slot, const char
 void pick_queue(struct pick_index *ix, struct pick_ent *e)
 {
     (void)ix;
-    struct pick_group *g = e->group;
+    struct pick_node *g = e->group;
     if (e->hpos >= 0)
         return;
-    g->heap[g->n++] = e;   /* room reserved by pick_add */
-    heap_fix(g, g->n - 1);
-    g->tenant->nqueued++;
-    g->tenant->model->nqueued++;
+    g->heap[g->nqueued] = e;   /* room reserved by pick_add */
+    for (struct pick_node *n = g; n; n = n->parent)
+        n->nqueued++;
+    heap_fix(g, g->nqueued - 1);
 }
 
 void pick_unqueue(struct pick_index *ix, struct pick_ent *e)
 {
     (void)ix;
-    struct pick_group *g = e->group;
+    struct pick_node *g = e->group;
     int i = e->hpos;
     if (i < 0)
         return;
     e->hpos = -1;
-    struct pick_ent *last = g->heap[--g->n];
-    if (i < g->n) {
+    for (struct pick_node *n = g; n; n = n->parent)
+        n->nqueued--;
+    struct pick_ent *last = g->heap[g->nqueued];
+    if (i < g->nqueued) {
         g->heap[i] = last;
         heap_fix(g, i);
     }
-    g->tenant->nqueued--;
-    g->tenant->model->nqueued--;
 }
 
 void pick_reorder(struct pick_index *ix, struct pick_ent *e, const struct requester *r)
@@ -434,7 +390,7 @@ void pick_remove(struct pick_index *ix, struct pick_ent *e)
     if (e->wnext)
         e->wnext->wprev = e->wprev;
     e->group->nents--;
-    group_prune(e->group);
+    node_prune(e->group);
     who_prune(ix, w);
     free(e);
 }
@@ -465,33 +421,14 @@ static void user_served(struct pick_index *ix, int64_t user, struct rr_key r)
     *last = r;
 }
 
-/* The first tenant at or after position i that has queued entries. */
-static const struct pick_tenant *live_tenant(const struct pick_model *m, int i)
-{
-    for (; i < m->ntenants; i++)
-        if (m->tenants[i]->nqueued)
-            return m->tenants[i];
-    return NULL;
-}
-
-static const struct pick_group *live_group(const struct pick_tenant *t, int i)
-{
-    for (; i < t->ngroups; i++)
-        if (t->groups[i]->n)
-            return t->groups[i];
-    return NULL;
-}
-
 /* 1. The tenant after the one served last, cyclically, over the accepted models. */
 static int next_tenant(struct pick_index *ix, struct tenant *out)
 {
     int found = 0;
     for (int wrap = 0; wrap < 2 && !found; wrap++)
         for (int i = 0; i < ix->nmodels; i++) {
-            const struct pick_model *m = ix->models[i];
-            if (!ix->ok[i])
-                continue;
-            const struct pick_tenant *t = live_tenant(m, wrap ? 0 : tenant_bound(m, ix->last, 1));
+            const struct pick_node *root = &ix->models[i]->root;
+            const struct pick_node *t = ix->ok[i] ? node_live(root, wrap ? 0 : node_bound(root, ix->last, 1)) : NULL;
             if (t && (!found || tenant_cmp(t->key, *out) < 0))
                 *out = t->key, found = 1;
         }
@@ -503,16 +440,16 @@ static int next_tenant(struct pick_index *ix, struct tenant *out)
 static struct rr_key next_requester(struct pick_index *ix, struct tenant ten)
 {
     const struct rr_key *ulast = user_last(ix, ten.user);
-    struct rr_key who = { 0 };
+    struct tenant who = { 0 };
     int found = 0;
     for (int wrap = ulast ? 0 : 1; wrap < 2 && !found; wrap++)
         for (int i = 0; i < ix->nmodels; i++) {
-            const struct pick_tenant *t = ix->ok[i] ? tenant_find(ix->models[i], ten) : NULL;
-            const struct pick_group *g = t ? live_group(t, wrap ? 0 : group_bound(t, *ulast, 1)) : NULL;
-            if (g && (!found || rr_cmp(g->key, who) < 0))
+            const struct pick_node *t = ix->ok[i] ? node_find(&ix->models[i]->root, ten) : NULL;
+            const struct pick_node *g = t ? node_live(t, wrap ? 0 : node_bound(t, group_key(*ulast), 1)) : NULL;
+            if (g && (!found || tenant_cmp(g->key, who) < 0))
                 who = g->key, found = 1;
         }
-    return who;
+    return who.r;
 }
 
 void *pick_next(struct pick_index *ix, const struct take_filter *f)
@@ -520,7 +457,7 @@ void *pick_next(struct pick_index *ix, const struct take_filter *f)
     int any = 0;
     for (int i = 0; i < ix->nmodels; i++) {
         const struct pick_model *m = ix->models[i];
-        ix->ok[i] = m->nqueued > 0 && (!f || !f->accept || f->accept(m->name, f->arg));
+        ix->ok[i] = m->root.nqueued > 0 && (!f || !f->accept || f->accept(m->name, f->arg));
         any |= ix->ok[i];
     }
     struct tenant ten;
@@ -534,9 +471,9 @@ void *pick_next(struct pick_index *ix, const struct take_filter *f)
     /* 3. That requester's best queued entry over the accepted models. */
     const struct pick_ent *best = NULL;
     for (int i = 0; i < ix->nmodels; i++) {
-        const struct pick_tenant *t = ix->ok[i] ? tenant_find(ix->models[i], ten) : NULL;
-        const struct pick_group *g = t ? group_find(t, who) : NULL;
-        if (g && g->n && (!best || before(g->heap[0], best)))
+        const struct pick_node *t = ix->ok[i] ? node_find(&ix->models[i]->root, ten) : NULL;
+        const struct pick_node *g = t ? node_find(t, group_key(who)) : NULL;
+        if (g && g->nqueued && (!best || before(g->heap[0], best)))
             best = g->heap[0];
     }
     ix->last = ten;
@@ -561,7 +498,7 @@ void pick_destroy(struct pick_index *ix)
     if (!ix)
         return;
     for (int i = 0; i < ix->nmodels; i++) {
-        free(ix->models[i]->tenants);
+        free(ix->models[i]->root.kids);
         free(ix->models[i]);
     }
     free(ix->models);

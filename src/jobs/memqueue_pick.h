@@ -27,7 +27,7 @@ struct pick_ent {
     uint64_t first;           /* the requester's `first` stamp (larger: newer: earlier) */
     long key;                 /* distance to the cursor, ahead of it winning a tie */
     int hpos;                 /* place in its group's heap; -1 while the job is not queued */
-    struct pick_group *group; /* (model, tenant, requester) */
+    struct pick_node *group;  /* (model, tenant, requester) */
     struct pick_who *who;     /* (kind, id): all of a requester's entries */
     struct pick_ent *wnext, *wprev;
 };
