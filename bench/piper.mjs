@@ -2,6 +2,7 @@
 //
 //   node bench/piper.mjs [blocks=20] [work=240]
 //   PIPER_VOICES=DIR PIPER_VOICE=NAME node bench/piper.mjs [blocks=20]   (a real voice)
+//   PIPER_WORKERS=1 node bench/piper.mjs ...   (the server's --workers; default one per core)
 //
 // No real Piper voice can be downloaded here, so the voice is a generated stand-in
 // (tests/data/piper/make_model.mjs with `work` 256x256 MatMul+Tanh layers: 240 layers = 63 MB
@@ -10,13 +11,13 @@
 // rotating order (server, raw, worker; then raw, worker, server; ...), so a shared machine's
 // load falls on all three alike:
 //   - raw: build/bench/piper_ref — Piper's phonemizer and the model's ONNX Runtime Run calls
-//     on one session, nothing else (the raw ORT call), with the SAME thread budget as the
-//     server's one worker: an intra-op pool of `cores` threads (--threads, printed);
+//     on one session, nothing else (the raw ORT call), with the SAME thread budget as a
+//     server worker: the intra-op pool of cores − workers + 1 threads (printed);
 //   - worker: build/bench/raw_ref --stages --model piper — what a worker does for a block
 //     in-process (engine_render: the piper engine, pads, levelling; then Opus encoding and
 //     the level check on the decoded Opus), no server, each stage timed apart;
 //   - server: one uncached block at a time, `synthesize` over the WebSocket → `cached`
-//     (the moment its audio can be fetched: first audio), 1 worker;
+//     (the moment its audio can be fetched: first audio), --workers PIPER_WORKERS;
 // as real-time factors (time / audio duration) and the server's overhead over raw. Each
 // block is synthesized alone, so synthesize → cached is the first-audio time of a listener
 // starting at that block; first audio server / raw is quoted per block (median) and for
@@ -34,7 +35,12 @@ import { tinyPiperModel } from '../tests/data/piper/make_model.mjs';
 const N = Number(process.argv[2] || 20);
 const WORK = Number(process.argv[3] || 240);
 const REAL = process.env.PIPER_VOICES && process.env.PIPER_VOICE;
-const CORES = cpus().length;   // `--workers 1`'s pool (piper.c pool_threads); the raw call gets the same
+const CORES = cpus().length;
+// The server's --workers (default: the server's own default, one per core) and the intra-op
+// pool piper.c gives each worker then (pool_threads: cores − workers + 1); the raw call and
+// the in-process worker get the same pool.
+const WORKERS = Number(process.env.PIPER_WORKERS || CORES);
+const POOL = Math.max(1, CORES - WORKERS + 1);
 const VOICE = REAL ? process.env.PIPER_VOICE : 'en_US-bench-medium';
 build();
 const voices = REAL ? process.env.PIPER_VOICES : tempDir('recite-piper-voices-');
@@ -84,10 +90,11 @@ async function serverRun(workers, texts, concurrent, refs) {
 }
 
 const refs = {
-  raw: rawServer(join(ROOT, 'build/bench/piper_ref'), ['--threads', String(CORES), '--voices', voices, '--voice', VOICE]),
-  worker: rawServer(join(ROOT, 'build/bench/raw_ref'), ['--stages', '--model', 'piper', '--voice', VOICE, '--voices', voices]),
+  raw: rawServer(join(ROOT, 'build/bench/piper_ref'), ['--threads', String(POOL), '--voices', voices, '--voice', VOICE]),
+  // --threads: raw_ref's workers count, from which piper.c sizes the pool as for the server
+  worker: rawServer(join(ROOT, 'build/bench/raw_ref'), ['--threads', String(WORKERS), '--stages', '--model', 'piper', '--voice', VOICE, '--voices', voices]),
 };
-const srv = await serverRun(1, paragraphs(N).split('\n\n'), false, refs);
+const srv = await serverRun(WORKERS, paragraphs(N).split('\n\n'), false, refs);
 refs.raw.stop();
 refs.worker.stop();
 const raw = { threads: srv.raw[0].threads, phon_ms: srv.raw.map((r) => r.phon_ms), ort_ms: srv.raw.map((r) => r.ort_ms), audio_ms: srv.raw.map((r) => r.audio_ms) };
@@ -100,7 +107,8 @@ const over = srv.ms.map((v, i) => v - raw.ort_ms[i] - raw.phon_ms[i]);
 const post = worker.ms.map((v, i) => v - raw.ort_ms[i] - raw.phon_ms[i]);
 const serverOnly = srv.ms.map((v, i) => v - worker.ms[i]);
 console.log(`# Piper — ${srv.ms.length} uncached blocks, ${REAL ? `voice ${VOICE}` : `stand-in voice of ${WORK} layers (${fmt(WORK * 0.25, 0)} MiB of weights)`} (${machine()})`);
-console.log(`thread budget: raw Run ${raw.threads} intra-op threads; server --workers 1 and the in-process worker: the same (${CORES}-core pool)`);
+console.log(`thread budget: server --workers ${WORKERS} on ${CORES} cores → each Run on an intra-op pool of ${POOL}; ` +
+  `the raw Run (${raw.threads}) and the in-process worker: the same`);
 table('per block', ['measure', 'median', 'p90'], [
   ['raw: phonemize (espeak-ng), ms', fmt(median(raw.phon_ms), 2), fmt(pct(raw.phon_ms, 90), 2)],
   ['raw: ONNX Runtime Run, ms', fmt(median(raw.ort_ms)), fmt(pct(raw.ort_ms, 90))],
@@ -128,6 +136,6 @@ console.log(`\nfirst audio (synthesize → cached, block alone) server / raw: me
 console.log(`\nserver / raw time per block: median ${fmt(median(srv.ms.map((v, i) => v / (raw.ort_ms[i] + raw.phon_ms[i]))), 2)}×;` +
   ` server / worker in-process: median ${fmt(median(srv.ms.map((v, i) => v / worker.ms[i])), 2)}×`);
 table('resident memory after synthesizing on one voice', ['workers', 'RSS MiB'], [
-  ['1 (blocks one at a time)', fmt(srv.rss)], ['4 (all blocks at once)', fmt(rss4.rss)],
+  [`${WORKERS} (blocks one at a time)`, fmt(srv.rss)], ['4 (all blocks at once)', fmt(rss4.rss)],
 ]);
-console.log(`\nRSS 4 workers / 1 worker: ${fmt(rss4.rss / srv.rss, 2)}×`);
+console.log(`\nRSS 4 workers / ${WORKERS}: ${fmt(rss4.rss / srv.rss, 2)}×`);

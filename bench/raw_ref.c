@@ -15,7 +15,9 @@
  *     has), take blocks from a shared counter; {"wall_s","audio_s","blocks",...}
  *   --stdin: a server of its own for interleaved measurements: reads NUL-terminated texts
  *     from stdin and answers each with one line {"ms","audio_ms","bytes"} (then flushes),
- *     so a benchmark can time the server and the reference block by block, alternating.
+ *     so a benchmark can time the server and the reference block by block, alternating
+ *     (one block at a time; --threads N then only says how many workers to size for: the
+ *     piper model's intra-op pool is cores − N + 1, as in a server with --workers N).
  *   --stages: also "stages":[[synthesize, engine_finish, audio_encode_opus,
  *     audio_opus_level] ms per block] (with --stdin: "stages":[...] on each line), for
  *     bench/piper.mjs: where a block's time goes.
