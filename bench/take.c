@@ -9,13 +9,17 @@
  * 100 connections; every five of them one user, so both round robins run) the queue is
  * filled, then `takes` times: one take, timed; the job finishes and the same requester
  * submits a new block further ahead, so the size stays. Prints the median take in µs for
- * each and the ratio scan/index, and checks both picked the same jobs.
+ * each and the ratio scan/index, and checks both picked the same jobs. Then `takes` cursor
+ * moves (evict_window with the whole document in the window: the cursor of one connection's
+ * queued requesters changes, nothing is evicted), timed the same way: memqueue visits that
+ * connection's entries, the original walked every job's requesters.
  *
  * What is timed: the index side is memqueue's whole take (lock, pick, ticket copy,
  * PROCESSING event); the scan side only the three passes and the state change — the ratio
  * favours the scan a little. Built by `make bench-tools` (build/bench/take). */
 #include "../tests/unit/pick_ref.h"
 #include "jobs/queue.h"
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +75,23 @@ static void submit_both(struct queue *q, long id, int njobs, int nreq)
     ref_submit(slot, &r);
 }
 
+/* The original cursor move: every job's requesters, the connection's get the new cursor
+ * (nothing is evicted with the whole document in the window). */
+static void ref_cursor_moved(uint64_t conn, int cursor)
+{
+    for (int n = 0; n < ref.cap; n++) {
+        struct rjob *j = &ref.jobs[n];
+        for (int i = 0; ref.live[n] && i < j->nreqs; i++) {
+            struct requester *r = &j->reqs[i];
+            if (r->kind != REQ_CONN || r->id != conn || strcmp(r->doc_id, "d"))
+                continue;
+            r->cursor = cursor;
+            if (r->idx != cursor)
+                r->first = 0;
+        }
+    }
+}
+
 static void run(int njobs, int nreq, int takes)
 {
     struct queue *q = memqueue_create(600000, 3, nop_notify, NULL);
@@ -108,8 +129,23 @@ static void run(int njobs, int nreq, int takes)
         submit_both(q, nid, njobs, nreq);
     }
     double mn = median(tnew, takes), mo = median(told, takes);
-    printf("%7d %6d %12.2f %12.2f %9.1fx %s\n", njobs, nreq, mo, mn, mo / mn,
-           differ ? "PICKS DIFFER" : "same picks");
+    for (int k = 0; k < takes; k++) {
+        uint64_t conn = (uint64_t)(k % nreq) + 1;
+        int cursor = (int)(next_id / nreq) - 10 + k % 20;
+        struct evicted *ev = NULL;
+        int nev = 0;
+        double t0 = now_us();
+        q->ops->evict_window(q, conn, "d", cursor, INT_MIN, INT_MAX, &ev, &nev);
+        double t1 = now_us();
+        ref_cursor_moved(conn, cursor);
+        double t2 = now_us();
+        free(ev);
+        tnew[k] = t1 - t0;
+        told[k] = t2 - t1;
+    }
+    double cn = median(tnew, takes), co = median(told, takes);
+    printf("%7d %6d %10.2f %10.2f %7.1fx %10.2f %10.2f %7.1fx  %s\n", njobs, nreq, mo, mn,
+           mo / mn, co, cn, co / cn, differ ? "PICKS DIFFER" : "same picks");
     free(tnew);
     free(told);
     ref_free();
@@ -123,8 +159,9 @@ int main(int argc, char **argv)
     if (takes < 1)
         takes = 1;
     static const int sizes[] = { 100, 1000, 10000 }, reqs[] = { 1, 10, 100 };
-    printf("# median µs per take over %d takes (scan: the original 3-pass scan; index: memqueue)\n", takes);
-    printf("%7s %6s %12s %12s %10s\n", "queued", "reqs", "scan_us", "index_us", "ratio");
+    printf("# median µs per take / per cursor move over %d of each (scan: the original; index: memqueue)\n", takes);
+    printf("%7s %6s %10s %10s %8s %10s %10s %8s\n", "queued", "conns", "take_scan", "take_idx",
+           "ratio", "move_scan", "move_idx", "ratio");
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++)
             run(sizes[i], reqs[j], takes);

@@ -374,8 +374,10 @@ void pick_unqueue(struct pick_index *ix, struct pick_ent *e)
 void pick_reorder(struct pick_index *ix, struct pick_ent *e, const struct requester *r)
 {
     (void)ix;
+    long key = e->key;
+    uint64_t first = e->first;
     set_order(e, r);
-    if (e->hpos >= 0)
+    if (e->hpos >= 0 && (e->key != key || e->first != first))   /* a repeated cursor: no work */
         heap_fix(e->group, e->hpos);
 }
 
