@@ -194,7 +194,7 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/librecite.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librecite.a $(LDFLAGS) $(LDLIBS)
 
-bench-tools: $(BUILD)/bench/raw_ref $(BUILD)/bench/doc_ref $(BUILD)/bench/piper_ref $(BUILD)/bench/take
+bench-tools: $(BUILD)/bench/raw_ref $(BUILD)/bench/doc_ref $(BUILD)/bench/piper_ref $(BUILD)/bench/kokoro_ref $(BUILD)/bench/take
 
 # ThreadSanitizer: `make tsan` builds the library, the server, the queue, piper and kokoro unit
 # tests (test_piper, test_kokoro: 4 threads rendering on one shared ONNX Runtime session) and

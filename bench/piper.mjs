@@ -1,8 +1,14 @@
-// Benchmark 7 — the piper model (docs/BENCHMARKS.md, issue 10).
+// Benchmark 7 — the piper and kokoro models (docs/BENCHMARKS.md, issue 10).
 //
-//   node bench/piper.mjs [blocks=20] [work=240]
+//   node bench/piper.mjs [blocks=20] [work=240] [piper|kokoro]
 //   PIPER_VOICES=DIR PIPER_VOICE=NAME node bench/piper.mjs [blocks=20]   (a real voice)
 //   PIPER_WORKERS=1 node bench/piper.mjs ...   (the server's --workers; default one per core)
+//   PIPER_VOICES=DIR PIPER_VOICE=af_heart node bench/piper.mjs 20 0 kokoro   (real Kokoro:
+//     DIR holds kokoro-v1.0.onnx and voices-v1.0.bin)
+//
+// kokoro: the same measurements with a Kokoro-interface stand-in
+// (tests/data/kokoro/make_kokoro.mjs with `work` layers) and build/bench/kokoro_ref as the
+// raw reference (Kokoro's tokens, one Run per block).
 //
 // No real Piper voice can be downloaded here, so the voice is a generated stand-in
 // (tests/data/piper/make_model.mjs with `work` 256x256 MatMul+Tanh layers: 240 layers = 63 MB
@@ -31,20 +37,26 @@ import { writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, rawServer, startServer, Client, synth, waitFinal, paragraphs, median, pct, fmt, table, machine, now, tempDir, rssMiB, ROOT } from './lib.mjs';
 import { tinyPiperModel } from '../tests/data/piper/make_model.mjs';
+import { tinyKokoroModel, tinyVoicesFile } from '../tests/data/kokoro/make_kokoro.mjs';
 
 const N = Number(process.argv[2] || 20);
 const WORK = Number(process.argv[3] || 240);
+const MODEL = process.argv[4] === 'kokoro' ? 'kokoro' : 'piper';
+const NAME = MODEL === 'kokoro' ? 'Kokoro' : 'Piper';
 const REAL = process.env.PIPER_VOICES && process.env.PIPER_VOICE;
 const CORES = cpus().length;
 // The server's --workers (default: the server's own default, one per core) and the intra-op
-// pool piper.c gives each worker then (pool_threads: cores − workers + 1); the raw call and
+// pool each worker gets then (piper_ort_pool_threads: cores − workers + 1); the raw call and
 // the in-process worker get the same pool.
 const WORKERS = Number(process.env.PIPER_WORKERS || CORES);
 const POOL = Math.max(1, CORES - WORKERS + 1);
-const VOICE = REAL ? process.env.PIPER_VOICE : 'en_US-bench-medium';
+const VOICE = REAL ? process.env.PIPER_VOICE : MODEL === 'kokoro' ? 'af_bench' : 'en_US-bench-medium';
 build();
-const voices = REAL ? process.env.PIPER_VOICES : tempDir('recite-piper-voices-');
-if (!REAL) {
+const voices = REAL ? process.env.PIPER_VOICES : tempDir(`recite-${MODEL}-voices-`);
+if (!REAL && MODEL === 'kokoro') {
+  writeFileSync(join(voices, 'kokoro-v1.0.onnx'), tinyKokoroModel({ work: WORK }));
+  writeFileSync(join(voices, 'voices-v1.0.bin'), tinyVoicesFile({ voices: { [VOICE]: 3 } }));
+} else if (!REAL) {
   writeFileSync(join(voices, `${VOICE}.onnx`), tinyPiperModel({ work: WORK }));
   copyFileSync(join(ROOT, 'tests/data/piper/tiny.onnx.json'), join(voices, `${VOICE}.onnx.json`));
 }
@@ -57,7 +69,7 @@ async function serverRun(workers, texts, concurrent, refs) {
   const warm = await s.createDoc('Warming up the voice before measuring.');
   const c = await Client.connect(s.wsUrl);
   c.keep = false;
-  c.send({ ...synth(warm.id, [0]), model: 'piper', voice: VOICE });
+  c.send({ ...synth(warm.id, [0]), model: MODEL, voice: VOICE });
   await c.next((m) => m.type === 'status' && m.status === 'cached', 120_000, 'the warm-up block');
   const doc = await s.createDoc(texts.join('\n\n'), 'text');
   const blocks = (await s.getDoc(doc.id)).blocks.map((b) => b.text);
@@ -66,14 +78,14 @@ async function serverRun(workers, texts, concurrent, refs) {
   if (concurrent) {
     c.keep = true;
     for (let i = 0; i < n; i += 32)
-      c.send({ ...synth(doc.id, Array.from({ length: Math.min(32, n - i) }, (_, k) => i + k)), model: 'piper', voice: VOICE });
+      c.send({ ...synth(doc.id, Array.from({ length: Math.min(32, n - i) }, (_, k) => i + k)), model: MODEL, voice: VOICE });
     await waitFinal(c, doc.id, Array.from({ length: n }, (_, i) => i));
   } else {
     for (let i = 0; i < n; i++) {
       const server = async () => {
         const t0 = now();
         const cached = c.next((m) => m.type === 'status' && m.block_idx === i && m.status === 'cached', 120_000, `block ${i}`);
-        c.send({ ...synth(doc.id, [i]), model: 'piper', voice: VOICE });
+        c.send({ ...synth(doc.id, [i]), model: MODEL, voice: VOICE });
         const st = await cached;
         out.ms.push(st.t - t0);
         out.audio_ms.push(st.duration_ms);
@@ -90,9 +102,9 @@ async function serverRun(workers, texts, concurrent, refs) {
 }
 
 const refs = {
-  raw: rawServer(join(ROOT, 'build/bench/piper_ref'), ['--threads', String(POOL), '--voices', voices, '--voice', VOICE]),
-  // --threads: raw_ref's workers count, from which piper.c sizes the pool as for the server
-  worker: rawServer(join(ROOT, 'build/bench/raw_ref'), ['--threads', String(WORKERS), '--stages', '--model', 'piper', '--voice', VOICE, '--voices', voices]),
+  raw: rawServer(join(ROOT, `build/bench/${MODEL}_ref`), ['--threads', String(POOL), '--voices', voices, '--voice', VOICE]),
+  // --threads: raw_ref's workers count, from which piper_ort_pool_threads sizes the pool as for the server
+  worker: rawServer(join(ROOT, 'build/bench/raw_ref'), ['--threads', String(WORKERS), '--stages', '--model', MODEL, '--voice', VOICE, '--voices', voices]),
 };
 const srv = await serverRun(WORKERS, paragraphs(N).split('\n\n'), false, refs);
 refs.raw.stop();
@@ -106,7 +118,7 @@ const rtfSrv = srv.ms.map((v, i) => v / srv.audio_ms[i]);
 const over = srv.ms.map((v, i) => v - raw.ort_ms[i] - raw.phon_ms[i]);
 const post = worker.ms.map((v, i) => v - raw.ort_ms[i] - raw.phon_ms[i]);
 const serverOnly = srv.ms.map((v, i) => v - worker.ms[i]);
-console.log(`# Piper — ${srv.ms.length} uncached blocks, ${REAL ? `voice ${VOICE}` : `stand-in voice of ${WORK} layers (${fmt(WORK * 0.25, 0)} MiB of weights)`} (${machine()})`);
+console.log(`# ${NAME} — ${srv.ms.length} uncached blocks, ${REAL ? `voice ${VOICE}` : `stand-in voice of ${WORK} layers (${fmt(WORK * 0.25, 0)} MiB of weights)`} (${machine()})`);
 console.log(`thread budget: server --workers ${WORKERS} on ${CORES} cores → each Run on an intra-op pool of ${POOL}; ` +
   `the raw Run (${raw.threads}) and the in-process worker: the same`);
 table('per block', ['measure', 'median', 'p90'], [
@@ -123,7 +135,7 @@ table('per block', ['measure', 'median', 'p90'], [
 const stage = (k) => worker.stages.map((st) => st[k]);
 const perSec = (a) => a.map((v, i) => v / worker.audio_ms[i] * 1000);
 const stageRows = [
-  ['synthesize: phonemize + Run + Piper\'s 16-bit conversion', stage(0)],
+  [`synthesize: phonemize + Run + ${NAME}'s 16-bit conversion`, stage(0)],
   ['engine_finish: exact pads + loudness levelling', stage(1)],
   ['audio_encode_opus (libopusenc: resample to 48 kHz, Opus)', stage(2)],
   ['audio_opus_level (decode the Opus, BS.1770, header gain)', stage(3)],
