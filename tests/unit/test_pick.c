@@ -184,7 +184,26 @@ static int cmp_evicted(const void *a, const void *b)
         c = strcmp(x->model, y->model);
     if (!c)
         c = strcmp(x->voice, y->voice);
+    if (!c)
+        c = (x->user_id > y->user_id) - (x->user_id < y->user_id);
+    if (!c)
+        c = (x->conn_id > y->conn_id) - (x->conn_id < y->conn_id);
     return c;
+}
+
+/* The same requesters evicted (as sets: the order of an `evicted` list is not kept); frees
+ * both lists. */
+static void same_evictions(struct evicted *a, int na, struct evicted *b, int nb)
+{
+    CHECK_INT(na, nb);
+    if (na == nb && na) {
+        qsort(a, (size_t)na, sizeof *a, cmp_evicted);
+        qsort(b, (size_t)nb, sizeof *b, cmp_evicted);
+        for (int i = 0; i < na; i++)
+            CHECK(!cmp_evicted(&a[i], &b[i]));
+    }
+    free(a);
+    free(b);
 }
 
 /* Requesters: connections (ids 1-6), waiters and exports (ids 1-3); nusers > 0 gives most
@@ -304,15 +323,7 @@ static int run(uint64_t seed, int steps, int nusers, int hashes)
             int ra = q->ops->evict_window(q, conn, doc, cursor, lo, hi, &a, &na);
             int rb = ref_evict(conn, doc, cursor, lo, hi, -1, -1, &b, &nb);
             CHECK_INT(ra, rb);
-            CHECK_INT(na, nb);
-            if (na == nb && na) {
-                qsort(a, (size_t)na, sizeof *a, cmp_evicted);
-                qsort(b, (size_t)nb, sizeof *b, cmp_evicted);
-                for (int i = 0; i < na; i++)
-                    CHECK(!cmp_evicted(&a[i], &b[i]) && a[i].user_id == b[i].user_id);
-            }
-            free(a);
-            free(b);
+            same_evictions(a, na, b, nb);
         } else if (op < 83) {
             /* a voice switch */
             uint64_t conn = 1 + rnd(6);
@@ -322,8 +333,7 @@ static int run(uint64_t seed, int steps, int nusers, int hashes)
             int na = 0, nb = 0;
             int ra = q->ops->evict_other_voices(q, conn, doc, models[m], voices[v], &a, &na);
             CHECK_INT(ra, ref_evict(conn, doc, 0, 0, 0, m, v, &b, &nb));
-            free(a);
-            free(b);
+            same_evictions(a, na, b, nb);
         } else if (op < 87) {
             unsigned k = rnd(3);
             enum requester_kind kind = k == 0 ? REQ_CONN : k == 1 ? REQ_WAITER : REQ_EXPORT;
