@@ -24,12 +24,10 @@ audio_encoder_fn cli_encoder_for(const char *path)
 int cli_encode(audio_encoder_fn encode, const struct pcm *p, struct buf *out, char *err,
                size_t errlen)
 {
-    if (encode(p, out, err, errlen))
-        return -1;
     /* the same exact level as served audio: Opus costs ~0.4 LU, corrected in the header gain */
     if (encode == audio_encode_opus)
-        audio_opus_level(out, AUDIO_LOUDNESS_TARGET, NULL);
-    return 0;
+        return audio_encode_opus_level(p, AUDIO_LOUDNESS_TARGET, out, err, errlen);
+    return encode(p, out, err, errlen) ? -1 : 0;
 }
 
 char *cli_read_all(FILE *f)

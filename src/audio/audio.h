@@ -119,6 +119,15 @@ int audio_opus_add_gain(unsigned char *data, size_t len, double gain_db);
  * 0, or -1 (not Ogg Opus, or no memory; the bytes are then unchanged). */
 #define AUDIO_OPUS_TRIM_DB 1.5
 int audio_opus_level(struct buf *ogg, double target_lufs, double *applied_db);
+/* audio_opus_level's measurement on a stream read as it is written (read: opusfile's
+ * op_read_func — blocks until bytes come, 0 at the end): *db is the gain
+ * audio_opus_level would add (0: none). 0, or -1 (not Ogg Opus, no memory). */
+typedef int (*audio_read_fn)(void *stream, unsigned char *ptr, int nbytes);
+int audio_opus_level_stream(audio_read_fn read, void *stream, double target_lufs, double *db);
+/* audio_encode_opus then audio_opus_level, with the level's decoding run on a thread of its
+ * own while the encoder writes (opus.c): the same bytes, sooner when a core is free. */
+int audio_encode_opus_level(const struct pcm *p, double target_lufs, struct buf *out,
+                            char *err, size_t errlen);
 /* ---- browser uploads (upload.c) ---------------------------------------------------------
  * Checks the audio a page uploaded for one block of `text` (UTF-8) and decodes it to mono
  * PCM: Ogg Opus (valid pages and CRCs, OpusHead, mono or stereo) or WAV (PCM or float,

@@ -48,6 +48,30 @@ static int append_mix(struct pcm *out, const float *x, size_t frames, int ch)
 
 /* ---- Ogg Opus -------------------------------------------------------------------- */
 
+/* Every sample of an opened stream, read the same way for memory and for a stream still
+ * being written (audio_opus_level_stream), so both measure the same samples. */
+static int decode_opus_file(OggOpusFile *of, struct pcm *out, char *err, size_t errlen)
+{
+    out->rate = 48000;
+    float buf[5760 * 2];
+    for (;;) {
+        /* Stereo downmix by opusfile for any channel count; we then average L and R. */
+        int n = op_read_float_stereo(of, buf, (int)(sizeof buf / sizeof buf[0]));
+        if (n == OP_HOLE)
+            continue;   /* a gap in the stream: keep what follows */
+        if (n < 0) {
+            snprintf(err, errlen, "Ogg Opus decoding failed (opusfile error %d)", n);
+            return -1;
+        }
+        if (n == 0)
+            return 0;
+        if (append_mix(out, buf, (size_t)n, 2) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+}
+
 static int decode_opus(const unsigned char *data, size_t len, struct pcm *out, char *err,
                        size_t errlen)
 {
@@ -57,27 +81,7 @@ static int decode_opus(const unsigned char *data, size_t len, struct pcm *out, c
         snprintf(err, errlen, "not a valid Ogg Opus stream (opusfile error %d)", e);
         return -1;
     }
-    out->rate = 48000;
-    float buf[5760 * 2];
-    int rc = 0;
-    for (;;) {
-        /* Stereo downmix by opusfile for any channel count; we then average L and R. */
-        int n = op_read_float_stereo(of, buf, (int)(sizeof buf / sizeof buf[0]));
-        if (n == OP_HOLE)
-            continue;   /* a gap in the stream: keep what follows */
-        if (n < 0) {
-            snprintf(err, errlen, "Ogg Opus decoding failed (opusfile error %d)", n);
-            rc = -1;
-            break;
-        }
-        if (n == 0)
-            break;
-        if (append_mix(out, buf, (size_t)n, 2) < 0) {
-            snprintf(err, errlen, "out of memory");
-            rc = -1;
-            break;
-        }
-    }
+    int rc = decode_opus_file(of, out, err, errlen);
     op_free(of);
     return rc;
 }
@@ -137,21 +141,15 @@ int audio_opus_add_gain(unsigned char *data, size_t len, double gain_db)
     return 0;
 }
 
-int audio_opus_level(struct buf *ogg, double target_lufs, double *applied_db)
+/* audio_opus_level's rule: the header gain that brings the decoded samples to target_lufs
+ * (at most +-AUDIO_OPUS_TRIM_DB, never past a decoded peak of -0.1 dBFS); 0: leave it. */
+static double trim_db(const struct pcm *p, double target_lufs)
 {
-    if (applied_db)
-        *applied_db = 0;
-    struct pcm p;
-    char err[160];
-    if (audio_sniff(ogg->data, ogg->len) != AUDIO_OGG_OPUS ||
-        audio_decode(ogg->data, ogg->len, &p, err, sizeof err) < 0)
-        return -1;
-    double l = audio_loudness_lufs(&p);
+    double l = audio_loudness_lufs(p);
     int peak = 1;
-    for (size_t i = 0; i < p.count; i++)
-        if (abs(p.samples[i]) > peak)
-            peak = abs(p.samples[i]);
-    pcm_free(&p);
+    for (size_t i = 0; i < p->count; i++)
+        if (abs(p->samples[i]) > peak)
+            peak = abs(p->samples[i]);
     if (!isfinite(l))
         return 0;
     double db = target_lufs - l, room = -0.1 - 20.0 * log10(peak / 32767.0);
@@ -161,13 +159,46 @@ int audio_opus_level(struct buf *ogg, double target_lufs, double *applied_db)
         db = -AUDIO_OPUS_TRIM_DB;
     if (db > room)
         db = room > 0 ? room : 0;
-    if (fabs(db) < 0.02)
+    return fabs(db) < 0.02 ? 0 : db;
+}
+
+int audio_opus_level(struct buf *ogg, double target_lufs, double *applied_db)
+{
+    if (applied_db)
+        *applied_db = 0;
+    struct pcm p;
+    char err[160];
+    if (audio_sniff(ogg->data, ogg->len) != AUDIO_OGG_OPUS ||
+        audio_decode(ogg->data, ogg->len, &p, err, sizeof err) < 0)
+        return -1;
+    double db = trim_db(&p, target_lufs);
+    pcm_free(&p);
+    if (db == 0)
         return 0;
     if (audio_opus_add_gain(ogg->data, ogg->len, db) < 0)
         return -1;
     if (applied_db)
         *applied_db = db;
     return 0;
+}
+
+int audio_opus_level_stream(audio_read_fn read, void *stream, double target_lufs, double *db)
+{
+    *db = 0;
+    /* no seek: opusfile reads the stream once, front to back, as it arrives */
+    OpusFileCallbacks cb = { read, NULL, NULL, NULL };
+    int e = 0;
+    OggOpusFile *of = op_open_callbacks(stream, &cb, NULL, 0, &e);
+    if (!of)
+        return -1;
+    struct pcm p = { 0 };
+    char err[160];
+    int rc = decode_opus_file(of, &p, err, sizeof err);
+    op_free(of);
+    if (rc == 0)
+        *db = trim_db(&p, target_lufs);
+    pcm_free(&p);
+    return rc;
 }
 
 /* ---- WAV ------------------------------------------------------------------------- */

@@ -2,13 +2,21 @@
  * Any thread: each call creates and destroys its own encoder. The caller owns `p` and
  * `out`; on failure `out` may hold a partial stream, which the caller discards.
  *
+ * audio_encode_opus_level also starts one thread for the call (joined before it returns):
+ * the exact level check (audio_opus_level) decodes the pages while the encoder writes
+ * them, so on a core that would otherwise idle its decoding overlaps the encoding instead
+ * of following it (~4 ms per second of audio here; docs/BENCHMARKS.md 7). The encoder
+ * appends to `out` under the tap's mutex; the thread copies what is new under it.
+ *
  * Empty PCM is an error ("no audio to encode"), not an empty stream: a block with nothing
  * to say is reported as `skipped` and never encoded, so an empty stream here would only
  * hide a bug upstream. */
 #include "audio/audio.h"
 #include <limits.h>
 #include <opus/opusenc.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 static int write_cb(void *user, const unsigned char *ptr, opus_int32 len)
 {
@@ -35,14 +43,9 @@ static opus_int32 serial_for(const struct pcm *p)
     return (opus_int32)(h & 0x7fffffff);
 }
 
-int audio_encode_opus(const struct pcm *p, struct buf *out, char *err, size_t errlen)
-{
-    return audio_encode_opus_params(p, AUDIO_OPUS_BITRATE, AUDIO_OPUS_COMPLEXITY, out, err,
-                                    errlen);
-}
-
-int audio_encode_opus_params(const struct pcm *p, int bitrate, int complexity, struct buf *out,
-                             char *err, size_t errlen)
+/* The encoder with recite's settings, writing through cbs to user. */
+static int encode_with(const struct pcm *p, int bitrate, int complexity,
+                       const OpusEncCallbacks *cbs, void *user, char *err, size_t errlen)
 {
     if (!p || p->count == 0) {
         snprintf(err, errlen, "no audio to encode");
@@ -66,8 +69,7 @@ int audio_encode_opus_params(const struct pcm *p, int bitrate, int complexity, s
         e = OPE_ALLOC_FAIL;
         goto out;
     }
-    OpusEncCallbacks cbs = { write_cb, close_cb };
-    enc = ope_encoder_create_callbacks(&cbs, out, comments, p->rate, 1, 0, &e);
+    enc = ope_encoder_create_callbacks(cbs, user, comments, p->rate, 1, 0, &e);
     if (!enc)
         goto out;
     what = "configure";
@@ -92,5 +94,98 @@ out:
         ope_encoder_destroy(enc);
     if (comments)
         ope_comments_destroy(comments);
+    return rc;
+}
+
+int audio_encode_opus_params(const struct pcm *p, int bitrate, int complexity, struct buf *out,
+                             char *err, size_t errlen)
+{
+    const OpusEncCallbacks cbs = { write_cb, close_cb };
+    return encode_with(p, bitrate, complexity, &cbs, out, err, errlen);
+}
+
+int audio_encode_opus(const struct pcm *p, struct buf *out, char *err, size_t errlen)
+{
+    return audio_encode_opus_params(p, AUDIO_OPUS_BITRATE, AUDIO_OPUS_COMPLEXITY, out, err,
+                                    errlen);
+}
+
+/* The encoder's output, shared with the level thread reading it as a stream. */
+struct tap {
+    pthread_mutex_t mu;
+    pthread_cond_t more;   /* bytes appended, or done */
+    struct buf *out;
+    size_t pos;            /* what the reader has taken */
+    int done;              /* the encoder has finished (or failed) */
+    double target, db;
+    int rc;
+};
+
+static int tap_write(void *user, const unsigned char *ptr, opus_int32 len)
+{
+    struct tap *t = user;
+    pthread_mutex_lock(&t->mu);
+    int rc = buf_append(t->out, ptr, (size_t)len) < 0 ? 1 : 0;
+    pthread_cond_signal(&t->more);
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+static int tap_read(void *stream, unsigned char *ptr, int nbytes)
+{
+    struct tap *t = stream;
+    pthread_mutex_lock(&t->mu);
+    while (t->pos == t->out->len && !t->done)
+        pthread_cond_wait(&t->more, &t->mu);
+    size_t n = t->out->len - t->pos;
+    if (n > (size_t)nbytes)
+        n = (size_t)nbytes;
+    if (n)
+        memcpy(ptr, t->out->data + t->pos, n);
+    t->pos += n;
+    pthread_mutex_unlock(&t->mu);
+    return (int)n;
+}
+
+static void *tap_main(void *arg)
+{
+    struct tap *t = arg;
+    t->rc = audio_opus_level_stream(tap_read, t, t->target, &t->db);
+    return NULL;
+}
+
+int audio_encode_opus_level(const struct pcm *p, double target_lufs, struct buf *out,
+                            char *err, size_t errlen)
+{
+    struct tap t = { .out = out, .target = target_lufs, .rc = -1 };
+    pthread_t th;
+    int threaded = pthread_mutex_init(&t.mu, NULL) == 0;
+    if (threaded && pthread_cond_init(&t.more, NULL) != 0) {
+        pthread_mutex_destroy(&t.mu);
+        threaded = 0;
+    }
+    if (threaded && pthread_create(&th, NULL, tap_main, &t) != 0) {
+        pthread_cond_destroy(&t.more);
+        pthread_mutex_destroy(&t.mu);
+        threaded = 0;
+    }
+    if (!threaded) {   /* no thread to spare: the same, one after the other */
+        if (audio_encode_opus(p, out, err, errlen))
+            return -1;
+        audio_opus_level(out, target_lufs, NULL);
+        return 0;
+    }
+    const OpusEncCallbacks cbs = { tap_write, close_cb };
+    int rc = encode_with(p, AUDIO_OPUS_BITRATE, AUDIO_OPUS_COMPLEXITY, &cbs, &t, err, errlen);
+    pthread_mutex_lock(&t.mu);
+    t.done = 1;
+    pthread_cond_signal(&t.more);
+    pthread_mutex_unlock(&t.mu);
+    pthread_join(th, NULL);
+    pthread_cond_destroy(&t.more);
+    pthread_mutex_destroy(&t.mu);
+    /* as audio_opus_level: a gain that does not fit leaves the bytes as they are */
+    if (rc == 0 && t.rc == 0 && t.db != 0)
+        audio_opus_add_gain(out->data, out->len, t.db);
     return rc;
 }

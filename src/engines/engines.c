@@ -265,11 +265,11 @@ int engine_encode(struct synth_result *r, struct buf *opus, char *err, size_t er
         memset(&r->encoded, 0, sizeof r->encoded);
         return 0;
     }
-    if (audio_encode_opus(&r->pcm, opus, err, errlen)) {
+    /* exact level as decoded, the decoding alongside the encoding (audio/opus.c) */
+    if (audio_encode_opus_level(&r->pcm, AUDIO_LOUDNESS_TARGET, opus, err, errlen)) {
         buf_free(opus);
         return -1;
     }
-    audio_opus_level(opus, AUDIO_LOUDNESS_TARGET, NULL);   /* exact level as decoded */
     return 0;
 }
 

@@ -209,6 +209,41 @@ static void test_decode(void)
     pcm_free(&src);
 }
 
+/* audio_encode_opus_level (decoding alongside the encoder, on its own thread) gives the
+ * very bytes of audio_encode_opus then audio_opus_level: same packets, same header gain. */
+static void test_opus_level_alongside(void)
+{
+    char err[256] = "";
+    for (int k = 0; k < 2; k++) {
+        /* 2 s (a few Ogg pages) and 20 s (the reader waits on the writer many times);
+         * a 9 kHz partial that 32 kbit/s Opus drops, so the level does move the gain */
+        struct pcm src = { .rate = 22050 };
+        add_speechlike(&src, 0.3, k ? 20 : 2);
+        for (size_t i = 0; i < src.count; i++)
+            src.samples[i] = (int16_t)(src.samples[i] +
+                                       lrint(3000 * sin(2 * M_PI * 9000 * (double)i / src.rate)));
+        CHECK_INT(audio_normalize_loudness(&src, AUDIO_LOUDNESS_TARGET, NULL, NULL), 0);
+        struct buf a = { 0 }, b = { 0 };
+        double db = 0;
+        CHECK_INT(audio_encode_opus(&src, &a, err, sizeof err), 0);
+        CHECK_INT(audio_opus_level(&a, AUDIO_LOUDNESS_TARGET, &db), 0);
+        CHECK(fabs(db) >= 0.02);   /* the gain edit is part of what is compared */
+        CHECK_INT(audio_encode_opus_level(&src, AUDIO_LOUDNESS_TARGET, &b, err, sizeof err), 0);
+        CHECK_INT(b.len, a.len);
+        CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+        buf_free(&a);
+        buf_free(&b);
+        pcm_free(&src);
+    }
+    /* nothing to encode: the encoder's error, the thread joined, nothing written */
+    struct pcm empty = { .rate = 22050 };
+    struct buf c = { 0 };
+    CHECK_INT(audio_encode_opus_level(&empty, AUDIO_LOUDNESS_TARGET, &c, err, sizeof err), -1);
+    CHECK(strstr(err, "no audio") != NULL);
+    CHECK_INT(c.len, 0);
+    buf_free(&c);
+}
+
 /* Zero crossings per second: a pitch estimate for a pure tone. */
 static double crossings_per_s(const struct pcm *p)
 {
@@ -258,6 +293,7 @@ int main(void)
     test_edge_cases();
     test_normalize();
     test_decode();
+    test_opus_level_alongside();
     test_resample_and_stretch();
     CHECK_DONE();
 }
