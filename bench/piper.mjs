@@ -21,7 +21,9 @@
 //     server worker: the intra-op pool of cores − workers + 1 threads (printed);
 //   - worker: build/bench/raw_ref --stages --model piper — what a worker does for a block
 //     in-process (engine_render: the piper engine, pads, levelling; then Opus encoding and
-//     the level check on the decoded Opus), no server, each stage timed apart;
+//     the level check on the decoded Opus), no server, each stage timed apart, then the
+//     encoding again as a worker runs it (engine_encode: the level's decoding alongside);
+//     its total is synthesize + finish + engine_encode;
 //   - server: one uncached block at a time, `synthesize` over the WebSocket → `cached`
 //     (the moment its audio can be fetched: first audio), --workers PIPER_WORKERS;
 // as real-time factors (time / audio duration) and the server's overhead over raw. Each
@@ -139,6 +141,7 @@ const stageRows = [
   ['engine_finish: exact pads + loudness levelling', stage(1)],
   ['audio_encode_opus (libopusenc: resample to 48 kHz, Opus)', stage(2)],
   ['audio_opus_level (decode the Opus, BS.1770, header gain)', stage(3)],
+  ['engine_encode as a worker runs it (the level decoding alongside the encoding)', stage(4)],
   ['server only: queue, SQLite, WebSocket (server − worker)', serverOnly],
 ];
 table('where a block\'s time goes (worker in-process, stages timed apart)', ['stage', 'median ms', 'p90 ms', 'ms per audio second'],
