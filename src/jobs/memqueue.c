@@ -44,7 +44,8 @@ struct mjob {
     int64_t taken_at;
     uint64_t seq;
     struct requester *reqs;
-    struct pick_ent **ents;    /* ents[i]: reqs[i] in the pick index */
+    struct pick_ent **ents;    /* ents[i]: reqs[i] in the pick index, which keeps its
+                                  current cursor (reqs[i].cursor stays as submitted) */
     int nreqs, cap;
     struct job_event *final;   /* the job's last event, allocated with the job: a job that
                                   ends can always tell its requesters (never dropped) */
@@ -384,15 +385,14 @@ static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id
     for (struct pick_ent *e = pick_entries_of(mq->pick, REQ_CONN, conn_id), *next; e; e = next) {
         next = e->wnext;   /* e may go; nothing else of this requester does */
         struct mjob *job = e->job;
-        struct requester *r = &job->reqs[e->slot];
-        if (strcmp(r->doc_id, doc_id))
+        /* A cursor move touches only the index's entries (no job) unless one is evicted. */
+        if (strcmp(e->doc_id, doc_id))
             continue;
-        if (!model) {
-            r->cursor = cursor;
-            if (r->idx != cursor)
-                r->first = 0;   /* the reader moved on: back to nearest-first */
-            pick_reorder(mq->pick, e, r);
-        }
+        if (!model && pick_move_cursor(mq->pick, e, cursor))
+            job->reqs[e->slot].first = 0;   /* the reader moved on: back to nearest-first */
+        if (!model && e->idx >= lo && e->idx <= hi)
+            continue;
+        struct requester *r = &job->reqs[e->slot];
         int voice_differs = model && (strcmp(job->model, model) || strcmp(job->voice, voice));
         /* Handed off (distributed mode) counts as queued until a worker claims it. */
         int drop = job->state != MJOB_RUNNING &&

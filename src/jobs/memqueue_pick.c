@@ -210,11 +210,17 @@ static void heap_fix(struct pick_node *g, int i)
     heap_set(g, i, e);
 }
 
-static void set_order(struct pick_ent *e, const struct requester *r)
+/* Re-places the entry in its heap if its order changed. */
+static void set_order(struct pick_ent *e, int cursor, uint64_t first)
 {
-    long d = (long)r->idx - r->cursor;
+    long key = e->key;
+    uint64_t was = e->first;
+    long d = (long)e->idx - cursor;
+    e->cursor = cursor;
     e->key = d >= 0 ? 2 * d : -2 * d + 1;   /* ahead of the cursor wins a tie */
-    e->first = r->first;
+    e->first = first;
+    if (e->hpos >= 0 && (e->key != key || e->first != was))   /* a repeated cursor: no work */
+        heap_fix(e->group, e->hpos);
 }
 
 /* ---- requesters by (kind, id) ---- */
@@ -334,7 +340,9 @@ struct pick_ent *pick_add(struct pick_index *ix, void *job, int slot, const char
     e->hpos = -1;
     e->group = g;
     e->who = w;
-    set_order(e, r);
+    snprintf(e->doc_id, sizeof e->doc_id, "%s", r->doc_id);
+    e->idx = r->idx;
+    set_order(e, r->cursor, r->first);
     e->wnext = w->ents;
     if (w->ents)
         w->ents->wprev = e;
@@ -374,11 +382,15 @@ void pick_unqueue(struct pick_index *ix, struct pick_ent *e)
 void pick_reorder(struct pick_index *ix, struct pick_ent *e, const struct requester *r)
 {
     (void)ix;
-    long key = e->key;
-    uint64_t first = e->first;
-    set_order(e, r);
-    if (e->hpos >= 0 && (e->key != key || e->first != first))   /* a repeated cursor: no work */
-        heap_fix(e->group, e->hpos);
+    set_order(e, r->cursor, r->first);
+}
+
+int pick_move_cursor(struct pick_index *ix, struct pick_ent *e, int cursor)
+{
+    (void)ix;
+    int drop_first = e->first && e->idx != cursor;   /* the reader moved on */
+    set_order(e, cursor, drop_first ? 0 : e->first);
+    return drop_first;
 }
 
 void pick_remove(struct pick_index *ix, struct pick_ent *e)

@@ -23,6 +23,9 @@ struct pick_index;
 struct pick_ent {
     void *job;
     int slot;
+    char doc_id[40];          /* the requester's document and block (read-only copies: a */
+    int idx;                  /* cursor move finds its entries without touching the jobs) */
+    int cursor;               /* its cursor now (job->reqs[slot].cursor: as submitted) */
     uint64_t seq;             /* the job's age: the older job wins a tie */
     uint64_t first;           /* the requester's `first` stamp (larger: newer: earlier) */
     long key;                 /* distance to the cursor, ahead of it winning a tie */
@@ -45,6 +48,9 @@ void pick_queue(struct pick_index *ix, struct pick_ent *e);
 void pick_unqueue(struct pick_index *ix, struct pick_ent *e);
 /* The requester's cursor or first stamp changed (r is its new state). */
 void pick_reorder(struct pick_index *ix, struct pick_ent *e, const struct requester *r);
+/* A cursor move: the entry's cursor becomes `cursor`; its first stamp goes unless it is the
+ * cursor block. 1 when the stamp went (the caller clears job->reqs[slot].first too). */
+int pick_move_cursor(struct pick_index *ix, struct pick_ent *e, int cursor);
 /* The requester (kind, id)'s entries, newest first: iterate with e->wnext. May remove the
  * current entry while iterating if the next one was read first. */
 struct pick_ent *pick_entries_of(struct pick_index *ix, enum requester_kind kind, uint64_t id);
