@@ -1,6 +1,6 @@
 /* memqueue_pick — the index behind memqueue's fair order: which queued job a taker gets.
  *
- * Responsibility: the order of SPEC section 7 and docs/DESIGN.md ("The order of jobs"):
+ * Responsibility: the order of SPEC section 7 (docs/DESIGN.md, "The life of a job": Order):
  * users round robin; within a user its requesters round robin; a requester without a user
  * is a tenant of its own; within a requester its `first` blocks (newest stamp first), then
  * the entry nearest its cursor (ahead wins a tie), then the older job. Only jobs whose model
