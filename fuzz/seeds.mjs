@@ -172,6 +172,7 @@ const { tinyPiperModel } = await import('../tests/data/piper/make_model.mjs');
 write('fuzz_piper_noise', [
   tinyPiperModel({ noise: true }), tinyPiperModel(), tinyPiperModel({ noise: true, durations: true, sid: true }),
   tinyPiperModel({ noise: true }).subarray(0, 200), Buffer.from([8, 7, 0x3a, 0xff]), Buffer.alloc(0),
+  (await import('../tests/data/kokoro/make_kokoro.mjs')).tinyKokoroModel({ noise: true }),
 ]);
 // --- fuzz_kokoro_voices: Kokoro voices files (tests/data/kokoro/make_kokoro.mjs): .npz stored
 // and deflated, lone .npy arrays, broken headers

@@ -10,6 +10,8 @@
  * opset import), and our kernel fills the same shape with mean + scale * N(0,1) drawn by
  * Box-Muller from the calling thread's own sequence, which piper.c restarts at the start of
  * every synthesis. A render then depends only on (text, voice), with no lock.
+ * RandomUniformLike nodes get the same treatment (low + (high - low) * U(0,1)): Kokoro's
+ * iSTFTNet source draws uniform phases and Gaussian noise (kokoro.c uses this too).
  *
  * The kernel runs on the thread that called Run (the sequential executor; the intra-op
  * pool only splits work inside kernels), i.e. the worker's own thread and sequence
@@ -120,7 +122,7 @@ static int is_noise_node(const uint8_t *d, size_t len)
     int op = 0, std = 1, r;
     while ((r = next(&p, end, &f)) > 0) {
         if (f.num == 4 && f.wire == 2)
-            op = str_is(&f, "RandomNormalLike");
+            op = str_is(&f, "RandomNormalLike") || str_is(&f, "RandomUniformLike");
         else if (f.num == 7 && f.wire == 2)
             std = f.len == 0 || str_is(&f, "ai.onnx");
     }
@@ -200,7 +202,8 @@ int piper_noise_patch(const uint8_t *in, size_t len, uint8_t **out, size_t *outl
 /* ---- the kernel ---------------------------------------------------------------------- */
 
 struct noise_kernel {
-    float mean, scale;
+    int uniform;      /* RandomUniformLike: low + (high - low) * U(0,1) */
+    float a, b;       /* mean, scale (normal) or low, high (uniform) */
 };
 
 static const OrtApi *api;
@@ -216,12 +219,15 @@ static float attr(const OrtKernelInfo *info, const char *name, float def)
     return v;
 }
 
+static OrtCustomOp noise_op, uniform_op;
+
 static void *noise_create(const OrtCustomOp *op, const OrtApi *a, const OrtKernelInfo *info)
 {
     struct noise_kernel *k = malloc(sizeof *k);
     if (k) {
-        k->mean = attr(info, "mean", 0.0f);
-        k->scale = attr(info, "scale", 1.0f);
+        k->uniform = op == &uniform_op;
+        k->a = k->uniform ? attr(info, "low", 0.0f) : attr(info, "mean", 0.0f);
+        k->b = k->uniform ? attr(info, "high", 1.0f) : attr(info, "scale", 1.0f);
     }
     return k;
 }
@@ -285,7 +291,7 @@ static void noise_compute(void *kernel, OrtKernelContext *ctx)
     for (size_t i = 0; i < nd; i++)
         n *= dims[i] > 0 ? (size_t)dims[i] : 0;
     for (size_t i = 0; i < n; i++)
-        o[i] = k->mean + k->scale * (float)gaussian();
+        o[i] = k->uniform ? k->a + (k->b - k->a) * (float)uniform() : k->a + k->b * (float)gaussian();
 }
 
 static void noise_destroy(void *kernel)
@@ -293,7 +299,10 @@ static void noise_destroy(void *kernel)
     free(kernel);
 }
 
-static const char *noise_name(const OrtCustomOp *op) { return "RandomNormalLike"; }
+static const char *noise_name(const OrtCustomOp *op)
+{
+    return op == &uniform_op ? "RandomUniformLike" : "RandomNormalLike";
+}
 static const char *noise_ep(const OrtCustomOp *op) { return NULL; }   /* CPU */
 static ONNXTensorElementDataType noise_in_type(const OrtCustomOp *op, size_t i)
 {
@@ -320,7 +329,6 @@ static size_t noise_no_pairs(int **a, int **b)
 }
 static void noise_free_pairs(int *a, int *b) {}
 
-static OrtCustomOp noise_op;
 static OrtCustomOpDomain *noise_domain;
 static pthread_mutex_t noise_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -354,10 +362,13 @@ struct OrtCustomOpDomain *piper_noise_domain(char *err, size_t errlen)
             .GetAliasMap = noise_no_pairs,
             .ReleaseAliasMap = noise_free_pairs,
         };
+        uniform_op = noise_op;   /* the same kernel; noise_create/noise_name tell them apart */
         OrtCustomOpDomain *d = NULL;
         OrtStatus *st = api ? api->CreateCustomOpDomain(PIPER_NOISE_DOMAIN, &d) : NULL;
         if (!st && d)
             st = api->CustomOpDomain_Add(d, &noise_op);
+        if (!st && d)
+            st = api->CustomOpDomain_Add(d, &uniform_op);
         if (st || !d) {
             snprintf(err, errlen, "noise op: %s", st ? api->GetErrorMessage(st) : "no ONNX Runtime");
             if (st)

@@ -9,8 +9,9 @@
 
 #define PIPER_NOISE_DOMAIN "recite.noise"
 
-/* A copy of the ONNX model (ModelProto bytes) in which every top-level RandomNormalLike node
- * of the default domain is in PIPER_NOISE_DOMAIN, with that domain's opset import added.
+/* A copy of the ONNX model (ModelProto bytes) in which every top-level RandomNormalLike and
+ * RandomUniformLike node of the default domain is in PIPER_NOISE_DOMAIN, with that domain's
+ * opset import added.
  * Returns the number of nodes moved (0: *out is NULL, use the model as it is), or -1 if the
  * bytes are not a well-formed protobuf message (or out of memory). */
 int piper_noise_patch(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen);

@@ -302,6 +302,8 @@ OrtSession *piper_ort_session(const char *path, char *err, size_t errlen)
         goto fail;
     }
     char e[384];
+    if (moved > 0)   /* the original is not needed any more: a Kokoro model is ~310 MB */
+        buf_free(&file);
     st = ort->CreateSessionFromArray(ort_env, moved > 0 ? patched : file.data,
                                      moved > 0 ? plen : file.len, so, &session);
     free(patched);

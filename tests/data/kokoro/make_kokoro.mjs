@@ -13,7 +13,10 @@
 // np.savez_compressed does) of NAME.npy members, each float32 '<f4' [rows, 1, dim] with the
 // NumPy format's header (version 1.0, dict padded with spaces to a 64-byte boundary, '\n').
 //
-// CLI: node tests/data/kokoro/make_kokoro.mjs DIR [--input-ids] [--speed-int] [--deflate]
+// With noise: true the model adds RandomUniformLike + RandomNormalLike noise (5%), as
+// Kokoro's iSTFTNet source draws both: renders must still repeat (piper_noise.c).
+//
+// CLI: node tests/data/kokoro/make_kokoro.mjs DIR [--input-ids] [--speed-int] [--deflate] [--noise]
 //   writes DIR/kokoro-v1.0.onnx and DIR/voices-v1.0.bin (voices af_test, bm_test, ff_test).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +29,7 @@ export const SAMPLES_PER_TOKEN = 256;   // = STYLE_DIM: a token's frame is the s
 export const STYLE_ROWS = 510;
 const INT32 = 6;
 
-export function tinyKokoroModel({ inputIds = false, speedInt = false, badInputs = false, work = 0 } = {}) {
+export function tinyKokoroModel({ inputIds = false, speedInt = false, badInputs = false, work = 0, noise = false } = {}) {
   const tok = inputIds ? 'input_ids' : 'tokens';
   const nodes = [
     node('cast', 'Cast', [tok], ['x'], [intAttr('to', FLOAT)]),
@@ -52,7 +55,17 @@ export function tinyKokoroModel({ inputIds = false, speedInt = false, badInputs 
     nodes.push(node('mix', 'Add', ['frames', 'small'], ['mixed']));
     heavy.push(tensor(5, 'eps', FLOAT, [], floats([1e-6])));
   }
-  nodes.push(node('flat', 'Reshape', [work ? 'mixed' : 'frames', 'shape1'], ['audio']));
+  let last = work ? 'mixed' : 'frames';
+  if (noise) {   // as Kokoro's iSTFTNet source: uniform phases and Gaussian noise, here 5% each
+    nodes.push(node('uni', 'RandomUniformLike', [last], ['uni']));
+    nodes.push(node('gau', 'RandomNormalLike', [last], ['gau']));
+    nodes.push(node('both', 'Add', ['uni', 'gau'], ['both']));
+    nodes.push(node('quiet', 'Mul', ['both', 'quiet'], ['soft']));
+    nodes.push(node('noisy', 'Add', [last, 'soft'], ['noisy']));
+    heavy.push(tensor(5, 'quiet', FLOAT, [], floats([0.05])));
+    last = 'noisy';
+  }
+  nodes.push(node('flat', 'Reshape', [last, 'shape1'], ['audio']));
   const inits = [
     tensor(5, 'zero', FLOAT, [], floats([0])),
     tensor(5, 'one', FLOAT, [], floats([1])),
@@ -153,10 +166,10 @@ export function writeKokoro(dir, opts = {}) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dir = process.argv[2];
   if (!dir) {
-    console.error('usage: node make_kokoro.mjs DIR [--input-ids] [--speed-int] [--deflate] [--work K]');
+    console.error('usage: node make_kokoro.mjs DIR [--input-ids] [--speed-int] [--deflate] [--noise] [--work K]');
     process.exit(2);
   }
   const a = process.argv.slice(3);
   writeKokoro(dir, { inputIds: a.includes('--input-ids'), speedInt: a.includes('--speed-int'),
-    deflate: a.includes('--deflate'), work: a.includes('--work') ? Number(a[a.indexOf('--work') + 1]) : 0 });
+    deflate: a.includes('--deflate'), noise: a.includes('--noise'), work: a.includes('--work') ? Number(a[a.indexOf('--work') + 1]) : 0 });
 }
