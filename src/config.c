@@ -48,7 +48,7 @@ static const struct opt opts[] = {
     { "openai-key", OPT_STR, F(openai_key), NULL, ENGINES, "API key for --openai-url (default: $OPENAI_API_KEY)" },
     { "openai-model", OPT_STR, F(openai_model), "tts-1", ENGINES, "model name sent to --openai-url" },
     { "openai-voices", OPT_STR, F(openai_voices), NULL, ENGINES, "voices as `name[:lang],...` (default: GET {url}/audio/voices)" },
-    { "openai-voice-map", OPT_STR, F(openai_voice_map), NULL, SERVE_ONLY, "OpenAI voice names on /v1/audio/speech as `alloy=espeak:en-us,...` (default: the best local English voices: piper, else flite, else espeak)" },
+    { "openai-voice-map", OPT_STR, F(openai_voice_map), NULL, SERVE_ONLY, "OpenAI voice names on /v1/audio/speech as `alloy=espeak:en-us,...` (default: the best local English voices: kokoro, else piper, else flite, else espeak)" },
     { "openai-concurrency", OPT_INT, F(openai_concurrency), "4", SERVE_ONLY, "openai jobs run at once, on threads of their own (they wait on the network)" },
     { "openai-retries", OPT_INT, F(openai_retries), "4", ENGINES, "retries of a request the upstream answers 429 or 5xx (backoff with jitter)" },
     { "speech-max-pending", OPT_INT, F(speech_max_pending), "64", SERVE_ONLY, "POST /v1/audio/speech and preview requests waiting at once; 503 beyond" },
@@ -60,7 +60,7 @@ static const struct opt opts[] = {
     { "quota-chars", OPT_INT, F(quota_chars), "0", SERVE_ONLY, "characters synthesized per user per rolling 30 days, 0: no quota" },
     /* -1 = not given: 300 with --auth, no limit in single-user mode */
     { "rate-blocks", OPT_INT, F(rate_blocks), "-1", SERVE_ONLY, "blocks a user may request per minute, 0: no limit (default 300 with --auth)" },
-    { "voices", OPT_STR, F(voices_dir), NULL, ENGINES, "folder of Piper voices, NAME.onnx + NAME.onnx.json (default DATA/voices)" },
+    { "voices", OPT_STR, F(voices_dir), NULL, ENGINES, "folder of natural voices: Piper NAME.onnx + NAME.onnx.json, Kokoro kokoro*.onnx + voices*.bin (default DATA/voices)" },
     { "voices-url", OPT_STR, F(voices_url), NULL, ON(CMD_VOICES), "`voices add NAME`: the Piper voices repository (default Hugging Face rhasspy/piper-voices v1.0.0)" },
     { "allow-private-urls", OPT_FLAG, F(allow_private_urls), "0", SERVE_ONLY, "URL imports may fetch loopback, private and link-local addresses (tests, trusted intranets)" },
     { "url-allow", OPT_STR, F(url_allow), NULL, SERVE_ONLY, "addresses URL imports may fetch even though they are not public, e.g. 127.0.0.1,10.0.0.5" },

@@ -1,5 +1,7 @@
 /* voicemap — OpenAI's voice names to local voices (see voicemap.h). The defaults use the
- * best engine installed: a Piper voice in English if any (a female-sounding one for
+ * best engine installed: a Kokoro voice in English if any (Kokoro v1.0 ships voices named
+ * after OpenAI's — af_alloy, af_nova, am_echo, am_onyx, bm_fable — and its names say the
+ * sex: af_ female, am_ male), else a Piper voice in English (a female-sounding one for
  * OpenAI's female voices where the file name says so), else flite's CMU voices (slt for the
  * female names, rms/awb/kal16 for the male ones), else espeak-ng's en-us (en-gb for
  * "fable", OpenAI's British voice). --openai-voice-map entries replace defaults or add
@@ -70,6 +72,31 @@ static const struct voice_info *piper_pick(const struct model *piper, int female
     return any;
 }
 
+/* The English Kokoro voice for an OpenAI voice: the one named after it ("af_alloy",
+ * "bm_fable": American or British, either sex), else Kokoro's flagship voice of that sex
+ * (af_heart, am_michael), else any English one of that sex (second letter f/m), else any
+ * English one; NULL without Kokoro English voices. */
+static const struct voice_info *kokoro_pick(const struct model *kokoro, const char *name,
+                                            int female)
+{
+    const struct voice_info *same_sex = NULL, *any = NULL;
+    char want[48];
+    for (int i = 0; kokoro && i < kokoro->voice_count; i++) {
+        const struct voice_info *v = &kokoro->voices[i];
+        if ((v->slug[0] != 'a' && v->slug[0] != 'b') || v->slug[2] != '_')
+            continue;   /* not English (Kokoro's a = American, b = British) */
+        if (!strcmp(v->slug + 3, name))
+            return v;
+        if (v->slug[1] == (female ? 'f' : 'm') && !same_sex)
+            same_sex = v;
+        if (!any)
+            any = v;
+    }
+    snprintf(want, sizeof want, "%s", female ? "af_heart" : "am_michael");
+    const struct voice_info *flagship = kokoro ? model_find_voice(kokoro, want) : NULL;
+    return flagship ? flagship : same_sex ? same_sex : any;
+}
+
 static struct entry *slot(struct voicemap *vm, const char *name)
 {
     for (int i = 0; i < vm->n; i++)
@@ -84,13 +111,16 @@ static struct entry *slot(struct voicemap *vm, const char *name)
 
 static void set_defaults(struct voicemap *vm)
 {
+    const struct model *kokoro = engines_find("kokoro");
     const struct model *piper = engines_find("piper");
     const struct model *flite = engines_find("flite");
     const struct model *espeak = engines_find("espeak");
     for (size_t i = 0; i < NOPENAI; i++) {
         struct entry *e = slot(vm, openai[i].name);
         const struct voice_info *v;
-        if ((v = piper_pick(piper, openai[i].female))) {
+        if ((v = kokoro_pick(kokoro, openai[i].name, openai[i].female))) {
+            e->m = kokoro;
+        } else if ((v = piper_pick(piper, openai[i].female))) {
             e->m = piper;
         } else if (flite && ((v = model_find_voice(flite, openai[i].flite)) ||
                              (v = model_find_voice(flite, openai[i].female ? "slt" : "rms")))) {

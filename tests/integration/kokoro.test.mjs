@@ -55,6 +55,17 @@ itest('kokoro voices are listed by language, speak with word timings, and differ
   assert.equal(fr.st.status, 'cached', JSON.stringify(fr.st));
   checkTimings(fr.st, fr.text, 'fr');
 
+  // OpenAI's voice names speak with Kokoro when it is installed: the voice named after them
+  // (af_alloy ...), else one of the same sex — here af_test for alloy, bm_test for onyx
+  const mapped = (await s.get('/v1/audio/voices?model=tts-1')).json.voices;
+  assert.equal(mapped.find((v) => v.id === 'alloy').voice, 'kokoro/af_test');
+  assert.equal(mapped.find((v) => v.id === 'onyx').voice, 'kokoro/bm_test');
+  const speech = await s.post('/v1/audio/speech', { json: { model: 'tts-1', voice: 'alloy', input: 'Hello from an OpenAI client.', response_format: 'wav' } });
+  assert.equal(speech.status, 200);
+  const wav = join(await h.tmp(), 'alloy.wav');
+  await writeFile(wav, speech.body);
+  assert.equal((await probe(wav)).sample_rate, 24000);
+
   const d = await s.createDoc('Unknown voice.', 'text');
   const c = await h.ws(s);
   c.send(synth(d.id, [0], { model: 'kokoro', voice: 'af_nobody' }));
