@@ -3,7 +3,7 @@
 CC      ?= cc
 PKGS    := libwebsockets espeak-ng libopusenc opus md4c libcjson sqlite3 libxml-2.0 libcrypto hiredis \
            libcurl libmpg123 opusfile icu-uc poppler-glib libarchive \
-           libavformat libavcodec libavutil libswresample flac
+           libavformat libavcodec libavutil libswresample flac glib-2.0
 # flite has no pkg-config file: its voices are libraries of their own.
 FLITE   := -lflite_cmu_us_slt -lflite_cmu_us_rms -lflite_cmu_us_awb -lflite_cmu_us_kal16 \
            -lflite_cmu_us_kal -lflite_usenglish -lflite_cmulex -lflite

@@ -14,7 +14,7 @@ common=(
   libwebsockets-dev libwebsockets-evlib-ev libev-dev libssl-dev libespeak-ng-dev espeak-ng-data libopusenc-dev libopus-dev libopusfile-dev
   libsqlite3-dev sqlite3 libmd4c-dev libxml2-dev libcjson-dev libmp3lame-dev
   libflite1 flite1-dev libcurl4-openssl-dev libmpg123-dev libhiredis-dev libicu-dev
-  libpoppler-glib-dev libarchive-dev fonts-dejavu-core
+  libpoppler-glib-dev libglib2.0-dev libarchive-dev fonts-dejavu-core
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
   libflac-dev
   chromium opus-tools ffmpeg sox redis-server wrk nginx-light

@@ -2,7 +2,11 @@
  * this file reads it off the connection, looks the user up, and serves the two account
  * endpoints. Guest creation is limited per client address (http_client_addr: the TCP
  * peer, or X-Forwarded-For only from a --trusted-proxy, since any client could forge it;
- * behind an untrusted proxy every guest shares the proxy's budget). Service thread only. */
+ * behind an untrusted proxy every guest shares the proxy's budget). The counts are an exact
+ * map by address (util/idlemap.h): an address quiet for an hour is forgotten (its window is
+ * over, so that loses nothing), and at most MAX_PEERS addresses are held, so a client
+ * cycling addresses cannot grow memory without bound; only past MAX_PEERS addresses within
+ * one hour is the quietest one forgotten early. Service thread only. */
 #include "server/auth.h"
 #include "server/app.h"
 #include "server/http.h"
@@ -11,6 +15,7 @@
 #include "server/limits.h"
 #include "auth/credentials.h"
 #include "store/store.h"
+#include "util/idlemap.h"
 #include "util/ids.h"
 #include "util/log.h"
 #include <libwebsockets.h>
@@ -21,13 +26,13 @@
 #include <time.h>
 
 #define GUEST_IDLE_SECONDS (30 * 86400)
-#define PEERS 256                  /* client addresses remembered for the guest rate limit */
+#define MAX_PEERS 65536            /* client addresses remembered for the guest rate limit */
 
-struct peer { char addr[64]; int64_t window; int count; };
+struct peer { int64_t window; int count; };
 
 struct auth {
     unsigned char secret[CRED_SECRET_LEN];
-    struct peer peers[PEERS];
+    struct idlemap *peers;         /* client address -> struct peer */
 };
 
 struct auth *auth_create(struct app *app, char *err, size_t errlen)
@@ -37,8 +42,13 @@ struct auth *auth_create(struct app *app, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (cred_secret_load(app->cfg->data_dir, a->secret, err, errlen)) {
+    if (!(a->peers = idlemap_create(sizeof(struct peer), MAX_PEERS, 3600))) {
+        snprintf(err, errlen, "out of memory");
         free(a);
+        return NULL;
+    }
+    if (cred_secret_load(app->cfg->data_dir, a->secret, err, errlen)) {
+        auth_destroy(a);
         return NULL;
     }
     return a;
@@ -46,8 +56,10 @@ struct auth *auth_create(struct app *app, char *err, size_t errlen)
 
 void auth_destroy(struct auth *a)
 {
-    if (a)
-        OPENSSL_cleanse(a->secret, sizeof a->secret);
+    if (!a)
+        return;
+    OPENSSL_cleanse(a->secret, sizeof a->secret);
+    idlemap_destroy(a->peers);
     free(a);
 }
 
@@ -192,23 +204,11 @@ int auth_reply_401(struct http_req *r)
 /* Whether this client address may create another guest now (fixed one-hour windows). */
 static int guest_allowed(struct auth *a, const char *addr, int per_hour)
 {
-    int64_t window = (int64_t)time(NULL) / 3600;
-    struct peer *slot = NULL, *oldest = &a->peers[0];
-    for (int i = 0; i < PEERS; i++) {
-        struct peer *p = &a->peers[i];
-        if (!strcmp(p->addr, addr)) {
-            slot = p;
-            break;
-        }
-        if (p->window < oldest->window)
-            oldest = p;
-    }
-    if (!slot) {
-        slot = oldest;   /* forgets the address that was quiet longest */
-        snprintf(slot->addr, sizeof slot->addr, "%s", addr);
-        slot->window = window;
-        slot->count = 0;
-    }
+    int64_t now = (int64_t)time(NULL), window = now / 3600;
+    int created;
+    struct peer *slot = idlemap_get(a->peers, addr, strlen(addr), now, &created);
+    if (!slot)
+        return 0;
     if (slot->window != window) {
         slot->window = window;
         slot->count = 0;

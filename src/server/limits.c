@@ -1,22 +1,25 @@
-/* limits — see limits.h. Per-user state lives in a direct-mapped table (USERS slots keyed
- * by user id): a rate bucket and the 30-day usage read from the store at most once a
- * minute. Two active users sharing a slot reset each other's bucket (a full one), which
- * errs towards allowing; usage is re-read from the store, so quotas stay exact.
+/* limits — see limits.h. Per-user state lives in an exact map keyed by user id
+ * (util/idlemap.h): a rate bucket, the 30-day usage read from the store at most once a
+ * minute, and the chars reserved by queued blocks. Memory is bounded: a user's entry goes
+ * after IDLE_S seconds without a request, when it equals a fresh one (the bucket has refilled
+ * in 60 s, a reservation is forgotten after RESERVE_TTL_S, usage is re-read from the store);
+ * beyond MAX_USERS users active within IDLE_S the least recently active one is forgotten
+ * (its bucket starts full again: only then does the limit err towards allowing).
  * Service thread only. */
 #include "server/limits.h"
 #include "server/app.h"
 #include "store/store.h"
+#include "util/idlemap.h"
 #include "util/log.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define USERS 4096
 #define USAGE_REFRESH_S 60
+#define MAX_USERS 65536      /* users active within IDLE_S kept; ~200 bytes each */
 
 struct user_slot {
-    int64_t user;            /* 0: empty */
     double tokens;           /* rate bucket: blocks that may still be requested */
     int64_t refilled_us;
     int64_t used;            /* chars in the window when loaded, plus charges since */
@@ -27,22 +30,34 @@ struct user_slot {
 };
 
 #define RESERVE_TTL_S 120
+#define IDLE_S (RESERVE_TTL_S + 1)   /* > the 60 s refill too */
 
 struct limits {
-    struct user_slot slots[USERS];
+    struct idlemap *users;   /* user id -> struct user_slot */
     struct usage_event *pending;
     int npending, cap;
 };
 
 struct limits *limits_create(void)
 {
-    return calloc(1, sizeof(struct limits));
+    struct limits *l = calloc(1, sizeof *l);
+    if (l && !(l->users = idlemap_create(sizeof(struct user_slot), MAX_USERS, IDLE_S))) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+size_t limits_tracked(const struct limits *l)
+{
+    return idlemap_count(l->users);
 }
 
 void limits_destroy(struct limits *l)
 {
     if (!l)
         return;
+    idlemap_destroy(l->users);
     free(l->pending);
     free(l);
 }
@@ -54,14 +69,15 @@ static int64_t now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The user's entry (a fresh one: a full bucket); NULL only when out of memory. */
 static struct user_slot *slot_of(struct limits *l, int64_t user, int rate)
 {
-    struct user_slot *s = &l->slots[(uint64_t)user * 0x9E3779B97F4A7C15ull >> 52];
-    if (s->user != user) {
-        memset(s, 0, sizeof *s);
-        s->user = user;
+    int64_t t = now_us();
+    int created;
+    struct user_slot *s = idlemap_get(l->users, &user, sizeof user, t / 1000000, &created);
+    if (s && created) {
         s->tokens = rate;
-        s->refilled_us = now_us();
+        s->refilled_us = t;
     }
     return s;
 }
@@ -82,8 +98,8 @@ static struct user_slot *usage_slot(struct app *app, int64_t user)
 {
     struct user_slot *s = slot_of(app->limits, user, app->cfg->rate_blocks);
     int64_t now = (int64_t)time(NULL);
-    if (!s->loaded_at || now - s->loaded_at >= USAGE_REFRESH_S ||
-        (s->oldest && s->oldest + LIMITS_WINDOW_SECONDS <= now)) {
+    if (s && (!s->loaded_at || now - s->loaded_at >= USAGE_REFRESH_S ||
+        (s->oldest && s->oldest + LIMITS_WINDOW_SECONDS <= now))) {
         limits_flush(app);   /* the store then holds every charge */
         int64_t used = 0, oldest = 0;
         if (store_usage_sum(app->store, user, now - LIMITS_WINDOW_SECONDS, &used, &oldest) == 0) {
@@ -101,6 +117,8 @@ void limits_usage(struct app *app, int64_t user, struct limits_usage *out)
     if (!app->limits)
         return;
     struct user_slot *s = usage_slot(app, user);
+    if (!s)
+        return;
     out->used_chars = s->used;
     out->resets_at = s->oldest ? s->oldest + LIMITS_WINDOW_SECONDS : 0;
 }
@@ -111,6 +129,8 @@ int limits_take_block(struct app *app, int64_t user, int *retry_s)
     if (rate <= 0 || !app->limits)
         return 0;
     struct user_slot *s = slot_of(app->limits, user, rate);
+    if (!s)
+        return 0;
     int64_t t = now_us();
     s->tokens += (double)(t - s->refilled_us) * rate / 60e6;
     if (s->tokens > rate)
@@ -132,6 +152,8 @@ int limits_quota_check(struct app *app, int64_t user, char *msg, size_t msglen)
     struct limits_usage u;
     limits_usage(app, user, &u);
     struct user_slot *s = usage_slot(app, user);
+    if (!s)
+        return 0;
     if (s->reserved && (int64_t)time(NULL) - s->reserved_at > RESERVE_TTL_S)
         s->reserved = 0;   /* releases that never came (evicted, disconnected) */
     if (u.used_chars + s->reserved < quota)
@@ -152,6 +174,8 @@ void limits_reserve(struct app *app, int64_t user, int chars)
     if (!app->limits || app->cfg->quota_chars <= 0 || user <= 0)
         return;
     struct user_slot *s = slot_of(app->limits, user, app->cfg->rate_blocks);
+    if (!s)
+        return;
     s->reserved += chars;
     s->reserved_at = (int64_t)time(NULL);
 }
@@ -161,6 +185,8 @@ void limits_release(struct app *app, int64_t user, int chars)
     if (!app->limits || app->cfg->quota_chars <= 0 || user <= 0)
         return;
     struct user_slot *s = slot_of(app->limits, user, app->cfg->rate_blocks);
+    if (!s)
+        return;
     s->reserved = s->reserved > chars ? s->reserved - chars : 0;
 }
 
@@ -180,7 +206,7 @@ void limits_charge(struct app *app, int64_t user, int64_t chars)
     int64_t now = (int64_t)time(NULL);
     l->pending[l->npending++] = (struct usage_event){ user, now, chars };
     struct user_slot *s = slot_of(l, user, app->cfg->rate_blocks);
-    if (s->loaded_at) {
+    if (s && s->loaded_at) {
         s->used += chars;
         if (!s->oldest)
             s->oldest = now;

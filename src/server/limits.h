@@ -16,6 +16,8 @@ struct limits;
 
 struct limits *limits_create(void);
 void limits_destroy(struct limits *l);   /* accepts NULL; does not flush */
+/* How many users' state is held (bounded: see limits.c). */
+size_t limits_tracked(const struct limits *l);
 
 struct limits_usage {
     int64_t used_chars;   /* in the last 30 days, this second's charges included */
