@@ -48,7 +48,7 @@ static int block(struct ref *r, const char *text, double *phon_ms, double *ort_m
     int64_t ids[KOKORO_MAX_TOKENS + 2], tok[4096];
     int n = 0;
     double t0 = now_ms();
-    if (piper_phonemize_as("en-us", text, 0, &t, err, sizeof err) < 0) {
+    if (piper_phonemize_as("en-us", text, PIPER_PHON_MARKS, &t, err, sizeof err) < 0) {
         fprintf(stderr, "kokoro_ref: %s\n", err);
         return -1;
     }

@@ -429,7 +429,7 @@ static int kokoro_synthesize(struct engine *e, const char *voice, const char *te
     }
     struct piper_text t;
     piper_noise_reset();   /* the model's noise depends on this text only (piper_noise.c) */
-    if (piper_phonemize_as(kv->lang->espeak, text, 0, &t, err, errlen) < 0)
+    if (piper_phonemize_as(kv->lang->espeak, text, PIPER_PHON_MARKS, &t, err, errlen) < 0)
         return -1;
     out->pcm.rate = KOKORO_SAMPLE_RATE;
     int rc = -1, cap = 0, np = 0, ntotal = 0;

@@ -85,6 +85,22 @@ struct builder {
     int nfd;         /* decompose espeak's IPA (Piper); else keep it as espeak wrote it */
 };
 
+/* PIPER_PHON_MARKS (Kokoro): the punctuation marks phonemizer keeps (its default marks),
+ * as kokoro-onnx's normalize_text and Kokoro's vocabulary leave them — curly and angle
+ * quotes become '"'; brackets, '¡', '¿' are not in the vocabulary — or 0. */
+static uint32_t kokoro_mark(uint32_t c)
+{
+    switch (c) {
+    case ';': case ':': case ',': case '.': case '!': case '?':
+    case 0x2014: case 0x2026:   /* — … */
+        return c;
+    case '"': case 0x201c: case 0x201d: case 0xab: case 0xbb:   /* " “ ” « » */
+        return '"';
+    default:
+        return 0;
+    }
+}
+
 static int add_phon(struct builder *b, uint32_t cp)
 {
     struct piper_sentence *s = b->cur;
@@ -226,15 +242,63 @@ static int add_words(struct builder *b, const struct piper_word *tw, int ntw,
 int piper_phonemize(const char *espeak_voice, const char *text, struct piper_text *out,
                     char *err, size_t errlen)
 {
-    return piper_phonemize_as(espeak_voice, text, 1, out, err, errlen);
+    return piper_phonemize_as(espeak_voice, text, PIPER_PHON_NFD, out, err, errlen);
 }
 
-int piper_phonemize_as(const char *espeak_voice, const char *text, int nfd,
+/* Marks mode, before a clause's IPA: the marks in text[*at, end) up to its first word
+ * character (an opening quote); *at is left there. */
+static int lead_marks(struct builder *b, const char *text, size_t *at, size_t end)
+{
+    while (*at < end) {
+        uint32_t cp;
+        int step = utf8_decode(text + *at, end - *at, &cp);
+        if (is_word_char(cp))
+            break;
+        uint32_t m = kokoro_mark(cp);
+        if (m && add_phon(b, m) < 0)
+            return -1;
+        *at += (size_t)step;
+    }
+    return 0;
+}
+
+/* Marks mode, after a clause's IPA: the marks after its last word character, in order, a
+ * space where the text has one between two of them. Returns 1 if one ends a sentence
+ * (. ? !), 0 if not, -1 when out of memory. */
+static int trail_marks(struct builder *b, const char *text, size_t from, size_t end)
+{
+    size_t tail = from;
+    for (size_t i = from; i < end;) {
+        uint32_t cp;
+        i += (size_t)utf8_decode(text + i, end - i, &cp);
+        if (is_word_char(cp))
+            tail = i;
+    }
+    int ends = 0, any = 0, space = 0;
+    for (size_t i = tail; i < end;) {
+        uint32_t cp;
+        i += (size_t)utf8_decode(text + i, end - i, &cp);
+        uint32_t m = kokoro_mark(cp);
+        if (u_isUWhiteSpace((UChar32)cp)) {
+            space = 1;
+        } else if (m) {
+            if ((space && any && add_phon(b, ' ') < 0) || add_phon(b, m) < 0)
+                return -1;
+            ends |= m == '.' || m == '?' || m == '!';
+            any = 1;
+            space = 0;
+        }
+    }
+    return ends;
+}
+
+int piper_phonemize_as(const char *espeak_voice, const char *text, unsigned flags,
                        struct piper_text *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     struct clauses cl = { 0 };
-    struct builder b = { .nfd = nfd };
+    struct builder b = { .nfd = (flags & PIPER_PHON_NFD) != 0 };
+    int marks = (flags & PIPER_PHON_MARKS) != 0;
     struct piper_word *tw = NULL;
     int tw_cap = 0, cap = 0, rc = -1, u16_at = 0;
     int (*iw)[2] = malloc(MAX_IPA_WORDS * sizeof *iw);
@@ -260,6 +324,9 @@ int piper_phonemize_as(const char *espeak_voice, const char *text, int nfd,
             *b.cur = (struct piper_sentence){ 0 };
             b.phon_cap = b.word_cap = 0;
         }
+        size_t words_at = c->start;
+        if (marks && lead_marks(&b, text, &words_at, k + 1 < cl.n ? c->end : len) < 0)
+            goto oom;
         int p0 = b.cur->nphon;
         int niw = add_ipa(&b, c->ipa, iw, MAX_IPA_WORDS);
         if (niw < 0)
@@ -270,6 +337,17 @@ int piper_phonemize_as(const char *espeak_voice, const char *text, int nfd,
         if (text_words(text, c->start, c->end, u16_at, &tw, &tw_cap, &ntw) < 0 ||
             add_words(&b, tw, ntw, iw, niw, p0, p1) < 0)
             goto oom;
+        if (marks) {   /* Kokoro: every mark after the clause, then a space unless it ended */
+            int ends = trail_marks(&b, text, words_at, k + 1 < cl.n ? c->end : len);
+            if (ends < 0)
+                goto oom;
+            if (ends)
+                b.cur = NULL;
+            else if (k + 1 < cl.n && b.cur->nphon && b.cur->phon[b.cur->nphon - 1] != ' ' &&
+                     add_phon(&b, ' ') < 0)
+                goto oom;
+            continue;
+        }
         int t = terminator(text, k + 1 < cl.n ? c->end : len);
         if (t == '.' || t == '?' || t == '!' || t == ',' || t == ':' || t == ';') {
             if (add_phon(&b, (uint32_t)t) < 0 || (strchr(",:;", t) && add_phon(&b, ' ') < 0))

@@ -28,10 +28,15 @@ struct piper_text {
  * space. 0, or -1 with a message in err (`out` is then empty). */
 int piper_phonemize(const char *espeak_voice, const char *text, struct piper_text *out,
                     char *err, size_t errlen);
-/* The same with the decomposition chosen: nfd = 0 keeps espeak's IPA as espeak-ng wrote it
- * (Kokoro: phonemizer passes it on as it is, and Kokoro's vocabulary has precomposed
- * letters such as 'ç'). */
-int piper_phonemize_as(const char *espeak_voice, const char *text, int nfd,
+/* The same with options (piper_phonemize = PIPER_PHON_NFD). Without PIPER_PHON_NFD the IPA
+ * stays as espeak-ng wrote it (Kokoro: phonemizer passes it on as it is, and Kokoro's
+ * vocabulary has precomposed letters such as 'ç'). PIPER_PHON_MARKS (Kokoro, as phonemizer's
+ * preserve_punctuation): instead of Piper's one terminator, every punctuation mark around a
+ * clause that Kokoro's vocabulary knows (; : , . ! ? — … and quotes as '"'), a space
+ * between clauses, a sentence ending at a clause followed by . ? or !. */
+#define PIPER_PHON_NFD 1u
+#define PIPER_PHON_MARKS 2u
+int piper_phonemize_as(const char *espeak_voice, const char *text, unsigned flags,
                        struct piper_text *out, char *err, size_t errlen);
 void piper_text_free(struct piper_text *t);
 #endif

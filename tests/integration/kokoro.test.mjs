@@ -101,6 +101,8 @@ itest('broken kokoro files are named, and the server speaks with its other engin
       log: /kokoro-v1\.0\.onnx: it is not an ONNX model/ },
     { what: 'a broken vocabulary', files: { 'kokoro-v1.0.onnx': tinyKokoroModel(), 'voices-v1.0.bin': tinyVoicesFile({ rows: 4 }),
       'kokoro-config.json': '{"vocab": {"ab": 1}}' }, log: /kokoro-config\.json: vocab key "ab" is not one character/ },
+    { what: 'a model corrupt past its first byte', files: { 'kokoro-v1.0.onnx': Buffer.concat([Buffer.from([0x08, 0x07]), Buffer.alloc(64, 0xff)]),
+      'voices-v1.0.bin': tinyVoicesFile({ rows: 4 }) }, job: /kokoro model .*kokoro-v1\.0\.onnx: not a model ONNX Runtime can load/ },
     { what: 'inputs that are not Kokoro\'s', files: { 'kokoro-v1.0.onnx': tinyKokoroModel({ badInputs: true }), 'voices-v1.0.bin': tinyVoicesFile({ rows: 4 }) },
       job: /kokoro-v1\.0\.onnx.*inputs are not Kokoro's.*tokens \(float\)/ },
   ];

@@ -324,7 +324,7 @@ static void tokens_of(const char *voice, int american, const char *text, int i, 
     struct kokoro_vocab v;
     phon[0] = ids[0] = 0;
     kokoro_vocab_default(&v);
-    CHECK_INT(piper_phonemize_as(voice, text, 0, &t, err, sizeof err), 0);
+    CHECK_INT(piper_phonemize_as(voice, text, PIPER_PHON_MARKS, &t, err, sizeof err), 0);
     if (i < t.count) {
         struct piper_sentence *s = &t.s[i];
         kokoro_ipa_fix(s->phon, s->nphon, american);
@@ -357,6 +357,15 @@ static void test_tokens(void)
     tokens_of("fr-fr", 0, "Bonjour.", 0, phon, ids);
     CHECK_STR(phon, "bɔ̃ʒˈuʁ.");
     CHECK_STR(ids, "0 44 76 17 147 156 63 128 4 0");
+    /* derived: the marks phonemizer keeps (preserve_punctuation) where espeak-ng ends a
+     * clause — a dash, an ellipsis, quotes as '"' — with the text's spacing; a quote inside a
+     * clause is lost (espeak gives no position for it) */
+    tokens_of("en-us", 1, "He said \u201chello\u201d \u2014 then left.", 0, phon, ids);
+    CHECK_STR(phon, "hiː sˈɛd həlˈoʊ\" — ðˈɛn lˈɛft.");
+    CHECK_STR(ids, "0 50 51 158 16 61 156 86 46 16 50 83 54 156 57 135 11 16 9 16 81 156 86 56 16 54 156 86 48 62 4 0");
+    tokens_of("en-us", 1, "Wait\u2026 what?", 0, phon, ids);
+    CHECK_STR(phon, "wˈeɪt… wˌʌt?");
+    CHECK_STR(ids, "0 65 156 47 102 62 10 16 65 157 138 62 6 0");
     /* two sentences: two runs of tokens */
     tokens_of("en-us", 1, "One. Two.", 1, phon, ids);
     CHECK_STR(phon, "tˈuː.");
