@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import net from 'node:net';
 import { itest, synth, probe, decodes, freePort, sleep, range, eventually } from './harness.mjs';
+import { rtest } from './redis_harness.mjs';
 
 const speech = (s, body) => s.post('/v1/audio/speech', { json: body });
 
@@ -229,26 +230,35 @@ itest('the openai model speaks through a second recite, on threads of its own', 
   assert.equal((await probeBytes(h, r.body, 'chain.wav')).codec, 'pcm_s16le');
 });
 
-itest('an upstream 503 is retried with backoff until it succeeds', async (t, h) => {
+rtest('an upstream 503 is retried with backoff until it succeeds', async (t, h, r) => {
   // The upstream takes one speech request at a time (--speech-max-pending 1) and answers
-  // others 503 with Retry-After, as a busy server does.
-  const up = await h.start({ workers: 1, args: ['--speech-max-pending', '1'] });
+  // others 503 with Retry-After, as a busy server does. It queues its jobs in Redis and has
+  // no worker until the test starts one, so the request that keeps it busy cannot finish
+  // before the downstream has been refused and has logged its retry, however slow the
+  // machine: the test decides when the upstream has room, instead of racing a synthesis
+  // against the downstream's retry budget.
+  const redis = await r.redis();
+  const up = await r.server(redis, { args: ['--speech-max-pending', '1'] });
   const s = await h.start({ workers: 1, args: ['--openai-url', `${up.url}/v1`, '--openai-model', 'espeak',
     '--openai-voices', 'en-us:en-US,de:de', '--openai-retries', '6'] });
   const models = (await s.get('/v1/models')).json;
   assert.deepEqual(models.find((m) => m.slug === 'openai').voices,
     [{ slug: 'en-us', name: 'En-us', lang: 'en-US' }, { slug: 'de', name: 'De', lang: 'de' }]);
 
-  // occupy the upstream with a long request, and wait until it is being synthesized
-  const long = 'This long request keeps the upstream busy for a moment. '.repeat(30);
-  const busy = speech(up, { model: 'espeak', input: long, voice: 'en-us', response_format: 'mp3' });
-  await waitMetric(up, 'recite_jobs_running', (v) => v >= 1, 'the upstream to start the long request');
-  assert.equal((await up.metrics()).recite_jobs_running, 1);
+  // occupy the upstream's one speech slot with a request that waits for a worker
+  const busy = speech(up, { model: 'espeak', input: 'This request keeps the upstream busy.',
+    voice: 'en-us', response_format: 'mp3' });
+  await waitMetric(up, 'recite_jobs_queued', (v) => v >= 1, 'the upstream to queue the busy request');
 
   const d = await s.createDoc('Retried until the upstream had room.', 'text');
   const c = await h.ws(s);
   c.send(synth(d.id, [0], { model: 'openai', voice: 'en-us' }));
-  const st = (await c.waitFinal(d.id, [0], { timeoutMs: 45_000 })).get(0).at(-1);
+  // refused while busy: the retry and the upstream's reason are logged
+  await eventually(() => /answered 503 \(the server is busy.*; retry 1 of 6/.test(s.log),
+    'the downstream to log its first retry of the upstream\'s 503');
+  // now the upstream gets room: a worker finishes the busy request, then the retried one
+  await r.worker(redis);
+  const st = (await c.waitFinal(d.id, [0])).get(0).at(-1);
   assert.equal(st.status, 'cached', JSON.stringify(st));
   assert.equal((await busy).status, 200);
   assert.match(s.log, /answered 503 \(the server is busy.*; retry 1 of 6/, 'the retry and the upstream reason are logged');
