@@ -6,11 +6,18 @@
  * queue ahead of the readers; pipeline_drain reports each block here) -> ASSEMBLING (an
  * offload task runs export_book on the cached audio into DATA/exports/) -> DONE or ERROR.
  *
- * Threads: everything here on the service thread except prepare_work and assemble_work
- * (pool threads), which touch only their task. Ownership: the registry owns its jobs for the
- * life of the server; a task is the pool's until its done() runs, which finds its job again
- * by id. Files stay in DATA/exports/ (a new export of the same document, format and voice
- * replaces its file). */
+ * Durable: every change of state is saved as the job's row (store_exports.c) by the writer
+ * pool, in order; at start-up (exports_resume) finished jobs are served again and unfinished
+ * ones start over from PREPARING — the blocks they had rendered are in the audio cache, so
+ * starting over is resuming. Files in DATA/exports/ that no finished job names (a kill during
+ * assembling) are removed then.
+ *
+ * Threads: everything here on the service thread except prepare_work, assemble_work and
+ * save_work (pool threads), which touch only their task; exports_resume runs on the main
+ * thread before the loop serves anyone. Ownership: the registry owns its jobs for the life
+ * of the server; a task is the pool's until its done() runs, which finds its job again by
+ * id. Files stay in DATA/exports/ until their document is deleted (a new export of the same
+ * document, format and voice replaces its file). */
 #include "server/exports.h"
 #include "server/app.h"
 #include "server/http.h"
@@ -24,11 +31,13 @@
 #include "store/store.h"
 #include "util/ids.h"
 #include "util/log.h"
+#include <dirent.h>
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXPORT_WINDOW 8   /* blocks of one export queued at a time */
@@ -51,7 +60,8 @@ struct export_job {
     struct ex_block *blocks;
     int total, done, next, inflight;
     char *title, *author, *html;
-    char path[4096];
+    char path[4096], file[256];   /* file: path relative to the data directory (the row's) */
+    int64_t created_at;           /* unix seconds */
     int64_t started_ms, render_ms, done_at_render;
     int64_t duration_ms;
     struct export_job *next_job;
@@ -99,6 +109,59 @@ static struct export_job *job_by_id(struct exports *x, uint64_t id)
     return NULL;
 }
 
+/* ---- the job's row: saved by the writer pool at every change of state ------------------ */
+
+struct save {
+    struct offload_task task;
+    struct export_row row;
+    int rc;
+};
+
+static void save_work(struct offload_task *t, void *ctx)
+{
+    struct save *sv = offload_container(t, struct save, task);
+    sv->rc = store_export_save(ctx, &sv->row);
+}
+
+static void save_done(struct offload_task *t, int status)
+{
+    struct save *sv = offload_container(t, struct save, task);
+    if (sv->rc && sv->rc != STORE_NOT_FOUND)   /* logged by the store; the job itself goes on */
+        log_warn("export %s (%s): its state was not saved; a restart may lose it",
+                 sv->row.doc_id, sv->row.format);
+    free(sv);
+}
+
+/* Hands the job's current state to the writer: one thread, so saves land in order (and
+ * after a delete of the document queued before them, which makes them no-ops). */
+static void job_save(struct app *app, const struct export_job *j)
+{
+    struct save *sv = calloc(1, sizeof *sv);
+    if (!sv) {
+        log_warn("export %s: out of memory saving its state", j->doc_id);
+        return;
+    }
+    struct export_row *r = &sv->row;
+    r->id = (int64_t)j->id;
+    r->owner = j->user_id;
+    snprintf(r->doc_id, sizeof r->doc_id, "%s", j->doc_id);
+    snprintf(r->format, sizeof r->format, "%s", fmt_names[j->fmt]);
+    snprintf(r->model, sizeof r->model, "%s", j->model);
+    snprintf(r->voice, sizeof r->voice, "%s", j->voice);
+    snprintf(r->status, sizeof r->status, "%s", state_names[j->state]);
+    r->blocks_done = j->done;
+    r->blocks_total = j->total;
+    if (j->state == EX_ERROR)
+        snprintf(r->error, sizeof r->error, "%s", j->error);
+    snprintf(r->file, sizeof r->file, "%s", j->file);
+    snprintf(r->title, sizeof r->title, "%s", j->title ? j->title : "");
+    r->duration_ms = j->duration_ms;
+    r->created_at = j->created_at;
+    r->updated_at = (int64_t)time(NULL);
+    if (!app->writer || offload_submit(app->writer, &sv->task, save_work, save_done) < 0)
+        free(sv);   /* stopping: the state it had is what a restart will find */
+}
+
 static void job_fail(struct app *app, struct export_job *j, const char *fmt, const char *detail)
 {
     j->state = EX_ERROR;
@@ -110,6 +173,7 @@ static void job_fail(struct app *app, struct export_job *j, const char *fmt, con
             j->blocks[i].queued = 0;
         }
     j->inflight = 0;
+    job_save(app, j);
 }
 
 /* ---- assembling (offload) ----------------------------------------------------------- */
@@ -174,6 +238,7 @@ static void assemble_done(struct offload_task *t, int status)
         } else {
             j->state = EX_DONE;
             j->duration_ms = a->duration_ms;
+            job_save(a->app, j);
         }
     }
     assemble_free(a);
@@ -213,6 +278,7 @@ static void assemble_start(struct app *app, struct export_job *j)
         return;
     }
     j->state = EX_ASSEMBLING;
+    job_save(app, j);
 }
 
 /* ---- rendering: the missing blocks through the TTS queue ------------------------------ */
@@ -330,6 +396,7 @@ static void prepare_done(struct offload_task *t, int status)
             j->blocks = p->blocks;
             j->total = p->n;
             j->done = p->cached;
+            free(j->title);   /* a resumed job had the row's */
             j->title = p->title;
             j->author = p->author;
             j->html = p->html;
@@ -338,6 +405,7 @@ static void prepare_done(struct offload_task *t, int status)
             j->state = EX_RENDERING;
             j->render_ms = queue_now_ms();
             j->done_at_render = j->done;
+            job_save(p->app, j);
             pump(p->app, j);
         }
     }
@@ -346,6 +414,123 @@ static void prepare_done(struct offload_task *t, int status)
     free(p->author);
     free(p->html);
     free(p);
+}
+
+/* Submits the PREPARING step for j (new, or resumed after a restart). 0 or -1 (stopping). */
+static int prepare_start(struct app *app, struct export_job *j)
+{
+    struct prepare *t = calloc(1, sizeof *t);
+    if (!t)
+        return -1;
+    *t = (struct prepare){ .app = app, .job_id = j->id, .user_id = j->user_id };
+    snprintf(t->doc_id, sizeof t->doc_id, "%s", j->doc_id);
+    snprintf(t->model, sizeof t->model, "%s", j->model);
+    snprintf(t->voice, sizeof t->voice, "%s", j->voice);
+    if (offload_submit(app->offload, &t->task, prepare_work, prepare_done) < 0) {
+        free(t);
+        return -1;
+    }
+    j->state = EX_PREPARING;
+    j->started_ms = queue_now_ms();
+    return 0;
+}
+
+/* The file a job writes: DATA/exports/<doc>-<model>-<voice>.<ext> (one per kind). */
+static void job_paths(struct app *app, struct export_job *j)
+{
+    snprintf(j->file, sizeof j->file, "exports/%s-%s-%s.%s", j->doc_id, j->model, j->voice,
+             fmt_names[j->fmt]);
+    snprintf(j->path, sizeof j->path, "%s/%s", app->cfg->data_dir, j->file);
+}
+
+/* ---- start-up: the saved jobs --------------------------------------------------------- */
+
+static int name_index(const char *const *names, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (names[i] && !strcmp(names[i], s))
+            return i;
+    return -1;
+}
+
+/* Removes what no finished job names from DATA/exports/: files of exports that were being
+ * assembled when the server died (rewritten when they resume) and their temporary .ogg. */
+static void sweep_files(struct app *app)
+{
+    char dir[4096 + 16];
+    snprintf(dir, sizeof dir, "%s/exports", app->cfg->data_dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        int kept = 0;
+        for (struct export_job *j = app->exports->head; j && !kept; j = j->next_job)
+            kept = j->state == EX_DONE && !strcmp(strrchr(j->file, '/') + 1, e->d_name);
+        if (!kept && unlinkat(dirfd(d), e->d_name, 0) == 0)
+            log_info("exports: removed %s/%s (no finished export names it)", dir, e->d_name);
+    }
+    closedir(d);
+}
+
+int exports_resume(struct app *app)
+{
+    struct export_row *rows = NULL;
+    int n = 0, resumed = 0;
+    if (store_export_list(app->store, &rows, &n))
+        return -1;
+    for (int i = 0; i < n; i++) {   /* oldest first: each goes to the head, newest ends first */
+        struct export_row *w = &rows[i];
+        int fmt = name_index(fmt_names, 3, w->format);
+        int state = name_index(state_names, 5, w->status);
+        const struct model *m = engines_find(w->model);
+        struct export_job *j = calloc(1, sizeof *j);
+        if (!j)
+            break;
+        j->id = (uint64_t)w->id;
+        j->user_id = w->owner;
+        j->fmt = fmt < 0 ? BOOK_M4B : (enum book_format)fmt;
+        j->state = state < 0 ? EX_ERROR : (enum ex_state)state;
+        j->done = w->blocks_done;
+        j->total = w->blocks_total;
+        j->duration_ms = w->duration_ms;
+        j->created_at = w->created_at;
+        j->title = w->title[0] ? strdup(w->title) : NULL;
+        snprintf(j->doc_id, sizeof j->doc_id, "%s", w->doc_id);
+        snprintf(j->model, sizeof j->model, "%s", w->model);
+        snprintf(j->voice, sizeof j->voice, "%s", w->voice);
+        snprintf(j->error, sizeof j->error, "%s", w->error);
+        job_paths(app, j);
+        if (app->exports->next_id < j->id)
+            app->exports->next_id = j->id;
+        j->next_job = app->exports->head;
+        app->exports->head = j;
+        struct stat sb;
+        if (j->state == EX_DONE && stat(j->path, &sb) == 0)
+            continue;   /* served again as it was */
+        if (j->state == EX_ERROR)
+            continue;   /* its reason stays; starting it again retries */
+        /* unfinished (or finished with its file gone): start over on the cached audio */
+        if (fmt < 0 || !m || !model_find_voice(m, j->voice)) {
+            j->state = EX_ERROR;
+            snprintf(j->error, sizeof j->error, "the server restarted and can no longer make "
+                     "this export (model \"%s\", voice \"%s\" or format \"%s\" is not available)",
+                     w->model, w->voice, w->format);
+        } else if (prepare_start(app, j) < 0) {
+            j->state = EX_ERROR;
+            snprintf(j->error, sizeof j->error, "the server restarted and could not resume this export");
+        } else {
+            resumed++;   /* (blocks_done shows the row's count until prepare recounts) */
+        }
+        job_save(app, j);
+    }
+    free(rows);
+    sweep_files(app);
+    if (n)
+        log_info("exports: %d saved, %d resumed", n, resumed);
+    return 0;
 }
 
 /* ---- HTTP ------------------------------------------------------------------------------ */
@@ -437,29 +622,19 @@ static int start(struct http_req *r, const char *doc_id, const struct params *p)
     if (rc)
         return http_reply_error(r, 500, "could not read the document");
     struct export_job *j = calloc(1, sizeof *j);
-    struct prepare *t = calloc(1, sizeof *t);
-    if (!j || !t) {
-        free(j);
-        free(t);
+    if (!j)
         return http_reply_error(r, 500, "out of memory");
-    }
     j->id = ++app->exports->next_id;
     j->user_id = r->user_id;
     j->fmt = p->fmt;
     j->total = count;
-    j->started_ms = queue_now_ms();
+    j->created_at = (int64_t)time(NULL);
     snprintf(j->doc_id, sizeof j->doc_id, "%s", doc_id);
     snprintf(j->model, sizeof j->model, "%s", p->model);
     snprintf(j->voice, sizeof j->voice, "%s", p->voice);
-    snprintf(j->path, sizeof j->path, "%s/exports/%s-%s-%s.%s", app->cfg->data_dir, doc_id,
-             j->model, j->voice, fmt_names[j->fmt]);
-    *t = (struct prepare){ .app = app, .job_id = j->id, .user_id = r->user_id };
-    snprintf(t->doc_id, sizeof t->doc_id, "%s", doc_id);
-    snprintf(t->model, sizeof t->model, "%s", j->model);
-    snprintf(t->voice, sizeof t->voice, "%s", j->voice);
-    if (offload_submit(app->offload, &t->task, prepare_work, prepare_done) < 0) {
+    job_paths(app, j);
+    if (prepare_start(app, j) < 0) {
         free(j);
-        free(t);
         return http_reply_error(r, 503, "the server is shutting down");
     }
     if (old) {   /* a failed export of the same kind is replaced */
@@ -472,6 +647,7 @@ static int start(struct http_req *r, const char *doc_id, const struct params *p)
     }
     j->next_job = app->exports->head;
     app->exports->head = j;
+    job_save(app, j);
     return http_reply_json(r, 202, job_json(j));
 }
 

@@ -3,7 +3,8 @@
  * /export/file downloads it. Blocks the cache lacks go through the TTS queue as requesters
  * of kind REQ_EXPORT (deduplicated with readers, served fairly among them, a window of a
  * few at a time), then an offload task assembles the book from the cached audio
- * (export_book.c). The job lives in the server, not the page: a reload finds it again.
+ * (export_book.c). The job lives in the server, not the page: a reload finds it again, and
+ * in the store: a restart serves a finished export again and resumes an unfinished one.
  * Service thread only (the tasks' work runs on offload threads). */
 #ifndef RECITE_EXPORTS_H
 #define RECITE_EXPORTS_H
@@ -16,6 +17,11 @@ struct exports;
 
 struct exports *exports_create(void);
 void exports_destroy(struct exports *x);   /* accepts NULL; files already written stay */
+/* Start-up, after the offload pools and the queue exist and before the loop serves: the
+ * saved jobs come back — finished ones are served again, unfinished ones start over on the
+ * cached audio (a model or voice no longer offered fails them with that reason) — and files
+ * in DATA/exports/ that no finished job names are removed. 0, or -1 if the store failed. */
+int exports_resume(struct app *app);
 
 /* /v1/documents/{id}/export[/status|/file]: rest is "" , "/status" or "/file". */
 int exports_route(struct http_req *r, const char *doc_id, const char *rest);

@@ -73,6 +73,30 @@ static const char *const migrations[] = {
     /* 4 -> 5: pauses follow structure (issue 16): the silence to add after a block at 1x
      * (doc.h DOC_SEAM_*). 0 for documents made before: they play as they always did. */
     "ALTER TABLE blocks ADD COLUMN pause_ms INTEGER NOT NULL DEFAULT 0;",
+    /* 5 -> 6: the server's export jobs (server/exports.c), so a restart neither forgets a
+     * running export (it resumes) nor a finished one (its file is served again). One row per
+     * owner, document, format, model and voice: a new export of the same kind replaces the
+     * row (INSERT OR REPLACE). The rows go with their document (ON DELETE CASCADE, like
+     * blocks); the files in DATA/exports/ are the server's to remove. `file` is relative to
+     * the data directory; `title` names the download. */
+    "CREATE TABLE exports("
+    "  id INTEGER PRIMARY KEY,"
+    "  owner INTEGER NOT NULL,"
+    "  doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,"
+    "  format TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  voice TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  blocks_done INTEGER NOT NULL DEFAULT 0,"
+    "  blocks_total INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  file TEXT NOT NULL,"
+    "  title TEXT,"
+    "  duration_ms INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE(owner, doc_id, format, model, voice));"
+    "CREATE INDEX exports_by_doc ON exports(doc_id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -119,6 +119,24 @@ int store_usage_add(struct store *st, const struct usage_event *ev, int n);  /* 
 int store_usage_sum(struct store *st, int64_t user_id, int64_t since, int64_t *chars,
                     int64_t *oldest);
 
+/* ---- Export jobs (store_exports.c; server/exports.c) ---------------------------------
+ * One row per job; (owner, doc_id, format, model, voice) is unique, and saving a row of the
+ * same kind under a new id replaces the old one. status: "preparing", "rendering",
+ * "assembling", "done" or "error". file: relative to the data directory. */
+struct export_row {
+    int64_t id, owner;
+    char doc_id[40], format[8], model[32], voice[64], status[16];
+    int blocks_done, blocks_total;
+    char error[640];        /* "" unless status is "error" */
+    char file[256];
+    char title[256];        /* the download's name; "" if not known yet */
+    int64_t duration_ms, created_at, updated_at;
+};
+/* Insert or replace. STORE_NOT_FOUND if the document is gone (nothing saved). */
+int store_export_save(struct store *st, const struct export_row *r);
+/* Every row, oldest first (for the server's start-up). */
+int store_export_list(struct store *st, struct export_row **out, int *count);
+
 /* For tests and recovery: "ok" from PRAGMA integrity_check -> 0. */
 int store_integrity_check(struct store *st, char *msg, size_t msglen);
 /* For tests and diagnostics: the first column of `PRAGMA name` (name is [a-z_]+, e.g.

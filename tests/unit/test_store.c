@@ -94,7 +94,7 @@ static void test_documents(void)
     CHECK_INT(store_pragma_text(st, "foreign_keys", got, sizeof got), 0);
     CHECK_STR(got, "1");
     CHECK_INT(store_pragma_text(st, "user_version", got, sizeof got), 0);
-    CHECK_STR(got, "5");   /* 2: accounts (users, owner, usage); 3: audio_owners; 4: source_url, author; 5: blocks.pause_ms */
+    CHECK_STR(got, "6");   /* 2: accounts (users, owner, usage); 3: audio_owners; 4: source_url, author; 5: blocks.pause_ms; 6: exports */
     CHECK_INT(store_pragma_text(st, "busy_timeout", got, sizeof got), 0);
     CHECK_STR(got, "5000");
     log_set_level(-1);   /* the next calls fail on purpose; keep the output quiet */
@@ -557,6 +557,78 @@ static void test_null_frees(void)
     CHECK(err[0] != '\0');
 }
 
+/* Export jobs' rows (schema 6): saved, replaced by a new job of the same kind, listed oldest
+ * first, refused for a document that is gone, and deleted with their document. */
+static void test_exports(void)
+{
+    char dir[300];
+    path_in(dir, sizeof dir, "exports");
+    struct store *st = open_or_die(dir);
+    struct doc a = make_doc("Book", "Line", 3);
+    CHECK_INT(store_doc_insert(st, 1, "doc-x", "markdown", &a, 1000), 0);
+    CHECK_INT(store_doc_insert(st, 1, "doc-y", "markdown", &a, 1001), 0);
+    struct export_row r = { .id = 5, .owner = 1, .doc_id = "doc-x", .format = "m4b",
+                            .model = "espeak", .voice = "en-us", .status = "rendering",
+                            .blocks_done = 1, .blocks_total = 3,
+                            .file = "exports/doc-x-espeak-en-us.m4b", .title = "Book",
+                            .created_at = 10, .updated_at = 11 };
+    CHECK_INT(store_export_save(st, &r), 0);
+    snprintf(r.status, sizeof r.status, "error");
+    snprintf(r.error, sizeof r.error, "block 2: synthesis failed");
+    CHECK_INT(store_export_save(st, &r), 0);                  /* same id: updated */
+    struct export_row o = r;
+    o.id = 6;
+    snprintf(o.doc_id, sizeof o.doc_id, "doc-y");
+    snprintf(o.status, sizeof o.status, "done");
+    o.error[0] = '\0';
+    o.title[0] = '\0';
+    o.duration_ms = 1234;
+    CHECK_INT(store_export_save(st, &o), 0);
+    struct export_row g = o;
+    g.id = 9;
+    snprintf(g.doc_id, sizeof g.doc_id, "doc-gone");
+    CHECK_INT(store_export_save(st, &g), STORE_NOT_FOUND);  /* no such document */
+    struct export_row *rows = NULL;
+    int n = 0;
+    CHECK_INT(store_export_list(st, &rows, &n), 0);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_INT((int)rows[0].id, 5);
+        CHECK_STR(rows[0].status, "error");
+        CHECK_STR(rows[0].error, "block 2: synthesis failed");
+        CHECK_STR(rows[0].title, "Book");
+        CHECK_INT(rows[0].blocks_done, 1);
+        CHECK_INT(rows[0].blocks_total, 3);
+        CHECK_STR(rows[1].doc_id, "doc-y");
+        CHECK_STR(rows[1].error, "");
+        CHECK_STR(rows[1].title, "");
+        CHECK_INT((int)rows[1].duration_ms, 1234);
+    }
+    free(rows);
+    /* a new job of the same kind (owner, document, format, model, voice) replaces the row */
+    r.id = 7;
+    snprintf(r.status, sizeof r.status, "preparing");
+    r.error[0] = '\0';
+    CHECK_INT(store_export_save(st, &r), 0);
+    CHECK_INT(store_export_list(st, &rows, &n), 0);
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_INT((int)rows[0].id, 6);
+        CHECK_INT((int)rows[1].id, 7);
+        CHECK_STR(rows[1].status, "preparing");
+    }
+    free(rows);
+    /* deleting the document takes its row */
+    CHECK_INT(store_doc_delete(st, 1, "doc-x"), 0);
+    CHECK_INT(store_export_list(st, &rows, &n), 0);
+    CHECK_INT(n, 1);
+    if (n == 1)
+        CHECK_STR(rows[0].doc_id, "doc-y");
+    free(rows);
+    free_doc(&a);
+    store_close(st);
+}
+
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     return remove(path);
@@ -577,6 +649,7 @@ int main(void)
     test_documents();
     test_audio();
     test_big_insert();
+    test_exports();
     test_threads();
     nftw(tmp_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     CHECK_DONE();
