@@ -5,18 +5,65 @@
  * audio_encode_opus_level also starts one thread for the call (joined before it returns):
  * the exact level check (audio_opus_level) decodes the pages while the encoder writes
  * them, so on a core that would otherwise idle its decoding overlaps the encoding instead
- * of following it (~4 ms per second of audio here; docs/BENCHMARKS.md 7). The encoder
+ * of following it (docs/BENCHMARKS.md 7). The encoder
  * appends to `out` under the tap's mutex; the thread copies what is new under it.
+ *
+ * Also here: opus_custom_mode_create, standing in for libopus's to spare its per-frame CPUID
+ * probes (see there).
  *
  * Empty PCM is an error ("no audio to encode"), not an empty stream: a block with nothing
  * to say is reported as `skipped` and never encoded, so an empty stream here would only
  * hide a bug upstream. */
 #include "audio/audio.h"
+#include <dlfcn.h>
 #include <limits.h>
+#include <opus/opus_custom.h>
 #include <opus/opusenc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+/* libopus's CPU probe, per frame. libopus (1.3.1, Debian 12's, built with custom modes and
+ * run-time CPU detection) looks up CELT's standard mode with opus_custom_mode_create(48000,
+ * 960) whenever it needs a stream's size — on every frame its multistream encoder and
+ * decoder handle and on every multistream ctl, which libopusenc issues twice a frame — and
+ * that function starts by probing the CPU with two CPUID instructions. On a physical CPU
+ * those are ~100 cycles; in a virtual machine each one traps to the hypervisor: 7 us apiece
+ * measured here, ~500 probes per second of audio encoded and level-checked, ~7 ms of a
+ * block's ~17 ms after the model (docs/BENCHMARKS.md 7). The standard mode is a constant
+ * (a pointer into libopus's static tables), so this definition asks libopus once and hands
+ * the same pointer back afterwards; any other mode goes to libopus as before. It reaches
+ * libopus's own calls because they go through its PLT and the linker exports a name that a
+ * linked library defines from the executable too (`nm -D build/recite`); where a libopus
+ * binds the call internally it is simply not used. Same mode, same bytes (checked: `recite
+ * say` byte-identical with and without it for espeak, flite and piper). */
+typedef OpusCustomMode *(*mode_create_fn)(opus_int32, int, int *);
+static mode_create_fn real_mode_create;
+static OpusCustomMode *standard_mode;
+static pthread_once_t mode_once = PTHREAD_ONCE_INIT;
+
+static void mode_init(void)
+{
+    real_mode_create = (mode_create_fn)dlsym(RTLD_NEXT, "opus_custom_mode_create");
+    if (real_mode_create)
+        standard_mode = real_mode_create(48000, 960, NULL);
+}
+
+OpusCustomMode *opus_custom_mode_create(opus_int32 Fs, int frame_size, int *error)
+{
+    pthread_once(&mode_once, mode_init);
+    if (Fs == 48000 && frame_size == 960 && standard_mode) {
+        if (error)
+            *error = OPUS_OK;
+        return standard_mode;
+    }
+    if (!real_mode_create) {
+        if (error)
+            *error = OPUS_INTERNAL_ERROR;
+        return NULL;
+    }
+    return real_mode_create(Fs, frame_size, error);
+}
 
 static int write_cb(void *user, const unsigned char *ptr, opus_int32 len)
 {

@@ -4,7 +4,9 @@
  * resampling and the pitch-preserving tempo change. */
 #include "audio/audio.h"
 #include "check.h"
+#include <dlfcn.h>
 #include <math.h>
+#include <opus/opus_custom.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -235,6 +237,16 @@ static void test_opus_level_alongside(void)
         buf_free(&b);
         pcm_free(&src);
     }
+    /* opus.c's opus_custom_mode_create (libopus's per-frame CPU probe, see there): CELT's
+     * standard mode is libopus's own, the same pointer every time */
+    typedef OpusCustomMode *(*mode_fn)(opus_int32, int, int *);
+    mode_fn lib = (mode_fn)dlsym(RTLD_NEXT, "opus_custom_mode_create");
+    int e = -1;
+    OpusCustomMode *mode = opus_custom_mode_create(48000, 960, &e);
+    CHECK(mode != NULL);
+    CHECK_INT(e, OPUS_OK);
+    CHECK(opus_custom_mode_create(48000, 960, NULL) == mode);
+    CHECK(lib != NULL && lib(48000, 960, NULL) == mode);
     /* nothing to encode: the encoder's error, the thread joined, nothing written */
     struct pcm empty = { .rate = 22050 };
     struct buf c = { 0 };
