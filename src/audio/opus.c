@@ -17,7 +17,6 @@
 #include "audio/audio.h"
 #include <dlfcn.h>
 #include <limits.h>
-#include <opus/opus_custom.h>
 #include <opus/opusenc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -37,9 +36,11 @@
  * linked library defines from the executable too (`nm -D build/recite`); where a libopus
  * binds the call internally it is simply not used. Same mode, same bytes (checked: `recite
  * say` byte-identical with and without it for espeak, flite and piper). */
-typedef OpusCustomMode *(*mode_create_fn)(opus_int32, int, int *);
+struct OpusCustomMode;   /* opus_custom.h's, declared here: only builds with custom modes install it */
+struct OpusCustomMode *opus_custom_mode_create(opus_int32 Fs, int frame_size, int *error);
+typedef struct OpusCustomMode *(*mode_create_fn)(opus_int32, int, int *);
 static mode_create_fn real_mode_create;
-static OpusCustomMode *standard_mode;
+static struct OpusCustomMode *standard_mode;
 static pthread_once_t mode_once = PTHREAD_ONCE_INIT;
 
 static void mode_init(void)
@@ -49,7 +50,7 @@ static void mode_init(void)
         standard_mode = real_mode_create(48000, 960, NULL);
 }
 
-OpusCustomMode *opus_custom_mode_create(opus_int32 Fs, int frame_size, int *error)
+struct OpusCustomMode *opus_custom_mode_create(opus_int32 Fs, int frame_size, int *error)
 {
     pthread_once(&mode_once, mode_init);
     if (Fs == 48000 && frame_size == 960 && standard_mode) {
