@@ -24,25 +24,17 @@ struct kokoro_model {
 
 static int check_io(struct kokoro_model *m, char *err, size_t errlen)
 {
-    size_t nin = 0, nout = 0;
-    const OrtApi *ort = (const OrtApi *)piper_ort_api();
-    if (piper_ort_check(ort->SessionGetInputCount(m->session, &nin), "model", err, errlen) < 0 ||
-        piper_ort_check(ort->SessionGetOutputCount(m->session, &nout), "model", err, errlen) < 0)
+    struct piper_ort_io io[16];
+    int n, have_tok = 0, have_style = 0, have_speed = 0, unknown = 0;
+    char seen[256];
+    if (piper_ort_ios(m->session, 0, io, 16, &n, seen, sizeof seen, err, errlen) < 0)
         return -1;
-    int have_tok = 0, have_style = 0, have_speed = 0, unknown = 0;
-    char seen[256] = "";
-    size_t seen_len = 0;
-    for (size_t i = 0; i < nin; i++) {
-        char name[64];
-        int t;
-        if (piper_ort_io_info(m->session, 0, i, name, sizeof name, &t, err, errlen) < 0)
-            return -1;
-        if (seen_len < sizeof seen)
-            seen_len += (size_t)snprintf(seen + seen_len, sizeof seen - seen_len, "%s%s (%s)",
-                                         i ? ", " : "", name, piper_ort_type_name(t));
+    for (int i = 0; i < n; i++) {
+        const char *name = io[i].name;
+        int t = io[i].type;
         if ((!strcmp(name, "tokens") || !strcmp(name, "input_ids")) &&
             t == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 && !have_tok) {
-            snprintf(m->tok_name, sizeof m->tok_name, "%s", name);
+            snprintf(m->tok_name, sizeof m->tok_name, "%.63s", name);
             have_tok = 1;
         } else if (!strcmp(name, "style") && t == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
             have_style = 1;
@@ -59,16 +51,12 @@ static int check_io(struct kokoro_model *m, char *err, size_t errlen)
                  "float, speed float): it has %s", seen[0] ? seen : "none");
         return -1;
     }
-    for (size_t i = 0; i < nout; i++) {
-        char name[64];
-        int t;
-        if (piper_ort_io_info(m->session, 1, i, name, sizeof name, &t, err, errlen) < 0)
-            return -1;
-        if (t != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
-            continue;
-        if (!m->out_name[0] || !strcmp(name, "audio") || !strcmp(name, "waveform"))
-            snprintf(m->out_name, sizeof m->out_name, "%s", name);
-    }
+    if (piper_ort_ios(m->session, 1, io, 16, &n, NULL, 0, err, errlen) < 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (io[i].type == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT &&
+            (!m->out_name[0] || !strcmp(io[i].name, "audio") || !strcmp(io[i].name, "waveform")))
+            snprintf(m->out_name, sizeof m->out_name, "%.63s", io[i].name);
     if (!m->out_name[0]) {
         snprintf(err, errlen, "it has no float audio output (Kokoro's is `audio`)");
         return -1;

@@ -207,57 +207,70 @@ int piper_ort_io_info(OrtSession *s, int output, size_t i, char *name, size_t na
 }
 
 /* Piper's inputs, by name and type; anything else means this is not a Piper voice. */
+int piper_ort_ios(OrtSession *s, int output, struct piper_ort_io *io, int max, int *n,
+                  char *desc, size_t desclen, char *err, size_t errlen)
+{
+    size_t count = 0, used = 0;
+    *n = 0;
+    if (desclen)
+        desc[0] = '\0';
+    if (piper_ort_check(output ? ort->SessionGetOutputCount(s, &count)
+                               : ort->SessionGetInputCount(s, &count), "model", err, errlen) < 0)
+        return -1;
+    if (count > (size_t)max) {
+        snprintf(err, errlen, "it has %zu %s (at most %d expected)", count,
+                 output ? "outputs" : "inputs", max);
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (piper_ort_io_info(s, output, i, io[i].name, sizeof io[i].name, &io[i].type, err,
+                              errlen) < 0)
+            return -1;
+        if (used < desclen)
+            used += (size_t)snprintf(desc + used, desclen - used, "%s%s (%s)", i ? ", " : "",
+                                     io[i].name, piper_ort_type_name(io[i].type));
+    }
+    *n = (int)count;
+    return 0;
+}
+
+/* Piper's inputs, by name and type; anything else means this is not a Piper voice. */
 static int check_io(struct piper_model *m, int need_sid, char *err, size_t errlen)
 {
-    size_t nin = 0, nout = 0;
-    if (piper_ort_check(ort->SessionGetInputCount(m->session, &nin), "model", err, errlen) < 0 ||
-        piper_ort_check(ort->SessionGetOutputCount(m->session, &nout), "model", err, errlen) < 0)
-        return -1;
     static const struct { const char *name; int type; } want[] = {
         { "input", ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 },
         { "input_lengths", ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 },
         { "scales", ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT },
         { "sid", ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 },
     };
-    int found[4] = { 0 };
-    char seen[256] = "";
-    size_t seen_len = 0;
-    for (size_t i = 0; i < nin; i++) {
-        char name[64];
-        int t;
-        if (piper_ort_io_info(m->session, 0, i, name, sizeof name, &t, err, errlen) < 0)
-            return -1;
-        if (seen_len < sizeof seen)
-            seen_len += (size_t)snprintf(seen + seen_len, sizeof seen - seen_len, "%s%s (%s)",
-                                         i ? ", " : "", name, piper_ort_type_name(t));
+    struct piper_ort_io io[16];
+    int found[4] = { 0 }, n, unknown = 0;
+    char seen[256];
+    if (piper_ort_ios(m->session, 0, io, 16, &n, seen, sizeof seen, err, errlen) < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
         int known = 0;
         for (int k = 0; k < 4; k++)
-            if (strcmp(name, want[k].name) == 0 && t == want[k].type)
+            if (strcmp(io[i].name, want[k].name) == 0 && io[i].type == want[k].type)
                 found[k] = known = 1;
-        if (!known) {
-            snprintf(err, errlen, "its inputs are not Piper's (input int64, input_lengths int64, "
-                     "scales float[, sid int64]): it has %s", seen);
-            return -1;
-        }
+        unknown |= !known;
     }
-    if (!found[0] || !found[1] || !found[2] || (need_sid && !found[3])) {
+    if (unknown || !found[0] || !found[1] || !found[2] || (need_sid && !found[3])) {
         snprintf(err, errlen, "its inputs are not Piper's (input int64, input_lengths int64, "
-                 "scales float%s): it has %s", need_sid ? ", sid int64 for its speakers" : "",
+                 "scales float%s): it has %s", need_sid ? ", sid int64 for its speakers" : "[, sid int64]",
                  seen[0] ? seen : "none");
         return -1;
     }
     m->has_sid = found[3];
-    for (size_t i = 0; i < nout; i++) {
-        char name[64];
-        int t;
-        if (piper_ort_io_info(m->session, 1, i, name, sizeof name, &t, err, errlen) < 0)
-            return -1;
-        if (t != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+    if (piper_ort_ios(m->session, 1, io, 16, &n, NULL, 0, err, errlen) < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        if (io[i].type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
             continue;
-        if (strcmp(name, "durations") == 0)
+        if (strcmp(io[i].name, "durations") == 0)
             m->has_durations = 1;
-        else if (!m->out_name[0] || strcmp(name, "output") == 0)
-            snprintf(m->out_name, sizeof m->out_name, "%s", name);
+        else if (!m->out_name[0] || strcmp(io[i].name, "output") == 0)
+            snprintf(m->out_name, sizeof m->out_name, "%.63s", io[i].name);
     }
     if (!m->out_name[0]) {
         snprintf(err, errlen, "it has no float audio output (Piper's is `output`)");

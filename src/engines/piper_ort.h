@@ -37,6 +37,15 @@ int piper_ort_check(struct OrtStatus *st, const char *what, char *err, size_t er
 int piper_ort_io_info(struct OrtSession *s, int output, size_t i, char *name, size_t namelen,
                       int *type, char *err, size_t errlen);
 const char *piper_ort_type_name(int type);
+struct piper_ort_io {
+    char name[64];
+    int type;   /* ONNXTensorElementDataType */
+};
+/* All inputs (output = 0) or outputs of the session into io (at most max: more is an
+ * error), *n their count, and, if desclen, desc = "name (type), ..." for messages. 0, or -1
+ * with a message. */
+int piper_ort_ios(struct OrtSession *s, int output, struct piper_ort_io *io, int max, int *n,
+                  char *desc, size_t desclen, char *err, size_t errlen);
 /* A float tensor's data copied out into *out (malloc'd); the value stays the caller's. */
 int piper_ort_floats(struct OrtValue *v, float **out, size_t *count, char *err, size_t errlen);
 const struct OrtMemoryInfo *piper_ort_mem(void);   /* CPU memory, for tensors over our arrays */
