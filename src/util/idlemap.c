@@ -46,7 +46,10 @@ void idlemap_destroy(struct idlemap *m)
 {
     if (!m)
         return;
-    g_queue_clear(&m->recent);   /* the links live in the entries the table frees */
+    /* The links live in the entries the table frees: forget them without g_queue_clear,
+     * which frees every link as a GList allocation — a double free on GLib >= 2.76 (g_slice
+     * is malloc there), seen on Debian 13 as "double free or corruption" at shutdown. */
+    g_queue_init(&m->recent);
     g_hash_table_destroy(m->table);
     free(m);
 }
