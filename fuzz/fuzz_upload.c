@@ -6,7 +6,9 @@
  * Input: the first byte picks the Content-Type (bits 0-1: none, audio/ogg, audio/wav,
  * audio/mpeg) and the block text (bit 2: one word, or a long sentence); the rest is the
  * body. Checked properties:
- *   - accepted (0): PCM with samples at a positive rate, lasting what the text allows;
+ *   - accepted (0): PCM with samples at a positive rate, lasting what the text allows, and
+ *     the word timings it carries (audio_upload_words) read without a crash: text or none,
+ *     or a refusal with a message;
  *   - refused: one of the three codes, a message, and nothing left allocated in `out`. */
 #include "audio/audio.h"
 #include <stdint.h>
@@ -39,6 +41,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (is_opus != 0 && is_opus != 1)
             FAIL("is_opus %d", is_opus);
         pcm_free(&out);
+        char *words = (char *)1;
+        err[0] = '\0';
+        if (audio_upload_words(data + 1, size - 1, &words, err, sizeof err)) {
+            if (words || !err[0])
+                FAIL("word timings refused with %s", words ? "text left" : "no message");
+        } else {
+            free(words);
+        }
     } else {
         if (rc != AUDIO_UPLOAD_INVALID && rc != AUDIO_UPLOAD_UNSUPPORTED &&
             rc != AUDIO_UPLOAD_IMPLAUSIBLE)

@@ -137,14 +137,10 @@ export function previewUrl(model, voice) {
 
 // Browser synthesis (SPEC section 3): a block's audio made in this page, for the server to
 // keep for this user. body: a Blob/ArrayBuffer of Ogg Opus or WAV.
-// words (optional): [{start_ms, end_ms, offset, length}] go as X-Word-Timings, compact
-// ("START END OFFSET LENGTH" per word), so the stored copy highlights words too.
-export function uploadAudio({ documentId, idx, model, voice, body, type, words }) {
+// The word timings travel inside the body (tts-worker.js writes them into the Ogg's OpusTags
+// or the WAV's "word" chunk), so the stored copy highlights words however long the block.
+export function uploadAudio({ documentId, idx, model, voice, body, type }) {
   const headers = { 'Content-Type': type, 'X-Document-Id': documentId, 'X-Block-Idx': String(idx),
     'X-Model': model, 'X-Voice': voice };
-  if (Array.isArray(words) && words.length) {
-    const v = words.map((w) => `${w.start_ms} ${w.end_ms} ${w.offset} ${w.length}`).join(',');
-    if (v.length < 3000) headers['X-Word-Timings'] = v;   // all headers share the server's 4 KiB
-  }
   return request('POST', '/v1/audio', { body, headers });
 }

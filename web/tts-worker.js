@@ -11,7 +11,7 @@
 //               { id, ok: false, error }
 // words: [{ start_ms, end_ms, offset, length }], offset/length in UTF-16 units of `text`,
 // from espeak-ng's word events — the same shape as the server's word_timings.
-import { writeOggOpus, writeWav, preSkipOf } from './ogg-opus.js';
+import { writeOggOpus, writeWav, preSkipOf, wordsText, WORDS_TAG } from './ogg-opus.js';
 import { levelInPlace } from './loudness.js';
 
 const PAD_START_MS = 40;     // AUDIO_PAD_START_MS / AUDIO_PAD_END_MS in src/audio/audio.h
@@ -67,13 +67,17 @@ function wordTimings(text, events, speechMs) {
     const start = e.audio_position;
     const end = i + 1 < words.length ? words[i + 1].audio_position : speechMs;
     if (at[last] <= at[first]) continue;
+    // in text order too (the server refuses words that go back, e.g. "$5" read "five dollars")
+    if (out.length && at[first] < out[out.length - 1].offset) continue;
     out.push({ start_ms: Math.round(start + PAD_START_MS), end_ms: Math.round(Math.max(start, end) + PAD_START_MS),
       offset: at[first], length: at[last] - at[first] });
   }
   return out;
 }
 
-async function encodeOpus(pcm, rate) {
+// words: the word timings' text, carried in the file (OpusTags comment) so the server keeps
+// them whatever their length.
+async function encodeOpus(pcm, rate, words) {
   if (typeof AudioEncoder === 'undefined') return null;
   const config = { codec: 'opus', sampleRate: rate, numberOfChannels: 1, bitrate: OPUS_BITRATE };
   try {
@@ -98,7 +102,8 @@ async function encodeOpus(pcm, rate) {
   if (failure || !packets.length) return null;
   const preSkip = preSkipOf(description) ?? 312;
   const total = Math.round(pcm.length * 48000 / rate);
-  return writeOggOpus(packets, { preSkip, inputRate: rate, totalSamples: total });
+  return writeOggOpus(packets, { preSkip, inputRate: rate, totalSamples: total,
+    comments: words ? [`${WORDS_TAG}=${words}`] : [] });
 }
 
 async function synthesize({ text, voice, lang }) {
@@ -123,8 +128,9 @@ async function synthesize({ text, voice, lang }) {
   levelInPlace(pcm, rate);
   const speechMs = speech * 1000 / rate;
   const words = wordTimings(text, events, speechMs);
-  let body = await encodeOpus(pcm, rate), type = 'audio/ogg';
-  if (!body) { body = writeWav(pcm, rate); type = 'audio/wav'; }
+  const timings = wordsText(words);
+  let body = await encodeOpus(pcm, rate, timings), type = 'audio/ogg';
+  if (!body) { body = writeWav(pcm, rate, { words: timings }); type = 'audio/wav'; }
   return { body, type, durationMs: Math.round(pcm.length * 1000 / rate), words,
     synthMs: t1 - t0, encodeMs: performance.now() - t1 };
 }

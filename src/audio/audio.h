@@ -141,6 +141,13 @@ int audio_encode_opus_level(const struct pcm *p, double target_lufs, struct buf 
 int audio_upload_decode(const unsigned char *data, size_t len, const char *ctype,
                         const char *text, struct pcm *out, int *is_opus, char *err,
                         size_t errlen);
+/* The page's word timings carried in an accepted body (any length, unlike a header): the
+ * value of the OpusTags comment AUDIO_WORDS_TAG, or the RIFF chunk "word" of a WAV, as
+ * text in X-Word-Timings' format. 0 with *words malloc'd or NULL (none), or -1 with a
+ * message in err (two of them, bad headers). */
+#define AUDIO_WORDS_TAG "RECITE_WORD_TIMINGS"
+int audio_upload_words(const unsigned char *data, size_t len, char **words, char *err,
+                       size_t errlen);
 /* Resamples mono PCM to `rate` (windowed-sinc, for the OpenAI `pcm` and `wav` formats at
  * 24 kHz). 0 or -1 (ENOMEM; p unchanged). */
 int pcm_resample(struct pcm *p, int rate);

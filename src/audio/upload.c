@@ -7,7 +7,9 @@
  * pages (CRC, sequence, end of stream) are checked by ogg_probe.c before libopusfile sees
  * them, the WAV header here before decode.c does. Ownership: `out` is the caller's. */
 #include "audio/audio.h"
+#include <opusfile.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -232,5 +234,53 @@ int audio_upload_decode(const unsigned char *data, size_t len, const char *ctype
         return rc;
     }
     *is_opus = got == AUDIO_OGG_OPUS;
+    return 0;
+}
+
+/* The word timings inside the body: a RECITE_WORD_TIMINGS comment in OpusTags, or a "word"
+ * chunk in the RIFF file (readers skip chunks they do not know; RIFF allows it before or
+ * after "data"). Only called on a body audio_upload_decode accepted. */
+int audio_upload_words(const unsigned char *data, size_t len, char **words, char *err,
+                       size_t errlen)
+{
+    *words = NULL;
+    enum audio_container got = audio_sniff(data, len);
+    if (got == AUDIO_OGG_OPUS) {
+        int e = 0;
+        OggOpusFile *of = op_test_memory(data, len, &e);
+        if (!of) {
+            snprintf(err, errlen, "invalid Ogg Opus headers (opusfile error %d)", e);
+            return -1;
+        }
+        const OpusTags *tags = op_tags(of, 0);
+        int n = tags ? opus_tags_query_count(tags, AUDIO_WORDS_TAG) : 0;
+        const char *v = n == 1 ? opus_tags_query(tags, AUDIO_WORDS_TAG, 0) : NULL;
+        if (v && !(*words = strdup(v)))
+            snprintf(err, errlen, "out of memory");
+        op_free(of);
+        if (n > 1)
+            snprintf(err, errlen, "OpusTags holds %d %s comments: send one", n, AUDIO_WORDS_TAG);
+        return n > 1 || (v && !*words) ? -1 : 0;
+    }
+    if (got != AUDIO_WAV)
+        return 0;
+    for (size_t off = 12; off + 8 <= len;) {
+        uint32_t sz = le32(data + off + 4);
+        if (sz > len - off - 8)
+            break;   /* audio_upload_decode checked that the data chunk is all there */
+        if (!memcmp(data + off, "word", 4)) {
+            if (*words) {
+                free(*words);
+                *words = NULL;
+                snprintf(err, errlen, "the WAV holds more than one \"word\" chunk: send one");
+                return -1;
+            }
+            if (!(*words = strndup((const char *)data + off + 8, sz))) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+        }
+        off += 8 + (size_t)sz + (sz & 1);
+    }
     return 0;
 }

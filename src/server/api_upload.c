@@ -6,8 +6,12 @@
  * from its copy of the block text, scoped to the user (ids_upload_hash). The rest is CPU
  * work and a write, so it goes to the offload pool: upload_work checks and decodes the body
  * (audio/upload.c), fits the silence and levels it like any engine's audio
- * (engine_finish, which also moves the page's word timings, X-Word-Timings, with the trim), keeps the Ogg Opus or encodes it (engine_encode), and stores it owned by
- * the user, with the pool thread's own SQLite connection. upload_done answers 201
+ * (engine_finish, which also moves the page's word timings with the trim), keeps the Ogg
+ * Opus or encodes it (engine_encode), and stores it owned by the user, with the pool
+ * thread's own SQLite connection. Word timings come in the body (an OpusTags comment or a
+ * WAV chunk, audio_upload_words: any length, parsed on the pool thread) or, for short
+ * blocks, in X-Word-Timings (every header of a request shares lws's 4 KiB); either way
+ * they must be spans of the block text in order and within the audio, else 400. upload_done answers 201
  * {variant_hash, audio_url} or the refusal; nothing is stored for a refusal.
  *
  * Threads: everything here on the service thread except upload_work (a pool thread),
@@ -46,7 +50,7 @@ struct upload {
     size_t len;
     char ctype[128];
     char *text;
-    struct word_timing *words;   /* from X-Word-Timings, or NULL */
+    struct word_timing *words;   /* from X-Word-Timings, or NULL (the body may hold them) */
     int word_count;
     char model[32], voice[64], hash[65];
     int64_t user;
@@ -75,6 +79,109 @@ static void fail(struct upload *u, int status, const char *fmt, ...)
     u->status = status;
 }
 
+#define MAX_WORDS 8192   /* a 40,000-character block; 128 KiB parsed */
+
+/* Word timings (optional): the page's word events for the block, "START END OFFSET LENGTH"
+ * per word (ms in the uploaded audio, UTF-16 units of the block text), words separated by
+ * commas — compact, for the X-Word-Timings header; the body carries the same text. `src`
+ * names where they came from in messages. Parsed into *out (malloc'd, *count words); 0, or
+ * -1 with a message in err. */
+static int parse_words(const char *src, const char *v, size_t units, struct word_timing **out,
+                       int *count, char *err, size_t errlen)
+{
+    *out = NULL;
+    *count = 0;
+    struct word_timing *w = calloc(MAX_WORDS, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int n = 0;
+    const char *p = v;
+    while (*p) {
+        long x[4];
+        for (int k = 0; k < 4; k++) {
+            char *end;
+            while (*p == ' ')
+                p++;
+            x[k] = strtol(p, &end, 10);
+            if (end == p || x[k] < 0 || x[k] > 100000000L || *p == '+' || *p == '-')
+                goto bad;
+            p = end;
+        }
+        while (*p == ' ')
+            p++;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            goto bad;
+        if (n == MAX_WORDS) {
+            snprintf(err, errlen, "%s: more than %d words", src, MAX_WORDS);
+            free(w);
+            return -1;
+        }
+        if (x[1] < x[0] || x[3] == 0 || (size_t)x[2] + (size_t)x[3] > units) {
+            snprintf(err, errlen, "%s: word %d (%ld-%ld ms at %ld+%ld) is not a span of "
+                     "the block's %zu UTF-16 units with end >= start", src, n, x[0], x[1], x[2], x[3],
+                     units);
+            free(w);
+            return -1;
+        }
+        if (n && (x[0] < w[n - 1].start_ms || x[2] < w[n - 1].offset)) {
+            snprintf(err, errlen, "%s: word %d (%ld ms at %ld) comes before word %d (%d ms at %d): "
+                     "send the words in order", src, n, x[0], x[2], n - 1, w[n - 1].start_ms,
+                     w[n - 1].offset);
+            free(w);
+            return -1;
+        }
+        w[n++] = (struct word_timing){ (int)x[0], (int)x[1], (int)x[2], (int)x[3] };
+    }
+    *out = n ? w : NULL;
+    *count = n;
+    if (!n)
+        free(w);
+    return 0;
+bad:
+    snprintf(err, errlen, "%s must be \"START END OFFSET LENGTH\" per word, "
+             "words separated by commas (non-negative integers)", src);
+    free(w);
+    return -1;
+}
+
+/* Pool thread: the body's word timings if it has them (once: not also in the header), and
+ * every word ending within the audio as uploaded. 0, or -1 with the refusal set. */
+static int upload_words(struct upload *u, const struct pcm *pcm)
+{
+    char *text = NULL, err[320] = "";
+    if (audio_upload_words(u->body, u->len, &text, err, sizeof err)) {
+        fail(u, 400, "%s", err);
+        return -1;
+    }
+    if (text && u->words) {
+        free(text);
+        fail(u, 400, "word timings both in X-Word-Timings and in the body: send them once");
+        return -1;
+    }
+    if (text) {
+        int rc = parse_words("the body's word timings", text,
+                             utf8_utf16_units(u->text, strlen(u->text)), &u->words,
+                             &u->word_count, err, sizeof err);
+        free(text);
+        if (rc) {
+            fail(u, 400, "%s", err);
+            return -1;
+        }
+    }
+    int64_t ms = pcm->rate > 0 ? ((int64_t)pcm->count * 1000 + pcm->rate - 1) / pcm->rate : 0;
+    for (int i = 0; i < u->word_count; i++)
+        if (u->words[i].end_ms > ms) {
+            fail(u, 400, "word timings: word %d ends at %d ms, after the audio's end (%lld ms)",
+                 i, u->words[i].end_ms, (long long)ms);
+            return -1;
+        }
+    return 0;
+}
+
 /* Pool thread: check, decode, level, encode, store. */
 static void upload_work(struct offload_task *task, void *thread_ctx)
 {
@@ -89,6 +196,10 @@ static void upload_work(struct offload_task *task, void *thread_ctx)
     if (rc) {
         fail(u, rc == AUDIO_UPLOAD_UNSUPPORTED ? 415 : rc == AUDIO_UPLOAD_IMPLAUSIBLE ? 422 : 400,
              "%s", err);
+        return;
+    }
+    if (upload_words(u, &sr.pcm)) {
+        pcm_free(&sr.pcm);
         return;
     }
     sr.words = u->words;   /* engine_finish moves them with the silence it trims */
@@ -182,66 +293,6 @@ static int header(struct http_req *r, const char *name, char *buf, int len)
     return (int)strlen(buf);
 }
 
-#define MAX_WORDS 1024
-
-/* X-Word-Timings (optional): the page's word events for the block, "START END OFFSET LENGTH"
- * per word (ms in the uploaded audio, UTF-16 units of the block text), words separated by
- * commas — compact, since every header of a request shares lws's 4 KiB. Parsed into *out
- * (malloc'd, *count words); 0, or -1 with a message in err. */
-static int parse_words(const char *v, size_t units, struct word_timing **out, int *count,
-                       char *err, size_t errlen)
-{
-    *out = NULL;
-    *count = 0;
-    struct word_timing *w = calloc(MAX_WORDS, sizeof *w);
-    if (!w) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    int n = 0;
-    const char *p = v;
-    while (*p) {
-        long x[4];
-        for (int k = 0; k < 4; k++) {
-            char *end;
-            while (*p == ' ')
-                p++;
-            x[k] = strtol(p, &end, 10);
-            if (end == p || x[k] < 0 || x[k] > 100000000L || *p == '+' || *p == '-')
-                goto bad;
-            p = end;
-        }
-        while (*p == ' ')
-            p++;
-        if (*p == ',')
-            p++;
-        else if (*p)
-            goto bad;
-        if (n == MAX_WORDS) {
-            snprintf(err, errlen, "X-Word-Timings: more than %d words", MAX_WORDS);
-            free(w);
-            return -1;
-        }
-        if (x[1] < x[0] || x[3] == 0 || (size_t)x[2] + (size_t)x[3] > units) {
-            snprintf(err, errlen, "X-Word-Timings: word %d (%ld-%ld ms at %ld+%ld) is not a span of "
-                     "the block's %zu UTF-16 units with end >= start", n, x[0], x[1], x[2], x[3], units);
-            free(w);
-            return -1;
-        }
-        w[n++] = (struct word_timing){ (int)x[0], (int)x[1], (int)x[2], (int)x[3] };
-    }
-    *out = n ? w : NULL;
-    *count = n;
-    if (!n)
-        free(w);
-    return 0;
-bad:
-    snprintf(err, errlen, "X-Word-Timings must be \"START END OFFSET LENGTH\" per word, "
-             "words separated by commas (non-negative integers)");
-    free(w);
-    return -1;
-}
-
 static int only_space(const char *s)
 {
     return s[strspn(s, " \t\r\n\f\v")] == '\0';
@@ -306,7 +357,8 @@ int api_upload(struct http_req *r)
     int nwords = 0;
     char wt[3072], err[256];
     if (header(r, "x-word-timings:", wt, sizeof wt) >= 0 &&
-        parse_words(wt, utf8_utf16_units(text, strlen(text)), &words, &nwords, err, sizeof err) < 0) {
+        parse_words("X-Word-Timings", wt, utf8_utf16_units(text, strlen(text)), &words, &nwords,
+                    err, sizeof err) < 0) {
         free(text);
         return http_reply_error(r, 400, "%s", err);
     }

@@ -49,6 +49,7 @@ test('a browser voice plays, its blocks are uploaded, and come back cached after
   assert.equal(headers['x-model'], 'browser');
   assert.equal(headers['x-voice'], 'en-us');
   assert.match(headers['content-type'], /^audio\/(ogg|wav)$/);
+  assert.equal(headers['x-word-timings'], undefined, 'the word timings ride in the body, whatever their length');
 
   // reload: the server has them for this user; the page plays them without synthesizing
   const received = [];

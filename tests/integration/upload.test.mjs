@@ -4,11 +4,12 @@
 // model `browser` is listed but never synthesized by the server; every bad upload is a 4xx
 // with a precise message and stores nothing.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import net from 'node:net';
 import { itest, synth, run, eventually, BIN } from './harness.mjs';
 import { addUser, as } from './auth_harness.mjs';
+import { writeWav, wordsText, WORDS_TAG } from '../../web/ogg-opus.js';
 
 const TEXT = 'The first sentence is here.\n\nThe second one follows it.\n\nA third closes the document.';
 
@@ -236,6 +237,77 @@ itest('the page\'s word timings (X-Word-Timings) are stored with the upload and 
   assert.deepEqual(w.map((x) => text.slice(x.offset, x.offset + x.length)), ['Hello', 'there', 'wide', 'world']);
   for (let i = 1; i < w.length; i++) assert.ok(w[i].start_ms >= w[i - 1].start_ms);
   assert.ok(w.every((x) => x.end_ms <= st.duration_ms), 'inside the stored (trimmed) audio');
+});
+
+itest('a block with hundreds of words keeps its word timings: they ride in the body (WAV "word" chunk, OpusTags comment), checked, nothing stored when wrong', async (t, h) => {
+  const s = await h.start({ workers: 1 });
+  // Blocks are at most ~325 characters (doc/split.c), so the most words a block has are
+  // one-character words: Chinese, where espeak-ng reports each character as a word. Two
+  // such blocks of ~240 words: their timings are over 4 KiB, more than any header can carry.
+  const han = '我们今天一起在家里读这本很长的书每个字都会被朗读出来并且高亮显示';
+  const sentence = (k) => Array.from({ length: 24 }, (_, i) => han[(i * 7 + k) % han.length]).join('') + '。';
+  const d = await s.createDoc(Array.from({ length: 40 }, (_, k) => sentence(k)).join(''), 'text');
+  const blocks = (await s.getDoc(d.id)).blocks;
+  const timings = (text) => [...text.matchAll(/\p{Script=Han}/gu)].map((m, i) =>
+    ({ start_ms: 100 + i * 200, end_ms: 100 + i * 200 + 180, offset: m.index, length: 1 }));
+  const w0 = timings(blocks[0].text), w1 = timings(blocks[1].text);
+  assert.ok(w0.length >= 200 && w1.length >= 200, `${w0.length} and ${w1.length} words`);
+  assert.ok(wordsText(w0).length > 4096 && wordsText(w1).length > 4096, 'more than a header could carry');
+  // a continuous tone (no silence to trim inside), 200 ms a word after 100 ms, at 8 kHz
+  const rate = 8000, ms = 100 + Math.max(w0.length, w1.length) * 200 + 200;
+  const tone = new Int16Array(rate * ms / 1000).map((_, i) => Math.round(6000 * Math.sin(i / 3)));
+
+  // block 0: WAV written by the page's own writer, timings in its "word" chunk
+  const wav = Buffer.from(writeWav(tone, rate, { words: wordsText(w0) }));
+  const r0 = await upload(s, d.id, 0, wav, { type: 'audio/wav' });
+  assert.equal(r0.status, 201, r0.text);
+  // block 1: Ogg Opus with the timings as an OpusTags comment (opusenc writes it here)
+  const dir = await h.tmp();
+  await writeFile(join(dir, 'plain.wav'), Buffer.from(writeWav(tone, rate)));
+  const enc = await run('opusenc', ['--quiet', '--comment', `${WORDS_TAG}=${wordsText(w1)}`, join(dir, 'plain.wav'), join(dir, 'b1.ogg')]);
+  assert.equal(enc.code, 0, enc.stderr);
+  const r1 = await upload(s, d.id, 1, await readFile(join(dir, 'b1.ogg')), { type: 'audio/ogg' });
+  assert.equal(r1.status, 201, r1.text);
+
+  // after a "reload": the WS `cached` statuses carry every word of each block
+  const st = await browserStatuses(h, s, d.id, [0, 1]);
+  for (const [i, sent] of [[0, w0], [1, w1]]) {
+    const c = st.get(i);
+    assert.equal(c.status, 'cached', JSON.stringify(c).slice(0, 300));
+    const w = c.word_timings;
+    assert.ok(Array.isArray(w) && w.length === sent.length, `block ${i}: ${w?.length} of ${sent.length} words`);
+    assert.deepEqual(w.map((x) => [x.offset, x.length]), sent.map((x) => [x.offset, x.length]), `block ${i}: the same spans`);
+    assert.deepEqual(w.map((x) => blocks[i].text.slice(x.offset, x.offset + x.length)),
+      sent.map((x) => blocks[i].text.slice(x.offset, x.offset + x.length)));
+    // moved together with the silence the server fitted: one shift for every word
+    const shift = w[0].start_ms - sent[0].start_ms;
+    assert.ok(w.every((x, k) => x.start_ms - sent[k].start_ms === shift && x.end_ms - x.start_ms === 180), `block ${i}: one shift`);
+    assert.ok(w.every((x) => x.end_ms <= c.duration_ms), 'inside the stored audio');
+  }
+
+  // wrong timings in the body: a clear 400, nothing stored (the block stays the page's to say)
+  const e = await s.createDoc('Short one here.', 'text');
+  const short = (await s.getDoc(e.id)).blocks[0].text;
+  const shortTone = tone.subarray(0, rate * 2);
+  const refuse = async (words, re, headers = {}) => {
+    const body = Buffer.from(writeWav(shortTone, rate, { words }));
+    const r = await s.post('/v1/audio', { body, headers: { 'Content-Type': 'audio/wav', 'X-Document-Id': e.id,
+      'X-Block-Idx': '0', 'X-Model': 'browser', 'X-Voice': 'en-us', ...headers } });
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.json.error, re);
+  };
+  await refuse('300 500 6 3,100 300 0 5', /word 1 \(100 ms at 0\) comes before word 0.*in order/);
+  await refuse('100 300 0 5,300 2500 6 3', /word 1 ends at 2500 ms, after the audio's end \(2000 ms\)/);
+  await refuse('100 300 0 5,300 500 6 30', /not a span of the block's 15 UTF-16 units/);
+  await refuse('100 300 0 5,oops', /the body's word timings must be "START END OFFSET LENGTH"/);
+  await refuse('100 300 0 5', /both in X-Word-Timings and in the body/, { 'X-Word-Timings': '100 300 0 5' });
+  assert.equal(short.length, 15);
+  assert.equal((await browserStatuses(h, s, e.id, [0])).get(0).status, 'synthesize_locally', 'nothing stored');
+  // right ones are kept
+  const ok = await s.post('/v1/audio', { body: Buffer.from(writeWav(shortTone, rate, { words: '100 300 0 5,300 500 6 3,500 800 10 4' })),
+    headers: { 'Content-Type': 'audio/wav', 'X-Document-Id': e.id, 'X-Block-Idx': '0', 'X-Model': 'browser', 'X-Voice': 'en-us' } });
+  assert.equal(ok.status, 201, ok.text);
+  assert.equal((await browserStatuses(h, s, e.id, [0])).get(0).word_timings.length, 3);
 });
 
 itest('a client that hangs up while its upload is processed leaves the server serving, the audio stored', async (t, h) => {

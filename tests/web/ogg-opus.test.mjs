@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeOggOpus, writeWav, preSkipOf, opusHead } from '../../web/ogg-opus.js';
+import { writeOggOpus, writeWav, preSkipOf, opusHead, wordsText, WORDS_TAG } from '../../web/ogg-opus.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = process.env.RECITE_BIN || resolve(here, '../../build/recite');
@@ -80,6 +80,39 @@ test('packets written again by the writer decode as the same audio (ffprobe, opu
   assert.equal(pages[pages.lastIndexOf('OggS') + 5], 4, 'last page: end of stream');
 });
 
+test('word timings ride in OpusTags, over several pages when long: opusinfo is clean, the comment reads back whole', { skip: !existsSync(BIN) && 'build/recite missing' }, () => {
+  const src = join(dir, 'src3.ogg');
+  run(BIN, ['say', '-o', src, 'A block with a very long comment.']);
+  const { packets, granule } = readOgg(readFileSync(src));
+  const preSkip = preSkipOf(packets[0]);
+  // 6,000 words: ~150 KB, three pages of tags (a page holds 65,025 bytes)
+  const words = Array.from({ length: 6000 }, (_, i) => ({ start_ms: i * 300, end_ms: i * 300 + 250, offset: i * 6, length: 5 }));
+  const text = wordsText(words);
+  assert.ok(text.length > 2 * 255 * 255);
+  const out = writeOggOpus(packets.slice(2).map((data) => ({ data, samples: packetSamples(data) })),
+    { preSkip, totalSamples: granule - preSkip, comments: [`${WORDS_TAG}=${text}`] });
+  const file = join(dir, 'tags.ogg');
+  writeFileSync(file, out);
+  const info = run('opusinfo', [file]);
+  assert.doesNotMatch(info, /WARNING|ERROR|CRC|corrupt/i, info.slice(0, 500));
+  const back = readOgg(Buffer.from(out)).packets[1];
+  assert.equal(back.toString('latin1', 0, 8), 'OpusTags');
+  assert.ok(back.toString('latin1').endsWith(`${WORDS_TAG}=${text}`), 'the comment whole, at the end of OpusTags');
+  // the pages: OpusHead, three of tags (the first two continue: granule -1), then audio
+  const flags = [], granules = [];
+  for (let at = 0; at < out.length;) {
+    flags.push(out[at + 5]);
+    granules.push(Buffer.from(out).readBigInt64LE(at + 6));
+    const nseg = out[at + 26];
+    at += 27 + nseg + out.subarray(at + 27, at + 27 + nseg).reduce((a, b) => a + b, 0);
+  }
+  assert.deepEqual(flags.slice(0, 4), [2, 0, 1, 1]);
+  assert.deepEqual(granules.slice(1, 4), [-1n, -1n, 0n]);
+  const dur = JSON.parse(run('ffprobe', ['-v', 'error', '-show_format', '-of', 'json', file])).format.duration;
+  const want = JSON.parse(run('ffprobe', ['-v', 'error', '-show_format', '-of', 'json', src])).format.duration;
+  assert.equal(Number(dur).toFixed(3), Number(want).toFixed(3));
+});
+
 test('a flipped byte breaks the CRC, which opusinfo reports (the CRC is real)', { skip: !existsSync(BIN) && 'build/recite missing' }, () => {
   const src = join(dir, 'src2.ogg');
   run(BIN, ['say', '-o', src, 'Short.']);
@@ -112,5 +145,22 @@ test('the WAV fallback is a 16-bit mono PCM file ffprobe reads with the right le
   assert.equal(p.codec_name, 'pcm_s16le');
   assert.equal(Number(p.sample_rate), rate);
   assert.equal(p.channels, 1);
+  assert.equal(Number(p.duration_ts), n);
+});
+
+test('the WAV fallback carries word timings in a "word" chunk after the samples; ffprobe still reads the same audio', () => {
+  const rate = 22050, n = rate / 2;
+  const s = new Int16Array(n).map((_, i) => Math.round(8000 * Math.sin(i / 5)));
+  const words = '0 100 0 5,100 250 6 3';   // odd length: a pad byte follows
+  const out = writeWav(s, rate, { words });
+  const dv = new DataView(out.buffer);
+  assert.equal(dv.getUint32(4, true), out.length - 8, 'the RIFF size covers the extra chunk');
+  const at = 44 + n * 2;
+  assert.equal(new TextDecoder().decode(out.subarray(at, at + 4)), 'word');
+  assert.equal(new TextDecoder().decode(out.subarray(at + 8, at + 8 + dv.getUint32(at + 4, true))), words);
+  assert.equal(out.length % 2, 0);
+  const file = join(dir, 'w.wav');
+  writeFileSync(file, out);
+  const p = JSON.parse(run('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', file])).streams[0];
   assert.equal(Number(p.duration_ts), n);
 });
