@@ -136,6 +136,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!(app.offload = offload_create(&ocfg, err, sizeof err)))
         FAIL("setup: offload pool: %s", err);
     app.writer = app.offload;   /* one thread: ordered, as the server's writer */
+    app.spooler = app.offload;  /* upload writes never block, so sharing the thread is safe */
     /* one known document and one stored audio, so seeds can name them */
     const char *md = "# Title\n\nFirst paragraph.\n\nSecond paragraph, with more words.\n";
     struct doc *d = doc_build(md, strlen(md), DOC_MARKDOWN, NULL, err, sizeof err);

@@ -129,6 +129,11 @@ static int cmd_serve(const struct config *cfg)
         log_error("cannot start the store writer thread: %s", err);
         goto out;
     }
+    struct offload_config scfg = { .threads = 1, .notify = wake_loop, .notify_arg = &app };
+    if (!(app.spooler = offload_create(&scfg, err, sizeof err))) {   /* upload writes */
+        log_error("cannot start the upload spooler thread: %s", err);
+        goto out;
+    }
     if (cfg->redis) {                    /* --- distributed mode: see jobs/redisqueue.c --- */
         signal(SIGPIPE, SIG_IGN);        /* before the Redis threads write to a socket */
         app.queue = redisqueue_create(&redis_url, cfg->data_dir, cfg->visibility_timeout_s * 1000,
@@ -193,6 +198,7 @@ out:
     redis_workers_stop(redis_workers, NULL, NULL);
     offload_destroy(app.offload);    /* queued request work runs; nobody is answered */
     offload_destroy(app.writer);     /* queued position saves are written */
+    offload_destroy(app.spooler);    /* upload writes end; their files close */
     if (app.queue)
         app.queue->ops->destroy(app.queue);
     waiters_destroy(app.waiters);

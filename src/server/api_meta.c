@@ -82,7 +82,9 @@ int api_metrics(struct http_req *r)
         "# HELP recite_ws_messages_total WebSocket messages received.\n"
         "# TYPE recite_ws_messages_total counter\nrecite_ws_messages_total %llu\n"
         "# HELP recite_http_requests_total HTTP requests routed.\n"
-        "# TYPE recite_http_requests_total counter\nrecite_http_requests_total %llu\n",
+        "# TYPE recite_http_requests_total counter\nrecite_http_requests_total %llu\n"
+        "# HELP recite_upload_pauses_total Times an upload stopped being read until the disk caught up.\n"
+        "# TYPE recite_upload_pauses_total counter\nrecite_upload_pauses_total %llu\n",
         queued, running,
         (unsigned long long)METRIC_GET(m, jobs_done), (unsigned long long)METRIC_GET(m, jobs_failed),
         (unsigned long long)METRIC_GET(m, syntheses), (unsigned long long)METRIC_GET(m, cache_hits),
@@ -91,6 +93,7 @@ int api_metrics(struct http_req *r)
         (unsigned long long)METRIC_GET(m, evictions),
         (unsigned long long)METRIC_GET(m, ws_connections),
         (unsigned long long)METRIC_GET(m, ws_messages),
-        (unsigned long long)METRIC_GET(m, http_requests));
+        (unsigned long long)METRIC_GET(m, http_requests),
+        (unsigned long long)METRIC_GET(m, upload_pauses));
     return http_reply(r, 200, "text/plain; version=0.0.4", (unsigned char *)text, (size_t)n, NULL, 0);
 }

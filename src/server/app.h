@@ -29,6 +29,7 @@ struct app {
     struct conns *conns;          /* WebSocket connection ids -> sessions */
     struct offload *offload;      /* threads for request work that is not TTS (offload.h) */
     struct offload *writer;       /* one thread: small store writes, in arrival order */
+    struct offload *spooler;      /* one thread: multipart uploads written to disk (spool.h) */
     struct voicemap *voicemap;    /* OpenAI voice names -> local voices (voicemap.h) */
     struct waiters *waiters;      /* HTTP requests waiting for a job: speech, previews (waiters.h) */
     struct exports *exports;      /* "Export audio" jobs (exports.h) */

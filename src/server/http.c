@@ -6,6 +6,7 @@
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/session.h"
+#include "server/spool.h"
 #include "store/store.h"
 #include "server/waiters.h"
 #include "util/log.h"
@@ -227,32 +228,8 @@ static void fill_req(struct http_req *r, struct app *app, struct lws *wsi, struc
     r->in_callback = 1;
 }
 
-/* An unnamed file in dir (O_TMPFILE: gone when closed, even after a crash), else a named
- * one unlinked at once. Uploads are spooled to the data directory's disk, not to /tmp,
- * which may be memory. -1 on failure. */
-static int spool_open(const char *dir)
-{
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0 || !dir)
-        return fd;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/.upload-XXXXXX", dir);
-    fd = mkostemp(path, O_CLOEXEC);
-    if (fd >= 0)
-        unlink(path);
-    return fd;
-}
-
-static void spool_close(struct http_state *h)
-{
-    if (h->upload_fd1)
-        close(h->upload_fd1 - 1);
-    h->upload_fd1 = 0;
-    h->upload_size = 0;
-}
-
-/* The `file` part goes to a spool file as it arrives: writes to the page cache, which the
- * kernel flushes in the background, so the service thread holds no upload in memory. */
+/* The `file` part goes to a spool file as it arrives, written by the spooler thread
+ * (spool.h): the service thread neither holds the upload in memory nor waits for the disk. */
 static int upload_cb(void *data, const char *name, const char *filename, char *buf, int len,
                      enum lws_spa_fileupload_states state)
 {
@@ -260,29 +237,19 @@ static int upload_cb(void *data, const char *name, const char *filename, char *b
     struct http_state *h = &s->http;
     if (state == LWS_UFS_OPEN) {
         snprintf(h->upload_name, sizeof h->upload_name, "%s", filename ? filename : "");
-        spool_close(h);   /* a second `file` part replaces the first */
-        int fd = spool_open(h->spool_dir);
-        if (fd < 0) {
-            log_warn("cannot spool an upload in %s: %s", h->spool_dir, strerror(errno));
+        spool_close(h->spool);   /* a second `file` part replaces the first */
+        h->spool = spool_open(h->app, s->wsi, h->app->cfg->data_dir);
+        if (!h->spool) {
+            log_warn("cannot spool an upload in %s: %s", h->app->cfg->data_dir, strerror(errno));
             h->upload_failed = 1;
             return -1;
         }
-        h->upload_fd1 = fd + 1;
         return 0;
     }
-    if ((state == LWS_UFS_CONTENT || state == LWS_UFS_FINAL_CONTENT) && len > 0 && h->upload_fd1) {
-        for (const char *p = buf; len > 0;) {
-            ssize_t n = write(h->upload_fd1 - 1, p, (size_t)len);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                h->upload_failed = 1;
-                return -1;
-            }
-            p += n;
-            len -= (int)n;
-            h->upload_size += (size_t)n;
-        }
+    if ((state == LWS_UFS_CONTENT || state == LWS_UFS_FINAL_CONTENT) && len > 0 && h->spool &&
+        spool_write(h->spool, buf, (size_t)len)) {
+        h->upload_failed = 1;
+        return -1;
     }
     return 0;
 }
@@ -290,11 +257,9 @@ static int upload_cb(void *data, const char *name, const char *filename, char *b
 int http_spool_take(struct http_req *r)
 {
     struct http_state *h = &r->s->http;
-    if (!h->upload_fd1)
-        return -1;
-    int fd = h->upload_fd1 - 1;
-    h->upload_fd1 = 0;
-    h->upload_size = 0;
+    int fd = spool_take_fd(h->spool);
+    spool_close(h->spool);
+    h->spool = NULL;
     return fd;
 }
 
@@ -302,23 +267,37 @@ static void http_state_reset(struct http_state *h)
 {
     buf_free(&h->body);
     buf_free(&h->upload);
-    spool_close(h);
+    spool_close(h->spool);
     if (h->spa)
         lws_spa_destroy(h->spa);
     free(h->resp);
     memset(h, 0, sizeof *h);
 }
 
+#define SPOOL_FAILED "the server could not store the upload (is its disk full?)"
+
+/* The body is complete. With an upload still being written, the answer waits for its last
+ * write (spool.h wakes the connection; on_writeable comes back here). */
 static int finish_body(struct app *app, struct lws *wsi, struct session *s)
 {
+    struct http_state *h = &s->http;
     struct http_req r;
     fill_req(&r, app, wsi, s);
-    if (s->http.spa) {
-        lws_spa_finalize(s->http.spa);
+    if (h->spa && !h->finish_wanted) {
+        lws_spa_finalize(h->spa);
+        if (h->spool && spool_flush(h->spool)) {
+            h->finish_wanted = 1;
+            return 0;
+        }
+    }
+    h->finish_wanted = 0;
+    if (h->upload_failed || (h->spool && spool_error(h->spool)))
+        return http_reply_error(&r, 507, SPOOL_FAILED);
+    if (h->spa) {
         r.is_multipart = 1;
         r.upload = NULL;
-        r.upload_fd = s->http.upload_fd1 - 1;
-        r.upload_len = s->http.upload_size;
+        r.upload_fd = h->spool ? spool_fd(h->spool) : -1;
+        r.upload_len = h->spool ? spool_size(h->spool) : 0;
         r.upload_name = s->http.upload_name;
         r.form_format = lws_spa_get_string(s->http.spa, FORM_FORMAT);
         r.form_title = lws_spa_get_string(s->http.spa, FORM_TITLE);
@@ -345,7 +324,7 @@ static int begin_request(struct app *app, struct lws *wsi, struct session *s, co
     h->method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
     h->started_us = (int64_t)lws_now_usecs();
     snprintf(h->path, sizeof h->path, "%s", in ? in : "/");
-    h->spool_dir = app->cfg->data_dir;
+    h->app = app;
     struct http_req r;
     fill_req(&r, app, wsi, s);
 
@@ -461,17 +440,21 @@ static int on_body(struct app *app, struct lws *wsi, struct session *s, const vo
         h->discarded += len;
         return h->discarded > 2 * limit ? -1 : 0;
     }
-    if (h->body.len + h->upload_size + len > limit) {
+    if (h->body.len + (h->spool ? spool_size(h->spool) : 0) + len > limit) {
         struct http_req r;
         fill_req(&r, app, wsi, s);
         return http_reply_error(&r, 413, "request body is larger than %d MiB", app->cfg->max_body_mb);
     }
     if (h->spa) {
-        if (lws_spa_process(h->spa, in, (int)len)) {
+        if ((h->spool && spool_error(h->spool)) || lws_spa_process(h->spa, in, (int)len)) {
             struct http_req r;
             fill_req(&r, app, wsi, s);
-            if (h->upload_failed)
-                return http_reply_error(&r, 507, "the server could not store the upload (is its disk full?)");
+            if (h->upload_failed || (h->spool && spool_error(h->spool))) {
+                spool_close(h->spool);   /* its disk space comes back now, not at the close */
+                h->spool = NULL;
+                h->upload_failed = 1;
+                return http_reply_error(&r, 507, SPOOL_FAILED);
+            }
             return http_reply_error(&r, 400, "malformed multipart/form-data body");
         }
         return 0;
@@ -481,10 +464,12 @@ static int on_body(struct app *app, struct lws *wsi, struct session *s, const vo
     return 0;
 }
 
-static int on_writeable(struct lws *wsi, struct session *s)
+static int on_writeable(struct app *app, struct lws *wsi, struct session *s)
 {
     static unsigned char out[LWS_PRE + WRITE_CHUNK];
     struct http_state *h = &s->http;
+    if (!h->resp && h->finish_wanted && !h->answered && !spool_busy(h->spool))
+        return finish_body(app, wsi, s);   /* the upload is on disk now */
     if (!h->resp)
         return 0;
     size_t n = h->resp_len - h->resp_off;
@@ -537,7 +522,7 @@ int http_callback(struct app *app, struct lws *wsi, int reason, struct session *
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         return on_body_completion(app, wsi, s);
     case LWS_CALLBACK_HTTP_WRITEABLE:
-        return on_writeable(wsi, s);
+        return on_writeable(app, wsi, s);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
         return end_transaction(wsi, s);
     case LWS_CALLBACK_CLOSED_HTTP:

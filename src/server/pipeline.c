@@ -559,4 +559,5 @@ void pipeline_drain(struct app *app)
     job_event_free(list);
     offload_drain(app->offload);   /* conversions and other request work that finished */
     offload_drain(app->writer);    /* position saves, deletes */
+    offload_drain(app->spooler);   /* upload writes: resume reading, answer a finished upload */
 }

@@ -7,8 +7,10 @@
 #include <stdint.h>
 #include "audio/audio.h"
 
+struct app;
 struct lws;
 struct lws_spa;
+struct spool;
 
 struct out_msg {
     struct out_msg *next;
@@ -31,12 +33,12 @@ struct http_state {
     struct lws_spa *spa;        /* multipart/form-data parser */
     struct buf upload;          /* the uploaded `file` part (in memory: not used for files) */
     /* The `file` part streams to an unnamed file in the data directory instead of memory
-     * (a 50 MiB book): upload_fd + 1 (0: none, so a zeroed state has no file), its size,
-     * and where to make it. Closed by http_state_reset unless handed on. */
-    int upload_fd1;
-    size_t upload_size;
-    const char *spool_dir;
-    int upload_failed;          /* the spool file could not be written (disk full) */
+     * (a 50 MiB book), written by the spooler thread (spool.h). Closed by http_state_reset
+     * unless its descriptor was handed on. */
+    struct spool *spool;
+    struct app *app;            /* for upload_cb, which lws calls with the session only */
+    int upload_failed;          /* the spool file could not be made or written (disk full) */
+    int finish_wanted;          /* the body is complete; answer once the spool is on disk */
     char upload_name[256];
     void *pending;              /* an upload being processed off the thread (api_upload.c) */
     /* response body being written */

@@ -1,8 +1,10 @@
-/* fault — the allocation-failure injector (see fault.h). Thread-safe: the counters are
+/* fault — the allocation-failure injector and the slow-disk delay (see fault.h). Thread-safe: the counters are
  * atomics, so worker threads and the service thread draw from one sequence. */
 #include "util/fault.h"
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
 
 static atomic_long armed;        /* 0: off (the fast path) */
 static atomic_long skip;         /* checked allocations left before failures start */
@@ -41,6 +43,23 @@ int fault_alloc_fails(void)
         return 0;
     atomic_fetch_add(&injected, 1);
     return 1;
+}
+
+static long slow_disk_ms;
+static pthread_once_t slow_once = PTHREAD_ONCE_INIT;
+
+static void read_slow_env(void)
+{
+    const char *v = getenv("RECITE_FAULT_SLOW_DISK_MS");
+    slow_disk_ms = v && *v ? atol(v) : 0;
+}
+
+void fault_slow_disk(void)
+{
+    pthread_once(&slow_once, read_slow_env);
+    if (slow_disk_ms > 0)
+        nanosleep(&(struct timespec){ .tv_sec = slow_disk_ms / 1000,
+                                      .tv_nsec = slow_disk_ms % 1000 * 1000000L }, NULL);
 }
 
 long fault_alloc_injected(void)

@@ -13,6 +13,10 @@
 #include <string.h>
 
 void fault_alloc_arm(long after, long count);   /* count 0: disarm */
+/* A slow disk, for tests: with RECITE_FAULT_SLOW_DISK_MS=N in the environment (read once),
+ * each call sleeps N ms; otherwise it returns at once. Called before each upload spool write
+ * (server/spool.c), so a test can make the network outrun the disk. */
+void fault_slow_disk(void);
 int fault_alloc_fails(void);                    /* 1: behave as if the allocation failed */
 long fault_alloc_injected(void);                /* failures injected so far (tests) */
 

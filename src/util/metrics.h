@@ -17,6 +17,7 @@ struct metrics {
     atomic_uint_fast64_t ws_messages;      /* client messages received */
     atomic_uint_fast64_t http_requests;
     atomic_uint_fast64_t evictions;
+    atomic_uint_fast64_t upload_pauses;    /* uploads paused because the disk fell behind (spool.h) */
 };
 
 #define METRIC_ADD(m, field, n) atomic_fetch_add_explicit(&(m)->field, (n), memory_order_relaxed)
