@@ -154,10 +154,6 @@ static int cmd_serve(const struct config *cfg)
         goto out;
     if (!(app.exports = exports_create()))   /* GET /v1/documents/{id}/export */
         goto out;
-    if (exports_resume(&app)) {   /* the saved jobs: served again or resumed */
-        log_error("cannot read the saved export jobs");
-        goto out;
-    }
     if (!cfg->redis) {
         /* Engines that wait on the network (openai) get a pool of their own
          * (--openai-concurrency), and the CPU workers never hold one of their jobs

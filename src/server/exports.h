@@ -17,7 +17,7 @@ struct exports;
 
 struct exports *exports_create(void);
 void exports_destroy(struct exports *x);   /* accepts NULL; files already written stay */
-/* Start-up, after the offload pools and the queue exist and before the loop serves: the
+/* Start-up (server_run), once the lws context exists and before the loop serves: the
  * saved jobs come back — finished ones are served again, unfinished ones start over on the
  * cached audio (a model or voice no longer offered fails them with that reason) — and files
  * in DATA/exports/ that no finished job names are removed. 0, or -1 if the store failed. */

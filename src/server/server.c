@@ -10,6 +10,7 @@
  * epoll the cost of a wake-up does not grow with idle connections. */
 #include "server/server.h"
 #include "server/app.h"
+#include "server/exports.h"
 #include "server/auth.h"
 #include "server/limits.h"
 #include "server/http.h"
@@ -277,6 +278,12 @@ int server_run(struct app *app)
         return -1;
     }
     signal_app = app;
+    /* The saved export jobs come back before anyone is served; only now, because a resumed
+     * job's task wakes the loop through app->ctx. */
+    if (app->exports && exports_resume(app)) {
+        log_error("cannot read the saved export jobs");
+        return -1;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
