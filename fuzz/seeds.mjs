@@ -160,7 +160,24 @@ execFileSync(join(root, '..', '..', 'build', 'recite'), ['say', '-o', tmpOgg, 'H
 const ogg = readFileSync(tmpOgg);
 rmSync(tmpOgg);
 const up = (flags, body) => Buffer.concat([Buffer.from([flags]), body]);
+// word timings in the body: a WAV "word" chunk after the samples, an OpusTags comment
+const WORDS = '40 300 0 5,300 600 0 5';
+function wavWords(w, text) {
+  const t = Buffer.from(text), pad = t.length & 1;
+  const chunk = Buffer.alloc(8 + t.length + pad);
+  chunk.write('word', 0); chunk.writeUInt32LE(t.length, 4); t.copy(chunk, 8);
+  const out = Buffer.concat([w, chunk]);
+  out.writeUInt32LE(out.length - 8, 4);
+  return out;
+}
+const tmpWav = join(root, '..', '..', 'build', 'seed-words.wav'), tmpTagged = join(root, '..', '..', 'build', 'seed-words.ogg');
+writeFileSync(tmpWav, wav(1));
+execFileSync('opusenc', ['--quiet', '--comment', `RECITE_WORD_TIMINGS=${WORDS}`, tmpWav, tmpTagged]);
+const tagged = readFileSync(tmpTagged);
+rmSync(tmpWav);
+rmSync(tmpTagged);
 write('fuzz_upload', [
+  up(2, wavWords(wav(1), WORDS)), up(1, tagged),
   up(1, ogg), up(0, ogg), up(2, ogg), up(1, ogg.subarray(0, ogg.length - 40)),
   up(2, wav(1)), up(6, wav(3)), up(0, wav(0.5, { rate: 48000, ch: 2 })), up(2, wav(1, { bits: 8 })),
   up(2, wav(0.2, { claim: 36000 * 22050 * 2 })), up(2, wav(1, { rate: 96000 })), up(2, wav(1, { tag: 85 })),
