@@ -179,11 +179,17 @@ static int is_word_char(uint32_t c)
 
 /* The written words of text[start, end): runs without white space, trimmed of
  * punctuation. Offsets in UTF-16 units; u16_at is the UTF-16 offset of text[start]. */
+struct byte_span {
+    size_t a, b;   /* a written word's bytes: its first word character .. past its last */
+};
+
 static int text_words(const char *text, size_t start, size_t end, int u16_at,
-                      struct piper_word **w, int *cap, int *nw)
+                      struct piper_word **w, int *cap, struct byte_span **bs, int *bs_cap,
+                      int *nw)
 {
     *nw = 0;
     int off = u16_at, wstart = -1, wend = -1;
+    size_t ba = 0, bb = 0;
     for (size_t i = start; i <= end;) {
         uint32_t cp = ' ';
         int step = 1, units = 0;
@@ -193,20 +199,81 @@ static int text_words(const char *text, size_t start, size_t end, int u16_at,
         }
         if (u_isUWhiteSpace((UChar32)cp) || i == end) {
             if (wstart >= 0) {
-                if (grow((void **)w, cap, *nw + 1, sizeof **w) < 0)
+                if (grow((void **)w, cap, *nw + 1, sizeof **w) < 0 ||
+                    grow((void **)bs, bs_cap, *nw + 1, sizeof **bs) < 0)
                     return -1;
+                (*bs)[*nw] = (struct byte_span){ ba, bb };
                 (*w)[(*nw)++] = (struct piper_word){ wstart, wend - wstart, 0, 0 };
             }
             wstart = -1;
         } else if (is_word_char(cp)) {
-            if (wstart < 0)
+            if (wstart < 0) {
                 wstart = off;
+                ba = i;
+            }
             wend = off + units;
+            bb = i + (size_t)step;
         }
         off += units;
         i += (size_t)step;
     }
     return 0;
+}
+
+/* Inserts n phonemes at the sentence's position at. */
+static int insert_phon(struct builder *b, int at, const uint32_t *m, int n)
+{
+    struct piper_sentence *s = b->cur;
+    if (grow((void **)&s->phon, &b->phon_cap, s->nphon + n, sizeof *s->phon) < 0)
+        return -1;
+    memmove(s->phon + at + n, s->phon + at, (size_t)(s->nphon - at) * sizeof *s->phon);
+    memcpy(s->phon + at, m, (size_t)n * sizeof *m);
+    s->nphon += n;
+    return 0;
+}
+
+/* Marks mode, inside a clause whose IPA words match its written words one to one: the marks
+ * between written words i and i+1 (an opening or closing quote mid-sentence), as phonemizer
+ * keeps them — a mark touching word i after it, one touching word i+1 before it, one apart
+ * from both before word i+1 followed by a space. iw (the IPA words) is shifted to match.
+ * Returns the phonemes added, or -1 when out of memory. */
+static int inner_marks(struct builder *b, const char *text, const struct byte_span *bs, int n,
+                       int (*iw)[2])
+{
+    int added = 0;
+    for (int i = n - 2; i >= 0; i--) {
+        uint32_t after[16], before[16];
+        int na = 0, nb = 0, space = 0;
+        for (size_t k = bs[i].b; k < bs[i + 1].a;) {
+            uint32_t cp, m;
+            k += (size_t)utf8_decode(text + k, bs[i + 1].a - k, &cp);
+            if (u_isUWhiteSpace((UChar32)cp)) {
+                if (nb && before[nb - 1] != ' ' && nb < 16)
+                    before[nb++] = ' ';   /* the mark stood apart: a space after it */
+                space = 1;
+            } else if ((m = kokoro_mark(cp))) {
+                if (!space && na < 16)
+                    after[na++] = m;
+                else if (space && nb < 15)
+                    before[nb++] = m;
+            }
+        }
+        int at_b = iw[i + 1][0], at_a = iw[i][1];
+        if (nb && insert_phon(b, at_b, before, nb) < 0)
+            return -1;
+        for (int j = i + 1; nb && j < n; j++) {
+            iw[j][0] += nb;
+            iw[j][1] += nb;
+        }
+        if (na && insert_phon(b, at_a, after, na) < 0)
+            return -1;
+        for (int j = i + 1; na && j < n; j++) {
+            iw[j][0] += na;
+            iw[j][1] += na;
+        }
+        added += na + nb;
+    }
+    return added;
 }
 
 #define MAX_IPA_WORDS 512
@@ -300,7 +367,8 @@ int piper_phonemize_as(const char *espeak_voice, const char *text, unsigned flag
     struct builder b = { .nfd = (flags & PIPER_PHON_NFD) != 0 };
     int marks = (flags & PIPER_PHON_MARKS) != 0;
     struct piper_word *tw = NULL;
-    int tw_cap = 0, cap = 0, rc = -1, u16_at = 0;
+    struct byte_span *bs = NULL;
+    int tw_cap = 0, bs_cap = 0, cap = 0, rc = -1, u16_at = 0;
     int (*iw)[2] = malloc(MAX_IPA_WORDS * sizeof *iw);
     if (!iw) {
         snprintf(err, errlen, "out of memory");
@@ -334,8 +402,15 @@ int piper_phonemize_as(const char *espeak_voice, const char *text, unsigned flag
         int p1 = b.cur->nphon;
         b.spoken[out->count - 1] += p1 - p0;
         int ntw;
-        if (text_words(text, c->start, c->end, u16_at, &tw, &tw_cap, &ntw) < 0 ||
-            add_words(&b, tw, ntw, iw, niw, p0, p1) < 0)
+        if (text_words(text, c->start, c->end, u16_at, &tw, &tw_cap, &bs, &bs_cap, &ntw) < 0)
+            goto oom;
+        if (marks && niw == ntw && niw > 1 && niw <= MAX_IPA_WORDS) {
+            int added = inner_marks(&b, text, bs, ntw, iw);
+            if (added < 0)
+                goto oom;
+            p1 += added;
+        }
+        if (add_words(&b, tw, ntw, iw, niw, p0, p1) < 0)
             goto oom;
         if (marks) {   /* Kokoro: every mark after the clause, then a space unless it ended */
             int ends = trail_marks(&b, text, words_at, k + 1 < cl.n ? c->end : len);
@@ -376,6 +451,7 @@ out:
         free(cl.c[k].ipa);
     free(cl.c);
     free(tw);
+    free(bs);
     free(iw);
     free(b.spoken);
     if (rc < 0)

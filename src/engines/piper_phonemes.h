@@ -32,8 +32,9 @@ int piper_phonemize(const char *espeak_voice, const char *text, struct piper_tex
  * stays as espeak-ng wrote it (Kokoro: phonemizer passes it on as it is, and Kokoro's
  * vocabulary has precomposed letters such as 'ç'). PIPER_PHON_MARKS (Kokoro, as phonemizer's
  * preserve_punctuation): instead of Piper's one terminator, every punctuation mark around a
- * clause that Kokoro's vocabulary knows (; : , . ! ? — … and quotes as '"'), a space
- * between clauses, a sentence ending at a clause followed by . ? or !. */
+ * clause that Kokoro's vocabulary knows (; : , . ! ? — … and quotes as '"'), and between
+ * its words when espeak's IPA has as many words as the text, a space between clauses, a
+ * sentence ending at a clause followed by . ? or !. */
 #define PIPER_PHON_NFD 1u
 #define PIPER_PHON_MARKS 2u
 int piper_phonemize_as(const char *espeak_voice, const char *text, unsigned flags,

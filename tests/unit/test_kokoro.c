@@ -357,12 +357,14 @@ static void test_tokens(void)
     tokens_of("fr-fr", 0, "Bonjour.", 0, phon, ids);
     CHECK_STR(phon, "bɔ̃ʒˈuʁ.");
     CHECK_STR(ids, "0 44 76 17 147 156 63 128 4 0");
-    /* derived: the marks phonemizer keeps (preserve_punctuation) where espeak-ng ends a
-     * clause — a dash, an ellipsis, quotes as '"' — with the text's spacing; a quote inside a
-     * clause is lost (espeak gives no position for it) */
+    /* derived: the marks phonemizer keeps (preserve_punctuation) — a dash, an ellipsis,
+     * quotes as '"' — with the text's spacing, where espeak-ng ends a clause and between
+     * the words of a clause (the opening quote) */
     tokens_of("en-us", 1, "He said \u201chello\u201d \u2014 then left.", 0, phon, ids);
-    CHECK_STR(phon, "hiː sˈɛd həlˈoʊ\" — ðˈɛn lˈɛft.");
-    CHECK_STR(ids, "0 50 51 158 16 61 156 86 46 16 50 83 54 156 57 135 11 16 9 16 81 156 86 56 16 54 156 86 48 62 4 0");
+    CHECK_STR(phon, "hiː sˈɛd \"həlˈoʊ\" — ðˈɛn lˈɛft.");
+    CHECK_STR(ids, "0 50 51 158 16 61 156 86 46 16 11 50 83 54 156 57 135 11 16 9 16 81 156 86 56 16 54 156 86 48 62 4 0");
+    tokens_of("en-us", 1, "Say \"yes\" now.", 0, phon, ids);
+    CHECK_STR(phon, "sˈeɪ \"jˈɛs\" nˈaʊ.");
     tokens_of("en-us", 1, "Wait\u2026 what?", 0, phon, ids);
     CHECK_STR(phon, "wˈeɪt… wˌʌt?");
     CHECK_STR(ids, "0 65 156 47 102 62 10 16 65 157 138 62 6 0");
@@ -446,6 +448,19 @@ static void test_engine(void)
         CHECK_INT(r.words[0].start_ms, llround(1.0 * ms / 16));
         CHECK_INT(r.words[1].offset, 6);
         CHECK_INT(r.words[1].end_ms, llround(14.0 * ms / 16));
+    }
+    synth_result_free(&r);
+    /* marks between words take tokens but belong to no word: "yes" is still words[1] */
+    CHECK_INT(kokoro->ops->synthesize(e, "af_test", "Say \"yes\" now.", &r, err, sizeof err), 0);
+    CHECK_INT(r.word_count, 3);
+    if (r.word_count == 3) {
+        CHECK_INT(r.words[1].offset, 5);
+        CHECK_INT(r.words[1].length, 3);
+        /* 0 s ˈ e ɪ ␣ " [j ˈ ɛ s] " ␣ n ˈ a ʊ . 0: "yes" is ids 7..10 of 19 */
+        int64_t ms = pcm_duration_ms(&r.pcm);
+        CHECK_INT(r.pcm.count, 19 * 256);
+        CHECK_INT(r.words[1].start_ms, llround(7.0 * ms / 19));
+        CHECK_INT(r.words[1].end_ms, llround(11.0 * ms / 19));
     }
     synth_result_free(&r);
     /* over 510 tokens: several inferences, each [0, <=510 tokens, 0], audio concatenated */
