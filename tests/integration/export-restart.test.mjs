@@ -6,10 +6,11 @@
 // (schema 5) is upgraded in place and exports there.
 import assert from 'node:assert/strict';
 import { cp } from 'node:fs/promises';
-import { writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { itest, eventually, run, decodes, parseMetrics } from './harness.mjs';
+import { itest, eventually, run, parseMetrics } from './harness.mjs';
+import { exportFinished as finished, bookChapters as chaptersOf } from './export_checks.mjs';
 import { addUser, as } from './auth_harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,23 +20,6 @@ const para = (c, i) => `Paragraph ${i} of ${c}: the water rises and falls along 
 const BOOK = `# Tides\n\nA book about the sea.\n\n` + CHAPTERS.slice(1).map((c) =>
   `## ${c}\n\n` + Array.from({ length: 5 }, (_, i) => para(c, i)).join('\n\n')).join('\n\n') + '\n';
 const Q = 'format=m4b&model=espeak&voice=en-us';
-
-async function finished(s, url) {
-  return eventually(async () => {
-    const r = await s.get(url);
-    assert.equal(r.status, 200, r.text);
-    assert.notEqual(r.json.status, 'error', r.json.error);
-    return r.json.status === 'done' && r.json;
-  }, 'the export to finish');
-}
-
-async function chaptersOf(h, body) {
-  const out = join(await h.tmp(), 'book.m4b');
-  writeFileSync(out, body);
-  assert.ok(await decodes(out), 'the m4b decodes');
-  const probe = await run('ffprobe', ['-v', 'error', '-show_chapters', '-of', 'json', out]);
-  return JSON.parse(probe.stdout).chapters.map((c) => c.tags.title);
-}
 
 itest('an export interrupted by SIGKILL resumes after a restart and its file has the chapters', async (t, h) => {
   const s = await h.start({ workers: 1 });
