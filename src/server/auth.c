@@ -8,6 +8,7 @@
  * cycling addresses cannot grow memory without bound; only past MAX_PEERS addresses within
  * one hour is the quietest one forgotten early. Service thread only. */
 #include "server/auth.h"
+#include "server/exports.h"
 #include "server/app.h"
 #include "server/http.h"
 #include "server/conns.h"
@@ -292,7 +293,9 @@ void auth_expire_guests(struct app *app)
         return;
     int removed = 0;
     if (store_guests_expire(app->store, (int64_t)time(NULL) - GUEST_IDLE_SECONDS, &removed) == 0 &&
-        removed)
+        removed) {
         log_info("removed %d guest%s idle for 30 days, with their documents", removed,
                  removed == 1 ? "" : "s");
+        exports_prune(app);   /* and their exports (the rows went with the documents) */
+    }
 }

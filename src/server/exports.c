@@ -691,6 +691,23 @@ void exports_forget(struct app *app, int64_t user_id, const char *doc_id)
     }
 }
 
+void exports_prune(struct app *app)
+{
+    for (int again = 1; again && app->exports;) {
+        again = 0;
+        for (struct export_job *j = app->exports->head; j; j = j->next_job) {
+            int n;
+            if (store_doc_block_count(app->store, j->user_id, j->doc_id, &n) != STORE_NOT_FOUND)
+                continue;
+            char doc[40];
+            snprintf(doc, sizeof doc, "%s", j->doc_id);
+            exports_forget(app, j->user_id, doc);   /* unlinks j: walk the list again */
+            again = 1;
+            break;
+        }
+    }
+}
+
 int exports_route(struct http_req *r, const char *doc_id, const char *rest)
 {
     if (!r->app->exports)

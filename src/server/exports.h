@@ -27,6 +27,9 @@ int exports_resume(struct app *app);
 int exports_route(struct http_req *r, const char *doc_id, const char *rest);
 /* A document was deleted: its exports are dropped (running ones stop, files are removed). */
 void exports_forget(struct app *app, int64_t user_id, const char *doc_id);
+/* Documents went without a request (guests expired with theirs): their exports are dropped
+ * as by exports_forget. One indexed read per job (the service thread's, hourly). */
+void exports_prune(struct app *app);
 /* pipeline_drain: a job event for the REQ_EXPORT requester `id` (block idx). */
 void exports_on_event(struct app *app, const struct job_event *ev, uint64_t id, int idx);
 #endif

@@ -11,7 +11,7 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { itest, eventually, run, parseMetrics } from './harness.mjs';
 import { exportFinished as finished, bookChapters as chaptersOf } from './export_checks.mjs';
-import { addUser, as } from './auth_harness.mjs';
+import { addUser, as, newGuest } from './auth_harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHAPTERS = ['Tides', 'The Moon', 'The Sun', 'Spring Tides'];
@@ -111,4 +111,24 @@ itest('a data directory from before saved exports (schema 5) is upgraded and exp
   assert.equal(file.status, 200);
   assert.deepEqual(await chaptersOf(h, file.body), ['Before exports', 'First', 'Second']);
   assert.ok(existsSync(join(dir, 'exports')));
+});
+
+itest('a guest who expires takes their exports with them: rows and files', async (t, h) => {
+  const dir = await h.tmp();
+  const s = await h.start({ dataDir: dir, workers: 1, args: ['--auth'] });
+  const guest = as(s, h, await newGuest(s));
+  const doc = await guest.createDoc('# Brief\n\nA guest\'s short book.\n');
+  const start = await guest.get(`/v1/documents/${doc.id}/export?${Q}`);
+  assert.equal(start.status, 202, start.text);
+  await finished(guest, start.json.status_url);
+  assert.equal(readdirSync(join(dir, 'exports')).length, 1);
+  await s.stop();
+  // thirty days pass without the guest (expiry runs at start-up, then hourly)
+  const q = await run('sqlite3', [join(dir, 'recite.db'), 'UPDATE users SET last_seen = 0, created_at = 0 WHERE guest_id IS NOT NULL']);
+  assert.equal(q.code, 0, q.stderr);
+  await s.start();
+  assert.match(s.log, /removed 1 guest idle for 30 days/);
+  assert.deepEqual(readdirSync(join(dir, 'exports')), []);
+  const rows = await run('sqlite3', [join(dir, 'recite.db'), 'SELECT count(*) FROM exports']);
+  assert.equal(rows.stdout.trim(), '0');
 });
