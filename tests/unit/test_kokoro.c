@@ -23,6 +23,7 @@
 #include "audio/audio.h"
 #include "config.h"
 #include "check.h"
+#include "render_threads.h"
 #include <math.h>
 #include <pthread.h>
 #include <archive.h>
@@ -392,22 +393,6 @@ static void make_voices(void)
     engines_set_config(&cfg);
 }
 
-static void *render_thread(void *arg)
-{
-    struct engine *e = kokoro->ops->create(NULL, 0);
-    int *same = arg;
-    for (int i = 0; i < 3; i++) {
-        struct synth_result r;
-        char err[256];
-        if (engine_render(kokoro, e, "af_test", SAY, &r, err, sizeof err) == 0 &&
-            r.pcm.count == want.count &&
-            memcmp(r.pcm.samples, want.samples, want.count * sizeof *want.samples) == 0)
-            (*same)++;
-        synth_result_free(&r);
-    }
-    kokoro->ops->destroy(e);
-    return NULL;
-}
 
 static void test_engine(void)
 {
@@ -497,14 +482,7 @@ static void test_engine(void)
     r.pcm = (struct pcm){ 0 };
     synth_result_free(&r);
     kokoro->ops->destroy(e);
-    pthread_t t[4];
-    int same[4] = { 0 };
-    for (int i = 0; i < 4; i++)
-        pthread_create(&t[i], NULL, render_thread, &same[i]);
-    for (int i = 0; i < 4; i++) {
-        pthread_join(t[i], NULL);
-        CHECK_INT(same[i], 3);
-    }
+    CHECK_INT(render_threads_same(kokoro, "af_test", SAY, &want, 4, 3), 4 * 3);
     pcm_free(&want);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_INT(system(cmd), 0);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "check.h"
+#include "render_threads.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -248,22 +249,6 @@ static const struct model *piper;
 static const char *SAY = "Hello world. This is a test, with a second clause.";
 static struct pcm want;
 
-static void *render_thread(void *arg)
-{
-    struct engine *e = piper->ops->create(NULL, 0);
-    int *same = arg;
-    for (int i = 0; i < 3; i++) {
-        struct synth_result r;
-        char err[256];
-        if (engine_render(piper, e, "en_US-tiny-x_low", SAY, &r, err, sizeof err) == 0 &&
-            r.pcm.count == want.count &&
-            memcmp(r.pcm.samples, want.samples, want.count * sizeof *want.samples) == 0)
-            (*same)++;
-        synth_result_free(&r);
-    }
-    piper->ops->destroy(e);
-    return NULL;
-}
 
 /* The tiny model (tests/data/piper/make_model.mjs --noise) draws Gaussian noise in a
  * RandomNormalLike node, as VITS voices do: renders must still be bit-identical, from one
@@ -317,14 +302,7 @@ static void test_engine(void)
         r.pcm = (struct pcm){ 0 };
         synth_result_free(&r);
         piper->ops->destroy(e);
-        pthread_t t[4];
-        int same[4] = { 0 };
-        for (int i = 0; i < 4; i++)
-            pthread_create(&t[i], NULL, render_thread, &same[i]);
-        for (int i = 0; i < 4; i++) {
-            pthread_join(t[i], NULL);
-            CHECK_INT(same[i], 3);
-        }
+        CHECK_INT(render_threads_same(piper, "en_US-tiny-x_low", SAY, &want, 4, 3), 4 * 3);
         pcm_free(&want);
     }
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
