@@ -31,11 +31,13 @@ struct spool {
     int paused;          /* reading the connection is paused (lws_rx_flow_control) */
     int want_drained;    /* spool_flush said "busy": wake the connection when all is written */
     struct chunk *gather;   /* being filled, not yet submitted */
+    struct chunk *spare;    /* written chunks kept for reuse */
 };
 
 struct chunk {
     struct offload_task task;
     struct spool *sp;
+    struct chunk *next_spare;
     int fd;
     int err;             /* out: errno, 0 if written whole */
     size_t len;
@@ -49,6 +51,10 @@ static void spool_unref(struct spool *sp)
     if (sp->fd >= 0)
         close(sp->fd);
     free(sp->gather);
+    for (struct chunk *c = sp->spare, *n; c; c = n) {
+        n = c->next_spare;
+        free(c);
+    }
     free(sp);
 }
 
@@ -98,7 +104,10 @@ static void write_done(struct offload_task *t, int status)
     sp->chunks--;
     if (c->err && !sp->err)
         sp->err = c->err;
-    free(c);
+    /* kept for the next pieces: an upload reuses the same ~20 buffers instead of allocating
+     * one per 64 KiB (which also keeps a sanitizer's quarantine from holding them all) */
+    c->next_spare = sp->spare;
+    sp->spare = c;
     if (status == 0 && sp->wsi) {   /* still the session's, and the loop runs */
         if (sp->paused && (sp->inflight < SPOOL_LOW || sp->err)) {
             /* outside this connection's own callback: apply the change now */
@@ -148,7 +157,10 @@ int spool_write(struct spool *sp, const void *buf, size_t len)
         if (sp->err || sp->fd < 0)
             return -1;
         if (!sp->gather) {
-            if (!(sp->gather = malloc(sizeof *sp->gather))) {
+            if (sp->spare) {
+                sp->gather = sp->spare;
+                sp->spare = sp->spare->next_spare;
+            } else if (!(sp->gather = malloc(sizeof *sp->gather))) {
                 sp->err = ENOMEM;
                 return -1;
             }
