@@ -65,13 +65,13 @@ static int block(struct ref *r, const char *text, double *phon_ms, double *ort_m
     ids[n++] = 0;
     piper_text_free(&t);
     *phon_ms = now_ms() - t0;
-    float *audio = NULL;
-    size_t count = 0;
+    struct kokoro_run run;
     double t1 = now_ms();
     int rc = kokoro_model_run(r->m, ids, n, kokoro_voice_style(&r->pack, r->voice, n - 2),
-                              r->pack.dim, 1.0f, &audio, &count, err, sizeof err);
+                              r->pack.dim, 1.0f, &run, err, sizeof err);
     *ort_ms = now_ms() - t1;
-    free(audio);
+    size_t count = run.count;
+    kokoro_run_free(&run);
     if (rc < 0) {
         fprintf(stderr, "kokoro_ref: %s\n", err);
         return -1;

@@ -19,9 +19,10 @@
  * writes it (no NFD), mapped through the vocabulary (kokoro_tokens.c); sentences packed
  * into inferences of at most 510 tokens (a longer sentence split at a clause, else a word
  * boundary), each run as [0, tokens..., 0] with the style row len(tokens) and speed 1;
- * the 24 kHz audio of the inferences concatenated. Word timings: the phoneme counts of
- * each word spread over its inference's audio (every token, pads included, an equal share),
- * as piper does for voices without durations. engine_render then pads and levels.
+ * the 24 kHz audio of the inferences concatenated. Word timings: where each word's tokens
+ * fall in its inference's audio, each token weighted by the model's `durations` output
+ * when it has one (timestamped exports), else equally (pads included), as piper does.
+ * engine_render then pads and levels.
  *
  * Threads: global_init/global_cleanup on the main thread. synthesize on worker threads:
  * phonemizing under espeak's lock (espeak.h), the model outside any lock of ours. The
@@ -346,10 +347,12 @@ static int grow_words(struct synth_result *out, int *cap)
 }
 
 /* The words whose first token lies in the piece, timed over the inference's audio
- * [start_ms, start_ms + len_ms) shared equally by its nids ids. */
-static int piece_words(const struct ksent *k, const struct piece *p, int nids, int64_t start_ms,
-                       int64_t len_ms, struct synth_result *out, int *cap)
+ * [start_ms, start_ms + len_ms): id i of the inference spans cum[i] .. cum[i+1] of cum[n]
+ * (its duration when the model exports them, else an equal share). */
+static int piece_words(const struct ksent *k, const struct piece *p, const double *cum, int nids,
+                       int64_t start_ms, int64_t len_ms, struct synth_result *out, int *cap)
 {
+    double total = cum[nids] > 0 ? cum[nids] : 1;
     for (int w = 0; w < k->s->nwords; w++) {
         const struct piper_word *pw = &k->s->words[w];
         if (pw->phon_start >= pw->phon_end || pw->phon_end > k->s->nphon)
@@ -364,8 +367,8 @@ static int piece_words(const struct ksent *k, const struct piece *p, int nids, i
             return -1;
         int ia = p->at + ta - p->a, ib = p->at + tb - p->a;
         out->words[out->word_count++] = (struct word_timing){
-            (int)(start_ms + llround((double)ia * (double)len_ms / nids)),
-            (int)(start_ms + llround((double)ib * (double)len_ms / nids)), pw->offset, pw->length };
+            (int)(start_ms + llround(cum[ia] / total * (double)len_ms)),
+            (int)(start_ms + llround(cum[ib] / total * (double)len_ms)), pw->offset, pw->length };
     }
     return 0;
 }
@@ -402,17 +405,20 @@ static int run_batch(struct kokoro_model *m, const struct kvoice *kv, const stru
         n += pieces[i].b - pieces[i].a;
     }
     ids[n++] = 0;
-    float *audio = NULL;
-    size_t count = 0;
+    struct kokoro_run r;
     const float *style = kokoro_voice_style(&pack, kv->style, n - 2);
-    if (kokoro_model_run(m, ids, n, style, pack.dim, 1.0f, &audio, &count, err, errlen) < 0)
+    if (kokoro_model_run(m, ids, n, style, pack.dim, 1.0f, &r, err, errlen) < 0)
         return -1;
+    double cum[KOKORO_MAX_TOKENS + 3];
+    cum[0] = 0;
+    for (int i = 0; i < n; i++)
+        cum[i + 1] = cum[i] + (!r.durations ? 1 : r.durations[i] > 0 ? r.durations[i] : 0);
     int64_t start_ms = pcm_duration_ms(&out->pcm);
-    int rc = append_audio(&out->pcm, audio, count);
-    free(audio);
+    int rc = append_audio(&out->pcm, r.audio, r.count);
+    kokoro_run_free(&r);
     int64_t len_ms = pcm_duration_ms(&out->pcm) - start_ms;
     for (int i = 0; rc == 0 && i < np; i++)
-        rc = piece_words(&ks[pieces[i].sent], &pieces[i], n, start_ms, len_ms, out, cap);
+        rc = piece_words(&ks[pieces[i].sent], &pieces[i], cum, n, start_ms, len_ms, out, cap);
     if (rc < 0)
         snprintf(err, errlen, "kokoro: out of memory");
     return rc;

@@ -16,8 +16,16 @@ struct kokoro_model;
 struct kokoro_model *kokoro_model_load(const char *path, char *err, size_t errlen);
 void kokoro_model_free(struct kokoro_model *m);
 
-/* One inference: ids (with their 0 pads) and a style vector of dim floats -> audio
- * (malloc'd floats, about [-1, 1]). Thread-safe (ORT's Run is). 0, or -1 with a message. */
+struct kokoro_run {
+    float *audio;       /* malloc'd samples, about [-1, 1] */
+    size_t count;
+    float *durations;   /* malloc'd, one per id (pads included), when the model exports them
+                         * (`durations`, float or int64: timestamped exports); else NULL */
+};
+
+/* One inference: ids (with their 0 pads) and a style vector of dim floats. Thread-safe
+ * (ORT's Run is). 0, or -1 with a message. */
 int kokoro_model_run(struct kokoro_model *m, const int64_t *ids, int n, const float *style,
-                     int dim, float speed, float **audio, size_t *count, char *err, size_t errlen);
+                     int dim, float speed, struct kokoro_run *out, char *err, size_t errlen);
+void kokoro_run_free(struct kokoro_run *r);
 #endif

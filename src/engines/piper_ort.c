@@ -374,21 +374,31 @@ int piper_model_has_durations(const struct piper_model *m)
 int piper_ort_floats(OrtValue *v, float **out, size_t *count, char *err, size_t errlen)
 {
     OrtTensorTypeAndShapeInfo *info = NULL;
-    float *data = NULL;
+    void *data = NULL;
     size_t n = 0;
+    ONNXTensorElementDataType type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
     if (piper_ort_check(ort->GetTensorTypeAndShape(v, &info), "model output", err, errlen) < 0)
         return -1;
     OrtStatus *st = ort->GetTensorShapeElementCount(info, &n);
+    if (!st)
+        st = ort->GetTensorElementType(info, &type);
     ort->ReleaseTensorTypeAndShapeInfo(info);
     if (piper_ort_check(st, "model output", err, errlen) < 0 ||
-        piper_ort_check(ort->GetTensorMutableData(v, (void **)&data), "model output", err, errlen) < 0)
+        piper_ort_check(ort->GetTensorMutableData(v, &data), "model output", err, errlen) < 0)
         return -1;
+    if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT && type != ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
+        snprintf(err, errlen, "model output: %s, not float or int64", piper_ort_type_name(type));
+        return -1;
+    }
     *out = malloc((n ? n : 1) * sizeof **out);
     if (!*out) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (n)
+    if (type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64)   /* durations as frame counts */
+        for (size_t i = 0; i < n; i++)
+            (*out)[i] = (float)((const int64_t *)data)[i];
+    else if (n)
         memcpy(*out, data, n * sizeof **out);
     *count = n;
     return 0;

@@ -46,7 +46,8 @@ struct piper_ort_io {
  * with a message. */
 int piper_ort_ios(struct OrtSession *s, int output, struct piper_ort_io *io, int max, int *n,
                   char *desc, size_t desclen, char *err, size_t errlen);
-/* A float tensor's data copied out into *out (malloc'd); the value stays the caller's. */
+/* A float (or int64, converted) tensor's data copied out into *out (malloc'd); the value
+ * stays the caller's. */
 int piper_ort_floats(struct OrtValue *v, float **out, size_t *count, char *err, size_t errlen);
 const struct OrtMemoryInfo *piper_ort_mem(void);   /* CPU memory, for tensors over our arrays */
 

@@ -91,6 +91,21 @@ itest('recite say renders a kokoro voice at 24 kHz, the same every time (input_i
   assert.deepEqual(await readFile(join(out, 'a.wav')), await readFile(join(out, 'b.wav')));
 });
 
+itest('word timings follow the model\'s durations output when it has one (timestamped exports)', async (t, h) => {
+  const dir = await h.tmp();
+  writeKokoro(dir, { durations: 'int64' });   // each id's duration = the id itself
+  const s = await h.start({ workers: 1, args: ['--voices', dir] });
+  const r = await speak(h, s, 'Hello world!', 'af_test');
+  assert.equal(r.st.status, 'cached', JSON.stringify(r.st));
+  checkTimings(r.st, r.text, 'durations');
+  // ids 0 [h ə l ˈ o ʊ] ␣ [w ˈ ɜ ː l d] ! 0 = 0 [50 83 54 156 57 135] 16 [65 156 87 158 54 46] 5 0:
+  // by duration "world" starts 551/535 of "Hello"'s length after "Hello" starts (equal
+  // shares would give 7/6)
+  const [hello, world] = r.st.word_timings;
+  const ratio = (world.start_ms - hello.start_ms) / (hello.end_ms - hello.start_ms);
+  assert.ok(Math.abs(ratio - 551 / 535) < 0.06, `ratio ${ratio}: ${JSON.stringify(r.st.word_timings)}`);
+});
+
 itest('broken kokoro files are named, and the server speaks with its other engines', async (t, h) => {
   const cases = [
     { what: 'no voices file', files: { 'kokoro-v1.0.onnx': tinyKokoroModel() },

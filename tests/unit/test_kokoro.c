@@ -17,6 +17,7 @@
  * padded with spaces to a 64-byte boundary and '\n'). */
 #include "engines/kokoro_voices.h"
 #include "engines/kokoro_tokens.h"
+#include "engines/kokoro_model.h"
 #include "engines/engine.h"
 #include "engines/piper_noise.h"
 #include "engines/piper_phonemes.h"
@@ -483,6 +484,29 @@ static void test_engine(void)
     synth_result_free(&r);
     kokoro->ops->destroy(e);
     CHECK_INT(render_threads_same(kokoro, "af_test", SAY, &want, 4, 3), 4 * 3);
+
+    /* timestamped exports: a `durations` output (float or int64), one per id, comes back
+     * as floats (the tiny model's duration of an id is the id) */
+    static const char *const kinds[] = { "--durations", "--durations-int" };
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "node tests/data/kokoro/make_kokoro.mjs %s/d%d %s", dir, k, kinds[k]);
+        CHECK_INT(system(cmd), 0);
+        snprintf(cmd, sizeof cmd, "%s/d%d/kokoro-v1.0.onnx", dir, k);
+        struct kokoro_model *dm = kokoro_model_load(cmd, err, sizeof err);
+        CHECK(dm != NULL);
+        if (!dm)
+            continue;
+        const int64_t ids[5] = { 0, 50, 83, 16, 0 };
+        float style[256] = { 0.25f };
+        struct kokoro_run run;
+        CHECK_INT(kokoro_model_run(dm, ids, 5, style, 256, 1.0f, &run, err, sizeof err), 0);
+        CHECK_INT(run.count, 5 * 256);
+        CHECK(run.durations != NULL);
+        for (int i = 0; run.durations && i < 5; i++)
+            CHECK(run.durations[i] == (float)ids[i]);
+        kokoro_run_free(&run);
+        kokoro_model_free(dm);
+    }
     pcm_free(&want);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_INT(system(cmd), 0);

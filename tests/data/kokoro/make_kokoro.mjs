@@ -13,6 +13,8 @@
 // np.savez_compressed does) of NAME.npy members, each float32 '<f4' [rows, 1, dim] with the
 // NumPy format's header (version 1.0, dict padded with spaces to a 64-byte boundary, '\n').
 //
+// With durations: 'float' or 'int64' it also exports `durations` [1,N], one per id (as the
+// timestamped exports do): the id's own value, so word timings weighted by it can be checked.
 // With noise: true the model adds RandomUniformLike + RandomNormalLike noise (5%), as
 // Kokoro's iSTFTNet source draws both: renders must still repeat (piper_noise.c).
 //
@@ -29,7 +31,7 @@ export const SAMPLES_PER_TOKEN = 256;   // = STYLE_DIM: a token's frame is the s
 export const STYLE_ROWS = 510;
 const INT32 = 6;
 
-export function tinyKokoroModel({ inputIds = false, speedInt = false, badInputs = false, work = 0, noise = false } = {}) {
+export function tinyKokoroModel({ inputIds = false, speedInt = false, badInputs = false, work = 0, noise = false, durations = null } = {}) {
   const tok = inputIds ? 'input_ids' : 'tokens';
   const nodes = [
     node('cast', 'Cast', [tok], ['x'], [intAttr('to', FLOAT)]),
@@ -80,6 +82,10 @@ export function tinyKokoroModel({ inputIds = false, speedInt = false, badInputs 
     valueInfo(11, 'speed', speedInt ? INT32 : FLOAT, [1]),
   ];
   const outputs = [valueInfo(12, 'audio', FLOAT, ['samples'])];
+  if (durations) {   // as timestamped exports: one duration per id — here the id itself
+    nodes.push(node('dur', 'Identity', [durations === 'int64' ? tok : 'x'], ['durations']));
+    outputs.push(valueInfo(12, 'durations', durations === 'int64' ? INT64 : FLOAT, [1, 'tokens']));
+  }
   const graph = msg(7, ...nodes, bytes(2, 'tiny_kokoro'), ...inits, ...inputs, ...outputs);
   return Buffer.concat([vint(1, 7), bytes(2, 'recite-test'), graph, msg(8, bytes(1, ''), vint(2, 13))]);
 }
@@ -171,5 +177,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const a = process.argv.slice(3);
   writeKokoro(dir, { inputIds: a.includes('--input-ids'), speedInt: a.includes('--speed-int'),
-    deflate: a.includes('--deflate'), noise: a.includes('--noise'), work: a.includes('--work') ? Number(a[a.indexOf('--work') + 1]) : 0 });
+    deflate: a.includes('--deflate'), noise: a.includes('--noise'),
+    durations: a.includes('--durations') ? 'float' : a.includes('--durations-int') ? 'int64' : null, work: a.includes('--work') ? Number(a[a.indexOf('--work') + 1]) : 0 });
 }
