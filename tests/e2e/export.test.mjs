@@ -44,3 +44,29 @@ test('export an audiobook from the reading page, through a reload, and download 
   assert.deepEqual(page.errors, []);
   writeFileSync(join(dir, 'ok'), '');
 });
+
+test('an export survives the server being killed: after a reload the panel follows it to the file', async () => {
+  const long = '# Lakes\n\nStill water.\n\n' + ['Shores', 'Depths'].map((c) => `## ${c}\n\n` +
+    Array.from({ length: 6 }, (_, i) => `Sentence ${i} about ${c.toLowerCase()} and the water there.`).join('\n\n')).join('\n\n');
+  const doc = await createDoc(server, { content: long, format: 'markdown' });
+  const page = await newPage(browser, server);
+  await page.goto(`${server.url}/#/doc/${doc.id}`);
+  await page.locator('.doc-text [data-block-idx]').first().waitFor();
+  await page.getByLabel('Export format').selectOption('ogg');
+  await page.getByRole('button', { name: 'Export audio' }).click();
+  await page.locator('.export-status').filter({ hasText: /Preparing|Exporting|Writing|Ready/ }).waitFor();
+
+  await server.restart({ hard: true });   // SIGKILL, then the same data directory and port
+  await page.reload();
+  await page.locator('.doc-text [data-block-idx]').first().waitFor();
+  await page.locator('.export-status').filter({ hasText: /Preparing|Exporting|Writing|Ready/ }).waitFor();
+  assert.equal(await page.getByLabel('Export format').inputValue(), 'ogg');
+  const downloadBtn = page.getByRole('button', { name: 'Download' });
+  await downloadBtn.waitFor({ timeout: 60_000 });
+  const [dl] = await Promise.all([page.waitForEvent('download'), downloadBtn.click()]);
+  assert.equal(dl.suggestedFilename(), 'Lakes.ogg');
+  const file = join(mkdtempSync(join(tmpdir(), 'recite-export-')), 'lakes.ogg');
+  await dl.saveAs(file);
+  const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-show_chapters', '-of', 'json', file]).toString());
+  assert.deepEqual(probe.chapters.map((c) => c.tags.title), ['Lakes', 'Shores', 'Depths']);
+});
