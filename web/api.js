@@ -139,8 +139,10 @@ export function previewUrl(model, voice) {
 // keep for this user. body: a Blob/ArrayBuffer of Ogg Opus or WAV.
 // The word timings travel inside the body (tts-worker.js writes them into the Ogg's OpusTags
 // or the WAV's "word" chunk), so the stored copy highlights words however long the block.
-export function uploadAudio({ documentId, idx, model, voice, body, type }) {
+export function uploadAudio({ documentId, idx, model, voice, body, type, skipReferences }) {
   const headers = { 'Content-Type': type, 'X-Document-Id': documentId, 'X-Block-Idx': String(idx),
     'X-Model': model, 'X-Voice': voice };
+  // spoken with references blanked (the status's spoken_text): the server hashes the same text
+  if (skipReferences) headers['X-Skip-References'] = 'true';
   return request('POST', '/v1/audio', { body, headers });
 }

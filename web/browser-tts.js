@@ -57,10 +57,10 @@ export function createBrowserSynthesizer({
       });
     },
 
-    async upload({ documentId, idx, model, voice, body, type, words }) {
+    async upload({ documentId, idx, model, voice, body, type, words, skipReferences }) {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await uploadImpl({ documentId, idx, model, voice, body, type, words });
+          return await uploadImpl({ documentId, idx, model, voice, body, type, words, skipReferences });
         } catch (err) {
           // a refusal (4xx other than timeouts/limits) will not change by trying again
           const final = err?.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;

@@ -160,6 +160,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   let localGen = 0;
   let localUrls = new Set();
   let uploaded = new Map();      // block idx -> the server's audio_url of its upload
+  let spoken = new Map();        // block idx -> the server's spoken_text (references blanked)
 
   // --- playback ------------------------------------------------------------------------
   let cursor = 0;
@@ -456,12 +457,14 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     setState(idx, 'processing');
     localBusy = idx;
     const gen = localGen;
-    const text = doc.blocks[idx]?.text ?? '';
-    const m = model, v = voice, docId = doc.id;
+    // the server's own text to speak (one skip rule, refs.c); its UTF-16 offsets are the
+    // shown text's, so word timings need no mapping
+    const text = spoken.get(idx) ?? doc.blocks[idx]?.text ?? '';
+    const m = model, v = voice, docId = doc.id, skip = skipRefs;
     Promise.resolve().then(() => synthesizer.synthesize({ text, voice: v })).then((r) => {
       localBusy = null;
       if (gen !== localGen) { synthesizer.release?.(r?.url); pumpLocal(); commit(); return; }
-      localDone(idx, r, { docId, model: m, voice: v });
+      localDone(idx, r, { docId, model: m, voice: v, skip });
       pumpLocal();
       commit();
     }, (err) => {
@@ -483,7 +486,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     });
   }
 
-  function localDone(idx, r, { docId, model: m, voice: v }) {
+  function localDone(idx, r, { docId, model: m, voice: v, skip }) {
     if (!r || !r.url) { setState(idx, 'error'); return; }
     const u = r.url;
     localUrls.add(u);
@@ -501,6 +504,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       const gen = localGen;
       Promise.resolve().then(() => synthesizer.upload({
         documentId: docId, idx, model: m, voice: v, body: r.body, type: r.type, words: r.words,
+        skipReferences: skip,
       })).then((res) => {
         // the server's copy can stand in for the blob once the block is far from the cursor
         if (gen === localGen && urls[idx] === u && res?.audio_url) { uploaded.set(idx, res.audio_url); manageAudio(); }
@@ -528,6 +532,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     for (const u of localUrls) synthesizer?.release?.(u);
     localUrls = new Set();
     uploaded = new Map();
+    spoken = new Map();
   }
 
   // Clears block states and synthesizes again from the cursor (voice switch, skip setting),
@@ -721,6 +726,9 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   function onStatus(msg) {
     if (!docMatches(msg.document_id)) return;
     if (msg.model !== model || msg.voice !== voice) return;   // an old voice's late answer
+    // a late answer for the skip setting just left (a job that finishes after the toggle):
+    // blocks with references have other audio per setting. Servers without the field: kept.
+    if (typeof msg.skip_references === 'boolean' && msg.skip_references !== skipRefs) return;
     const idx = msg.block_idx;
     if (!Number.isInteger(idx) || idx < 0 || idx >= n) return;
     unacked.delete(idx);
@@ -753,6 +761,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
           error = { kind: 'server', message: 'This page cannot synthesize speech itself.' };
           break;
         }
+        if (typeof msg.spoken_text === 'string') spoken.set(idx, msg.spoken_text);
         setState(idx, 'queued');
         produced.add(idx);
         localWaiting.add(idx);
@@ -934,8 +943,8 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       restartSynthesis();
     },
 
-    // Whether citation markers, footnote references and bare URLs are spoken (server mode):
-    // other audio, so like a voice switch the blocks are asked for again from the cursor.
+    // Whether citation markers, footnote references and bare URLs are spoken (server mode,
+    // and browser mode through the server's spoken_text): other audio, so like a voice switch the blocks are asked for again from the cursor.
     setSkipReferences(on) {
       if (!!on === skipRefs) return;
       skipRefs = !!on;

@@ -33,6 +33,8 @@ struct requester {
                          the queue replaces it with its own order stamp. */
     int64_t user_id;  /* whose request (users.id; 0 for none): fair share and quotas */
     int chars;        /* characters of the block's text: what a synthesis costs the user */
+    int skip_refs;    /* REQ_CONN: the `skip_references` it asked with, echoed in its statuses
+                         so a page tells an answer for its other setting apart */
 };
 
 /* What a worker needs to run a job. */

@@ -315,6 +315,7 @@ static int mq_submit(struct queue *q, const char *hash, const char *model, const
         struct requester *e = &job->reqs[i];
         if (same_requester(e, r->kind, r->id) && e->idx == r->idx && !strcmp(e->doc_id, r->doc_id)) {
             e->cursor = r->cursor;
+            e->skip_refs = r->skip_refs;   /* the same audio either way: the latest ask names it */
             if (r->first)
                 e->first = ++mq->next_seq;
             pick_reorder(mq->pick, job->ents[i], e);

@@ -26,6 +26,7 @@
 #include "server/offload.h"
 #include "server/session.h"
 #include "audio/audio.h"
+#include "doc/refs.h"
 #include "engines/engine.h"
 #include "store/store.h"
 #include "util/ids.h"
@@ -329,6 +330,15 @@ int api_upload(struct http_req *r)
     const struct voice_info *v = model_find_voice(m, voice);
     if (!v)
         return http_reply_error(r, 400, "unknown voice \"%.60s\" for model %s", voice, m->ops->slug);
+    /* optional X-Skip-References (true/false): the page spoke the block with references
+     * blanked (the `spoken_text` of its synthesize_locally), so the hash is over that text */
+    char skip[8];
+    int skip_refs = 0;
+    if (header(r, "x-skip-references:", skip, sizeof skip) >= 0) {
+        if (strcmp(skip, "true") && strcmp(skip, "false"))
+            return http_reply_error(r, 400, "X-Skip-References must be true or false (got \"%.8s\")", skip);
+        skip_refs = !strcmp(skip, "true");
+    }
     if (!r->body || r->body_len == 0)
         return http_reply_error(r, 400, "the body is empty: send the block's audio as Ogg Opus or WAV");
     int retry_s;
@@ -349,6 +359,8 @@ int api_upload(struct http_req *r)
     char *text = NULL;
     if (store_block_text(app->store, r->user_id, doc, (int)idx, &text) != 0)
         return http_reply_error(r, 500, "could not read the block");
+    if (skip_refs)
+        refs_blank(text);   /* same UTF-16 length: word offsets still point into the shown text */
     if (only_space(text)) {
         free(text);
         return http_reply_error(r, 400, "block %ld has nothing to say", idx);

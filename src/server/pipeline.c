@@ -61,6 +61,8 @@ struct status_info {
     const char *word_timings;   /* JSON text */
     const char *error;
     int recoverable;
+    int skip_refs;              /* the setting the status answers for (always sent) */
+    const char *spoken_text;    /* synthesize_locally: the text the page is to speak */
 };
 
 static void send_status(struct app *app, uint64_t conn_id, const char *doc_id, int idx,
@@ -85,6 +87,11 @@ static void send_status(struct app *app, uint64_t conn_id, const char *doc_id, i
         cJSON_AddStringToObject(o, F_ERROR, si->error);
         cJSON_AddBoolToObject(o, F_RECOVERABLE, si->recoverable);
     }
+    /* Blocks with references have other audio per setting; an answer for the setting the
+     * page just left (a job finishing late) must not be played for the new one. */
+    cJSON_AddBoolToObject(o, F_SKIP_REFERENCES, si->skip_refs);
+    if (si->spoken_text)
+        cJSON_AddStringToObject(o, F_SPOKEN_TEXT, si->spoken_text);
     send_json(app, conn_id, o);
 }
 
@@ -205,7 +212,7 @@ static char *speakable_text(struct app *app, uint64_t conn, int64_t user, const 
         refs_blank(text);
     if (!found || only_space(text)) {
         free(text);
-        struct status_info si = { .status = ST_SKIPPED };
+        struct status_info si = { .status = ST_SKIPPED, .skip_refs = skip_refs };
         send_status(app, conn, doc_id, idx, model, voice, &si);
         return NULL;
     }
@@ -213,40 +220,45 @@ static char *speakable_text(struct app *app, uint64_t conn, int64_t user, const 
 }
 
 /* synthesis_mode "browser": what this user uploaded is `cached`; anything else the page
- * synthesizes itself (`synthesize_locally`). Nothing is queued: server and browser audio
- * never mix. */
+ * synthesizes itself (`synthesize_locally`, with the text to speak: references blanked by
+ * the same rule as here, so the upload — sent with the same setting — hashes the same).
+ * Nothing is queued: server and browser audio never mix. */
 static void answer_browser_block(struct app *app, uint64_t conn, int64_t user, const char *doc_id,
-                                 int idx, int count, const char *model, const char *voice)
+                                 int idx, int count, const char *model, const char *voice,
+                                 int skip_refs)
 {
-    char *text = speakable_text(app, conn, user, doc_id, idx, count, model, voice, 0);
+    char *text = speakable_text(app, conn, user, doc_id, idx, count, model, voice, skip_refs);
     if (!text)
         return;
     char hash[65];
     ids_upload_hash(text, model, voice, user, hash);
-    free(text);
     struct audio_record rec = { 0 };
-    struct status_info si = { .status = ST_SYNTHESIZE_LOCALLY };
+    struct status_info si = { .status = ST_SYNTHESIZE_LOCALLY, .skip_refs = skip_refs,
+                              .spoken_text = text };
     if (store_audio_meta(app->store, hash, &rec) == 0 && rec.owner == user) {
         si.status = ST_CACHED;
         si.hash = hash;
         si.duration_ms = rec.duration_ms;
         si.word_timings = rec.word_timings;
+        si.spoken_text = NULL;
     }
     send_status(app, conn, doc_id, idx, model, voice, &si);
     audio_record_free(&rec);
+    free(text);
 }
 
 static void answer_block(struct app *app, uint64_t conn, int64_t user, const char *doc_id, int idx,
                          int count, int cursor, const char *model, const char *voice, int skip_refs)
 {
-    struct status_info si = { 0 };
+    struct status_info si = { .skip_refs = skip_refs };
     char why[192];
     int retry_s;
     if (limits_take_block(app, user, &retry_s)) {
         /* --rate-blocks: every requested block counts; this one is not looked at or queued */
         snprintf(why, sizeof why, "too many blocks requested (at most %d a minute): retry in %d s",
                  app->cfg->rate_blocks, retry_s);
-        si = (struct status_info){ .status = ST_ERROR, .error = why, .recoverable = 1 };
+        si = (struct status_info){ .status = ST_ERROR, .error = why, .recoverable = 1,
+                                   .skip_refs = skip_refs };
         send_status(app, conn, doc_id, idx, model, voice, &si);
         return;
     }
@@ -272,12 +284,14 @@ static void answer_block(struct app *app, uint64_t conn, int64_t user, const cha
     /* The block the reader waits for jumps this connection's queue (older prefetch waits). */
     struct requester r = { .kind = REQ_CONN, .id = conn, .idx = idx, .cursor = cursor,
                            .first = idx == cursor, .user_id = user,
-                           .chars = (int)utf8_codepoints(text, strlen(text)) };
+                           .chars = (int)utf8_codepoints(text, strlen(text)),
+                           .skip_refs = skip_refs };
     snprintf(r.doc_id, sizeof r.doc_id, "%s", doc_id);
     enum submit_state state;
     if (limits_quota_check(app, user, why, sizeof why)) {
         /* --quota-chars spent: not recoverable, the page stops and says why */
-        si = (struct status_info){ .status = ST_ERROR, .error = why, .recoverable = 0 };
+        si = (struct status_info){ .status = ST_ERROR, .error = why, .recoverable = 0,
+                                   .skip_refs = skip_refs };
     } else if (app->queue->ops->submit(app->queue, hash, model, voice, text, &r, &state)) {
         si.status = ST_ERROR;
         si.error = "could not queue the block";
@@ -373,7 +387,8 @@ static void on_query_states(struct app *app, uint64_t conn, int64_t user, const 
         if (e || (store_audio_meta(app->store, hash, &rec) == 0 && (!in_page || rec.owner == user))) {
             struct status_info si = { .status = ST_CACHED, .hash = hash,
                                       .duration_ms = e ? e->duration_ms : rec.duration_ms,
-                                      .word_timings = e ? e->word_timings : rec.word_timings };
+                                      .word_timings = e ? e->word_timings : rec.word_timings,
+                                      .skip_refs = cJSON_IsTrue(skip) };
             send_status(app, conn, doc_id, idx[i], model, voice, &si);
         }
         audio_record_free(&rec);
@@ -430,7 +445,8 @@ static void on_synthesize(struct app *app, uint64_t conn, int64_t user, const cJ
     send_evicted(app, ev, nev);
     for (int i = 0; i < n; i++) {
         if (browser)
-            answer_browser_block(app, conn, user, doc_id, idx[i], count, model, voice);
+            answer_browser_block(app, conn, user, doc_id, idx[i], count, model, voice,
+                                 cJSON_IsTrue(skip));
         else
             answer_block(app, conn, user, doc_id, idx[i], count, cursor, model, voice, cJSON_IsTrue(skip));
     }
@@ -533,6 +549,7 @@ void pipeline_drain(struct app *app)
             case REQ_CONN:     /* a WebSocket: a status message (dropped if it has gone) */
                 if (ev->type != JOB_EV_PROCESSING)
                     reserve(app, rq->id, rq->user_id, rq->chars, -1);
+                si.skip_refs = rq->skip_refs;
                 send_status(app, rq->id, rq->doc_id, rq->idx, ev->model, ev->voice, &si);
                 break;
             case REQ_WAITER:   /* an HTTP request (speech, preview): answered when final */

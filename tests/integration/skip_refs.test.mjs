@@ -2,8 +2,14 @@
 // URLs are shown but not spoken. The variant is what is spoken (shorter audio, its own hash),
 // word timings still point into the block's shown text, a block that is only a URL is
 // `skipped`, and a bad value is an error that leaves the connection open.
+// Every status says which setting it answers for (`skip_references`), so a page that has just
+// flipped the toggle never plays the other setting's late audio; in browser mode the server
+// hands the page the text to speak (`spoken_text`) and hashes an upload sent with
+// X-Skip-References: true over that same text.
 import assert from 'node:assert/strict';
-import { itest, synth } from './harness.mjs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { itest, synth, run, BIN } from './harness.mjs';
 
 const DOC = 'The lighthouse stood at the edge of the bay [12], white against the sky [3, 4].\n\n' +
   'https://example.org/a/very/long/address/that/nobody/wants/to/hear\n\n' +
@@ -36,6 +42,9 @@ itest('skip_references: markers and URLs are not spoken; timings point into the 
   assert.equal(last(skip, 1).status, 'skipped');
   // block 2 has nothing to skip: the very same audio
   assert.equal(last(skip, 2).audio_url, last(all, 2).audio_url);
+  // each answer names the setting it is for
+  assert.ok([...all.values()].flat().every((m) => m.skip_references === false));
+  assert.ok([...skip.values()].flat().every((m) => m.skip_references === true));
 
   from = c.mark();
   c.send(synth(d.id, [0], { skip_references: 'yes' }));
@@ -44,4 +53,72 @@ itest('skip_references: markers and URLs are not spoken; timings point into the 
   c.send(synth(d.id, [2], { skip_references: false }));
   const again = await c.waitFinal(d.id, [2], { from });
   assert.equal(last(again, 2).audio_url, last(all, 2).audio_url, 'the connection still serves');
+});
+
+itest('a job for the setting just left says so when it finishes; a shared job answers the latest ask', async (t, h) => {
+  const s = await h.start({ workers: 1 });
+  const d = await s.createDoc(DOC, 'text');
+  const c = await h.ws(s);
+  // the page asks, then the toggle flips before anything is made
+  c.send(synth(d.id, [0, 2]));
+  c.send(synth(d.id, [0, 2], { skip_references: true }));
+  const cachedAs = (idx, skip) => c.statuses(d.id).find((m) => m.block_idx === idx && m.status === 'cached' &&
+    m.skip_references === skip);
+  const [spoken, skipped, plain] = await c.waitUntil(() => {
+    const v = [cachedAs(0, false), cachedAs(0, true), cachedAs(2, true)];
+    return v.every(Boolean) && v;
+  }, undefined, 'block 0 in both settings and block 2 for skipping');
+  assert.notEqual(spoken.audio_url, skipped.audio_url, 'the late answer is other audio: it must be told apart');
+  assert.ok(spoken.duration_ms > skipped.duration_ms);
+  assert.ok(c.statuses(d.id).every((m) => typeof m.skip_references === 'boolean'), 'every status says');
+  // block 2 has no references: one job, and the page (now skipping) is told it is done
+  const c2 = await h.ws(s);
+  c2.send(synth(d.id, [2]));
+  const again = (await c2.waitFinal(d.id, [2])).get(2).at(-1);
+  assert.equal(again.audio_url, plain.audio_url);
+});
+
+async function sayWav(h, text) {
+  const file = join(await h.tmp(), 'say.wav');
+  const r = await run(BIN, ['say', '-o', file, text]);
+  assert.equal(r.code, 0, r.stderr);
+  return readFile(file);
+}
+
+itest('browser mode: the page is given the text to speak and its upload is hashed with the same setting', async (t, h) => {
+  const s = await h.start({ workers: 1 });
+  const d = await s.createDoc(DOC, 'text');
+  const text = (await s.getDoc(d.id)).blocks[0].text;
+  const c = await h.ws(s);
+  const ask = async (skip) => {
+    const from = c.mark();
+    c.send(synth(d.id, [0, 1], { model: 'browser', synthesis_mode: 'browser', skip_references: skip }));
+    const hist = await c.waitUntil(() => {
+      const m = c.history(d.id, { from });
+      return m.get(0) && m.get(1) && m;
+    });
+    return [hist.get(0).at(-1), hist.get(1).at(-1)];
+  };
+  const [local, url] = await ask(true);
+  assert.equal(local.status, 'synthesize_locally');
+  assert.equal(local.skip_references, true);
+  assert.equal(local.spoken_text.length, text.length, 'same UTF-16 length: word offsets are the shown text\'s');
+  assert.ok(!local.spoken_text.includes('[12]') && local.spoken_text.includes('lighthouse'), local.spoken_text);
+  assert.equal(url.status, 'skipped', 'a block that is only a URL has nothing to say');
+  const [plainLocal] = await ask(false);
+  assert.equal(plainLocal.spoken_text, text);
+
+  const headers = { 'X-Document-Id': d.id, 'X-Block-Idx': '0', 'X-Model': 'browser', 'X-Voice': 'en-us',
+    'Content-Type': 'audio/wav' };
+  const body = await sayWav(h, local.spoken_text);
+  const bad = await s.post('/v1/audio', { body, headers: { ...headers, 'X-Skip-References': 'yes' } });
+  assert.equal(bad.status, 400);
+  assert.match(bad.text, /X-Skip-References/);
+  const up = await s.post('/v1/audio', { body, headers: { ...headers, 'X-Skip-References': 'true' } });
+  assert.equal(up.status, 201, up.text);
+  const [mine] = await ask(true);
+  assert.equal(mine.status, 'cached');
+  assert.equal(mine.audio_url, up.json.audio_url, 'the upload is the skipping variant');
+  const [other] = await ask(false);
+  assert.equal(other.status, 'synthesize_locally', 'and not the one that says the markers');
 });

@@ -91,7 +91,7 @@ test('each finished block is uploaded in the background; failed uploads never st
   assert.equal(snap().playState, 'playing');
   assert.equal(snap().error, null, 'an upload failure is not the reader\'s problem');
   assert.deepEqual(synth.uploads.map((u) => u.idx), [0, 1, 2, 3]);
-  assert.deepEqual(Object.keys(synth.uploads[0]).sort(), ['body', 'documentId', 'idx', 'model', 'type', 'voice', 'words']);
+  assert.deepEqual(Object.keys(synth.uploads[0]).sort(), ['body', 'documentId', 'idx', 'model', 'skipReferences', 'type', 'voice', 'words']);
   assert.equal(synth.uploads[0].documentId, 'doc1');
   assert.equal(synth.uploads[0].model, 'browser');
   audio.end();
@@ -217,4 +217,27 @@ test('a block far behind the cursor plays from its uploaded copy and its blob is
   assert.equal(snap().blockStates[0], 'cached', 'still cached: the server has it');
   assert.equal(snap().playState, 'playing');
   assert.equal(audio.lastPlay().url, '/v1/audio/x', 'played from the server\'s copy');
+});
+
+test('skip references: the page speaks the server\'s spoken_text and uploads with the same setting', async () => {
+  const synth = fakeSynthesizer();
+  const socket = fakeSocket();
+  const engine = createEngine({ socket, audio: fakeAudio(), timers: fakeTimers(), synthesizer: synth, ...B });
+  const doc = makeDoc(4);
+  doc.blocks[0].text = 'Seen [12] here.';
+  engine.load(doc);
+  engine.onConnection('open');
+  engine.setSkipReferences(true);
+  engine.play();
+  assert.equal(socket.synth()[0].skip_references, true);
+  engine.onMessage(status(0, 'synthesize_locally', { ...B, skip_references: true, spoken_text: 'Seen      here.' }));
+  await flush();
+  assert.equal(synth.calls[0].text, 'Seen      here.', 'what the server would speak, not the shown text');
+  synth.finish();
+  await flush();
+  assert.equal(synth.uploads[0].skipReferences, true, 'hashed by the server with the same setting');
+  // the other setting's late answer (sent before the toggle reached the server) is ignored
+  engine.onMessage(status(1, 'synthesize_locally', { ...B, skip_references: false, spoken_text: 'Block 1.' }));
+  await flush();
+  assert.equal(synth.calls.length, 1);
 });

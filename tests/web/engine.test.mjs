@@ -688,6 +688,24 @@ test('skip references: asked for in every synthesize; switching it asks again fr
   assert.equal('skip_references' in socket.synth()[0], false);
 });
 
+test('skip references: a late answer for the setting just left is never played', async () => {
+  const { engine, audio, snap, queue } = setup();
+  engine.play();
+  queue(0, 1, 2, 3, 4, 5, 6, 7);
+  engine.setSkipReferences(true);   // block 0's job for "spoken" is still running
+  assert.equal(snap().blockStates[0], 'queued');
+  // that job finishes: its audio says "[12]"
+  engine.onMessage(status(0, 'cached', { skip_references: false, audio_url: '/v1/audio/with-12' }));
+  engine.onMessage(status(1, 'processing', { skip_references: false }));
+  assert.equal(snap().blockStates[0], 'queued', 'not this setting\'s audio');
+  assert.equal(snap().blockStates[1], 'queued');
+  for (const i of [0, 1, 2, 3]) engine.onMessage(status(i, 'cached', { skip_references: true }));
+  await flush();
+  assert.equal(snap().playState, 'playing');
+  assert.deepEqual(audio.plays.map((p) => p.url), ['/v1/audio/en-us-0']);
+  assert.ok(!audio.fetches.includes('/v1/audio/with-12'), 'not even fetched');
+});
+
 test('time: estimates learn the voice\'s pace from exact durations, and pauses count', () => {
   const paces = createPaceBook();
   const engine = createEngine({ socket: fakeSocket(), audio: fakeAudio(), timers: fakeTimers(), paces });
