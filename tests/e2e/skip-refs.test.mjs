@@ -1,10 +1,12 @@
 // Journey (issue 14): "Skip citations and URLs when reading" in the reader header. On (the
 // default) the page plays, for a block with a citation marker, the audio that does not say
 // "[12]": shorter, its words all outside the marker. Turned off while playing, the page plays
-// the block again with the marker spoken — never the other setting's audio.
+// the block again with the marker spoken — never the other setting's audio. With a voice of
+// the page's own (browser synthesis) the page speaks the server's spoken_text: the upload is
+// the skipping variant and its words leave the marker out.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, createDoc } from './harness.mjs';
+import { startServer, launchBrowser, newPage, createDoc, waitFor } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launchBrowser(); });
@@ -62,5 +64,38 @@ test('skip toggle: on plays the audio without "[12]", off plays the one that say
   const played = await page.evaluate(() => window.__played);
   assert.ok(!played.includes(on.audio_url), 'the skipping audio is not played once the toggle is off');
   await page.getByRole('button', { name: 'Pause', exact: true }).waitFor();
+  assert.deepEqual(page.errors, []);
+});
+
+test('skip toggle with a browser voice: the page does not say "[12]" and uploads the skipping variant', async () => {
+  const doc = await createDoc(server, { title: 'Skip in the page', content: [FIRST, 'A second block.'].join('\n\n') });
+  const page = await newPage(browser, server);
+  const uploads = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/v1/audio')) uploads.push(r); });
+  await page.goto(`${server.url}/#/doc/${doc.id}`);
+  const picker = page.getByRole('combobox', { name: 'Voice' });
+  await waitFor(() => picker.evaluate((s) => [...s.options].some((o) => o.value === 'browser\u241fen-us')),
+    { timeout: 30000, message: 'browser voices listed' });
+  await picker.selectOption('browser\u241fen-us');
+  await page.getByRole('button', { name: 'Play', exact: true }).click();
+  const first = await waitFor(async () => {
+    for (const r of uploads) if (r.headers()['x-block-idx'] === '0' && (await r.response())?.status() === 201) return r;
+    return null;
+  }, { timeout: 60000, message: 'block 0 uploaded' });
+  assert.equal(first.headers()['x-skip-references'], 'true');
+  const stored = (await (await first.response()).json()).audio_url;
+  // the server's answer for the skipping setting is that upload, with the page's word timings
+  const st = await page.evaluate(async (id) => {
+    const ws = window.recite.ws;
+    const got = new Promise((res) => ws.on('message', (m) => {
+      if (m.type === 'status' && m.block_idx === 0 && m.status === 'cached' && m.skip_references) res(m);
+    }));
+    ws.send({ type: 'query_states', document_id: id, block_indices: [0], model: 'browser', voice: 'en-us', skip_references: true });
+    return got;
+  }, doc.id);
+  assert.equal(st.audio_url, stored);
+  const words = st.word_timings.map((w) => FIRST.slice(w.offset, w.offset + w.length));
+  assert.ok(words.includes('lighthouse'), words.join('|'));
+  assert.ok(words.every((w) => !w.includes('12')), `"[12]" not spoken in the page: ${words.join('|')}`);
   assert.deepEqual(page.errors, []);
 });
