@@ -15,8 +15,9 @@
  * espeak-ng can phonemize on this machine; the second letter is f(emale) or m(ale).
  *
  * Synthesis (kokoro-onnx's Kokoro.create, thewh1teagle/kokoro-onnx
- * src/kokoro_onnx/__init__.py): espeak's IPA with kokoro-onnx's fixes, kept as espeak
- * writes it (no NFD), mapped through the vocabulary (kokoro_tokens.c); sentences packed
+ * src/kokoro_onnx/__init__.py): espeak's IPA kept as espeak writes it (no NFD) with the
+ * punctuation marks phonemizer keeps (PIPER_PHON_MARKS) and kokoro-onnx's fixes, mapped
+ * through the vocabulary (kokoro_tokens.c); sentences packed
  * into inferences of at most 510 tokens (a longer sentence split at a clause, else a word
  * boundary), each run as [0, tokens..., 0] with the style row len(tokens) and speed 1;
  * the 24 kHz audio of the inferences concatenated. Word timings: where each word's tokens
