@@ -188,7 +188,11 @@ static int kokoro_global_init(struct voice_info **out, int *count, char *err, si
         return -1;
     }
     if (find_file(dir, "kokoro", onnx, model_path, sizeof model_path) < 0) {
-        log_debug("kokoro: no kokoro*.onnx in %s", dir);
+        if (find_file(dir, "voices", npz, vpath, sizeof vpath) == 0)   /* half installed */
+            log_warn("kokoro: %s has no model beside it (kokoro-v1.0.onnx, any kokoro*.onnx); "
+                     "model kokoro left out", vpath);
+        else
+            log_debug("kokoro: no kokoro*.onnx in %s", dir);
         return RECITE_ENOTCONF;
     }
     char e[256];

@@ -110,6 +110,8 @@ itest('broken kokoro files are named, and the server speaks with its other engin
   const cases = [
     { what: 'no voices file', files: { 'kokoro-v1.0.onnx': tinyKokoroModel() },
       log: /kokoro-v1\.0\.onnx has no voices file/ },
+    { what: 'no model', files: { 'voices-v1.0.bin': tinyVoicesFile({ rows: 4 }) },
+      log: /voices-v1\.0\.bin has no model beside it/ },
     { what: 'a voices file that is not an npz', files: { 'kokoro-v1.0.onnx': tinyKokoroModel(), 'voices-v1.0.bin': Buffer.from('{"af_x": [1, 2]}') },
       log: /voices-v1\.0\.bin: not a NumPy \.npz/ },
     { what: 'a model that is not ONNX', files: { 'kokoro-v1.0.onnx': Buffer.from('not a model'), 'voices-v1.0.bin': tinyVoicesFile({ rows: 4, dim: 256 }) },
