@@ -788,6 +788,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   function onEvicted(msg) {
     if (!docMatches(msg.document_id)) return;
     if (msg.model !== model || msg.voice !== voice) return;
+    if (typeof msg.skip_references === 'boolean' && msg.skip_references !== skipRefs) return;
     for (const idx of msg.block_indices || []) {
       if (!Number.isInteger(idx) || idx < 0 || idx >= n) continue;
       unacked.delete(idx);

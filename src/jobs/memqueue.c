@@ -370,6 +370,7 @@ static int add_evicted(struct evicted **out, int *nout, const struct mjob *job,
     e->idx = r->idx;
     e->user_id = r->user_id;
     e->chars = r->chars;
+    e->skip_refs = r->skip_refs;
     memcpy(e->model, job->model, sizeof e->model);
     memcpy(e->voice, job->voice, sizeof e->voice);
     return 0;
@@ -378,7 +379,7 @@ static int add_evicted(struct evicted **out, int *nout, const struct mjob *job,
 /* Removes queued requesters of (conn, doc) that `drop` selects; frees jobs left unwanted.
  * Only the connection's own requesters are looked at (the index's by-requester list). */
 static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id, int cursor,
-                       int lo, int hi, const char *model, const char *voice,
+                       int lo, int hi, const char *model, const char *voice, int skip_refs,
                        struct evicted **out, int *nout)
 {
     int added = 0;
@@ -394,10 +395,11 @@ static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id
         if (!model && e->idx >= lo && e->idx <= hi)
             continue;
         struct requester *r = &job->reqs[e->slot];
-        int voice_differs = model && (strcmp(job->model, model) || strcmp(job->voice, voice));
+        int other_variant = model && (strcmp(job->model, model) || strcmp(job->voice, voice) ||
+                                      (skip_refs >= 0 && r->skip_refs != skip_refs));
         /* Handed off (distributed mode) counts as queued until a worker claims it. */
         int drop = job->state != MJOB_RUNNING &&
-                   (model ? voice_differs : (r->idx < lo || r->idx > hi));
+                   (model ? other_variant : (r->idx < lo || r->idx > hi));
         /* Out of memory: it stays (an eviction nobody is told of would leave the client
          * waiting for a status that never comes). */
         if (!drop || add_evicted(out, nout, job, r) < 0)
@@ -414,14 +416,14 @@ static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id
 static int mq_evict_window(struct queue *q, uint64_t conn_id, const char *doc_id, int cursor,
                            int lo, int hi, struct evicted **out, int *nout)
 {
-    return evict_where((struct memqueue *)q, conn_id, doc_id, cursor, lo, hi, NULL, NULL, out, nout);
+    return evict_where((struct memqueue *)q, conn_id, doc_id, cursor, lo, hi, NULL, NULL, -1, out, nout);
 }
 
 static int mq_evict_other_voices(struct queue *q, uint64_t conn_id, const char *doc_id,
-                                 const char *model, const char *voice, struct evicted **out,
-                                 int *nout)
+                                 const char *model, const char *voice, int skip_refs,
+                                 struct evicted **out, int *nout)
 {
-    return evict_where((struct memqueue *)q, conn_id, doc_id, 0, 0, 0, model, voice, out, nout);
+    return evict_where((struct memqueue *)q, conn_id, doc_id, 0, 0, 0, model, voice, skip_refs, out, nout);
 }
 
 static void mq_gone(struct queue *q, enum requester_kind kind, uint64_t id)

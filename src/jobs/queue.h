@@ -23,6 +23,7 @@ struct evicted {
     char voice[64];
     int64_t user_id;    /* the requester's user and block size: its quota reservation */
     int chars;          /* is released (server/limits.h) */
+    int skip_refs;      /* the requester's skip_references (echoed in `evicted`) */
 };
 
 struct queue;
@@ -35,10 +36,12 @@ struct queue_ops {
      * Appends evictions to *out (realloc'd), returns how many were added or -1. */
     int (*evict_window)(struct queue *q, uint64_t conn_id, const char *doc_id, int cursor,
                         int lo, int hi, struct evicted **out, int *nout);
-    /* Evicts (conn, doc)'s queued requesters whose model/voice differ from the given ones. */
+    /* Evicts (conn, doc)'s queued requesters whose model/voice differ from the given ones,
+     * and, when skip_refs >= 0, those whose skip_refs differs (the reader flipped the
+     * setting: that audio is no longer wanted). */
     int (*evict_other_voices)(struct queue *q, uint64_t conn_id, const char *doc_id,
-                              const char *model, const char *voice, struct evicted **out,
-                              int *nout);
+                              const char *model, const char *voice, int skip_refs,
+                              struct evicted **out, int *nout);
     /* The requester (kind, id) is gone — a connection closed, a waiter's client hung up:
      * drop its requesters (jobs nobody wants are dropped). */
     void (*gone)(struct queue *q, enum requester_kind kind, uint64_t id);

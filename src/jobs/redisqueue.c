@@ -568,11 +568,11 @@ static int rq_evict_window(struct queue *q, uint64_t conn_id, const char *doc_id
 }
 
 static int rq_evict_other_voices(struct queue *q, uint64_t conn_id, const char *doc_id,
-                                 const char *model, const char *voice, struct evicted **out,
-                                 int *nout)
+                                 const char *model, const char *voice, int skip_refs,
+                                 struct evicted **out, int *nout)
 {
     struct queue *core = ((struct redisqueue *)q)->core;
-    return core->ops->evict_other_voices(core, conn_id, doc_id, model, voice, out, nout);
+    return core->ops->evict_other_voices(core, conn_id, doc_id, model, voice, skip_refs, out, nout);
 }
 
 static void rq_gone(struct queue *q, enum requester_kind kind, uint64_t id)

@@ -125,13 +125,15 @@ static void send_evicted(struct app *app, struct evicted *ev, int n)
         uint64_t conn = ev[i].conn_id;
         for (int j = i; j < n; j++) {
             if (ev[j].idx < 0 || ev[j].conn_id != conn || strcmp(ev[j].doc_id, ev[i].doc_id) ||
-                strcmp(ev[j].model, ev[i].model) || strcmp(ev[j].voice, ev[i].voice))
+                strcmp(ev[j].model, ev[i].model) || strcmp(ev[j].voice, ev[i].voice) ||
+                ev[j].skip_refs != ev[i].skip_refs)
                 continue;
             cJSON_AddItemToArray(arr, cJSON_CreateNumber(ev[j].idx));
             if (j != i)
                 ev[j].idx = -1;
         }
         ev[i].idx = -1;
+        cJSON_AddBoolToObject(o, F_SKIP_REFERENCES, ev[i].skip_refs);   /* as in `status` */
         METRIC_ADD(&app->metrics, evictions, (uint64_t)cJSON_GetArraySize(arr));
         send_json(app, conn, o);
     }
@@ -439,7 +441,7 @@ static void on_synthesize(struct app *app, uint64_t conn, int64_t user, const cJ
     /* A voice switch: this connection's queued jobs for the document in another voice go. */
     struct evicted *ev = NULL;
     int nev = 0;
-    app->queue->ops->evict_other_voices(app->queue, conn, doc_id, model, voice, &ev, &nev);
+    app->queue->ops->evict_other_voices(app->queue, conn, doc_id, model, voice, -1, &ev, &nev);
     /* The cursor orders this connection's queued jobs (nearest first). */
     app->queue->ops->evict_window(app->queue, conn, doc_id, cursor, INT_MIN, INT_MAX, &ev, &nev);
     send_evicted(app, ev, nev);
@@ -450,6 +452,15 @@ static void on_synthesize(struct app *app, uint64_t conn, int64_t user, const cJ
         else
             answer_block(app, conn, user, doc_id, idx[i], count, cursor, model, voice, cJSON_IsTrue(skip));
     }
+    /* The skip setting flipped: this connection's queued jobs asked with the other one go
+     * too. After the answers, since a job without references is the same audio either way
+     * and asking again for it (above) moved its requester to this setting. */
+    ev = NULL;
+    nev = 0;
+    if (!browser)
+        app->queue->ops->evict_other_voices(app->queue, conn, doc_id, model, voice, cJSON_IsTrue(skip),
+                                            &ev, &nev);
+    send_evicted(app, ev, nev);
 }
 
 static void on_cursor_moved(struct app *app, uint64_t conn, int64_t user, const cJSON *msg)

@@ -31,7 +31,7 @@
 /* optional bool: citation markers, footnote references and bare URLs are not spoken */
 #define F_SKIP_REFERENCES "skip_references"
 /* Additions to `status` (not in SPEC §4): every status carries `skip_references` (bool, the
- * setting it answers for); `synthesize_locally` carries `spoken_text`, the block's text as
+ * setting it answers for; `evicted` too); `synthesize_locally` carries `spoken_text`, the block's text as
  * the page is to speak it (references blanked when skipping; same UTF-16 length as `text`). */
 #define F_SPOKEN_TEXT "spoken_text"
 #define F_STATUS "status"

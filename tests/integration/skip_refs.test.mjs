@@ -55,27 +55,35 @@ itest('skip_references: markers and URLs are not spoken; timings point into the 
   assert.equal(last(again, 2).audio_url, last(all, 2).audio_url, 'the connection still serves');
 });
 
-itest('a job for the setting just left says so when it finishes; a shared job answers the latest ask', async (t, h) => {
+itest('flipping the setting evicts the queued jobs of the one left; the rest say which setting they are for', async (t, h) => {
   const s = await h.start({ workers: 1 });
-  const d = await s.createDoc(DOC, 'text');
+  const notes = Array.from({ length: 6 }, (_, i) => `Sentence ${i} carries a note [${i + 1}] at its end.`);
+  const d = await s.createDoc([...notes, 'Plain words only here.'].join('\n\n'), 'text');
+  const all = [0, 1, 2, 3, 4, 5, 6];
   const c = await h.ws(s);
-  // the page asks, then the toggle flips before anything is made
-  c.send(synth(d.id, [0, 2]));
-  c.send(synth(d.id, [0, 2], { skip_references: true }));
-  const cachedAs = (idx, skip) => c.statuses(d.id).find((m) => m.block_idx === idx && m.status === 'cached' &&
-    m.skip_references === skip);
-  const [spoken, skipped, plain] = await c.waitUntil(() => {
-    const v = [cachedAs(0, false), cachedAs(0, true), cachedAs(2, true)];
-    return v.every(Boolean) && v;
-  }, undefined, 'block 0 in both settings and block 2 for skipping');
-  assert.notEqual(spoken.audio_url, skipped.audio_url, 'the late answer is other audio: it must be told apart');
-  assert.ok(spoken.duration_ms > skipped.duration_ms);
+  // the page asks, then the toggle flips before one worker can make much of it
+  c.send(synth(d.id, all));
+  c.send(synth(d.id, all, { skip_references: true }));
+  const cachedAs = (idx, skip) => c.statuses(d.id).find((m) => m.block_idx === idx && m.status === 'cached' && m.skip_references === skip);
+  await c.waitUntil(() => all.every((i) => cachedAs(i, true)), undefined, 'every block for skipping');
+  await c.barrier();
+  const evicted = c.messages.filter((m) => m.type === 'evicted');
+  assert.ok(evicted.length >= 1, 'the old setting\'s queued jobs were dropped');
+  assert.ok(evicted.every((m) => m.skip_references === false), 'named as the old setting\'s');
+  const dropped = new Set(evicted.flatMap((m) => m.block_indices));
+  assert.ok(!dropped.has(6), 'block 6 has no references: its job is the new setting\'s too');
+  for (const i of [0, 1, 2, 3, 4, 5]) {
+    const late = cachedAs(i, false);
+    assert.ok(!(late && dropped.has(i)), `block ${i}: evicted or finished, not both`);
+    if (late) assert.ok(late.duration_ms > cachedAs(i, true).duration_ms, 'the late one says the marker');
+    if (late) assert.notEqual(late.audio_url, cachedAs(i, true).audio_url, 'so it must be told apart');
+  }
   assert.ok(c.statuses(d.id).every((m) => typeof m.skip_references === 'boolean'), 'every status says');
-  // block 2 has no references: one job, and the page (now skipping) is told it is done
-  const c2 = await h.ws(s);
-  c2.send(synth(d.id, [2]));
-  const again = (await c2.waitFinal(d.id, [2])).get(2).at(-1);
-  assert.equal(again.audio_url, plain.audio_url);
+  assert.equal(cachedAs(6, true).audio_url, (await (async () => {
+    const c2 = await h.ws(s);
+    c2.send(synth(d.id, [6]));
+    return (await c2.waitFinal(d.id, [6])).get(6).at(-1);
+  })()).audio_url, 'one audio for a block with nothing to skip');
 });
 
 async function sayWav(h, text) {

@@ -80,7 +80,7 @@ int main(int argc, char **argv)
             q->ops->evict_window(q, conn, "doc-1", cursor, cursor - 4, cursor + 8, &ev, &nev);
             break;
         case 1:
-            q->ops->evict_other_voices(q, conn, "doc-2", "espeak", voices[rand_r(&seed) % 2], &ev, &nev);
+            q->ops->evict_other_voices(q, conn, "doc-2", "espeak", voices[rand_r(&seed) % 2], -1, &ev, &nev);
             break;
         case 2:
             q->ops->gone(q, REQ_CONN, conn);

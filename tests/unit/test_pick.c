@@ -331,7 +331,7 @@ static int run(uint64_t seed, int steps, int nusers, int hashes)
             int m = (int)rnd(3), v = (int)rnd(2);
             struct evicted *a = NULL, *b = NULL;
             int na = 0, nb = 0;
-            int ra = q->ops->evict_other_voices(q, conn, doc, models[m], voices[v], &a, &na);
+            int ra = q->ops->evict_other_voices(q, conn, doc, models[m], voices[v], -1, &a, &na);
             CHECK_INT(ra, ref_evict(conn, doc, 0, 0, 0, m, v, &b, &nb));
             same_evictions(a, na, b, nb);
         } else if (op < 87) {

@@ -113,6 +113,40 @@ static void test_window_eviction(void)
     q->ops->destroy(q);
 }
 
+/* The reader flipped skip_references: this connection's queued jobs asked with the other
+ * setting go; a job asked for again with the new setting (a block without references: the
+ * same audio) stays, and every eviction names the setting it was asked with. */
+static void test_skip_setting_eviction(void)
+{
+    struct queue *q = memqueue_create(30000, 3, on_notify, NULL);
+    for (int i = 0; i < 4; i++)
+        submit(q, i, "en-us", 1, "doc", i, 0);          /* asked without skipping */
+    char h[65];
+    hash_of(2, h);                                       /* block 2 asked again, skipping */
+    struct requester r = req(1, "doc", 2, 0);
+    r.skip_refs = 1;
+    enum submit_state st;
+    CHECK_INT(q->ops->submit(q, h, "espeak", "en-us", "text", &r, &st), 0);
+    hash_of(9, h);                                       /* block 0's skipping variant */
+    r.idx = 0;
+    CHECK_INT(q->ops->submit(q, h, "espeak", "en-us", "text", &r, &st), 0);
+    struct evicted *ev = NULL;
+    int nev = 0;
+    CHECK_INT(q->ops->evict_other_voices(q, 1, "doc", "espeak", "en-us", -1, &ev, &nev), 0);
+    CHECK_INT(q->ops->evict_other_voices(q, 1, "doc", "espeak", "en-us", 1, &ev, &nev), 3);
+    int seen[4] = { 0 };
+    for (int i = 0; i < nev; i++) {
+        CHECK_INT(ev[i].skip_refs, 0);
+        seen[ev[i].idx]++;
+    }
+    CHECK(seen[0] == 1 && seen[1] == 1 && seen[2] == 0 && seen[3] == 1);
+    free(ev);
+    int queued, running;
+    q->ops->stats(q, &queued, &running);
+    CHECK_INT(queued, 2);                                /* block 2's job and block 0's new one */
+    q->ops->destroy(q);
+}
+
 static void test_voice_eviction(void)
 {
     struct queue *q = memqueue_create(30000, 3, on_notify, NULL);
@@ -120,8 +154,8 @@ static void test_voice_eviction(void)
         submit(q, i, "en-us", 1, "doc", i, 0);
     struct evicted *ev = NULL;
     int nev = 0;
-    CHECK_INT(q->ops->evict_other_voices(q, 1, "doc", "espeak", "en-us", &ev, &nev), 0);
-    CHECK_INT(q->ops->evict_other_voices(q, 1, "doc", "espeak", "de", &ev, &nev), 8);
+    CHECK_INT(q->ops->evict_other_voices(q, 1, "doc", "espeak", "en-us", -1, &ev, &nev), 0);
+    CHECK_INT(q->ops->evict_other_voices(q, 1, "doc", "espeak", "de", -1, &ev, &nev), 8);
     CHECK_STR(ev[0].voice, "en-us");
     free(ev);
     int queued, running;
@@ -368,6 +402,7 @@ int main(void)
     test_dedup();
     test_window_eviction();
     test_voice_eviction();
+    test_skip_setting_eviction();
     test_order_fair_and_nearest();
     test_fair_share_by_user();
     test_first_block_first();

@@ -689,7 +689,7 @@ test('skip references: asked for in every synthesize; switching it asks again fr
 });
 
 test('skip references: a late answer for the setting just left is never played', async () => {
-  const { engine, audio, snap, queue } = setup();
+  const { engine, audio, snap, queue, socket } = setup();
   engine.play();
   queue(0, 1, 2, 3, 4, 5, 6, 7);
   engine.setSkipReferences(true);   // block 0's job for "spoken" is still running
@@ -699,6 +699,12 @@ test('skip references: a late answer for the setting just left is never played',
   engine.onMessage(status(1, 'processing', { skip_references: false }));
   assert.equal(snap().blockStates[0], 'queued', 'not this setting\'s audio');
   assert.equal(snap().blockStates[1], 'queued');
+  // the server drops this connection's queued jobs of the old setting: not the new requests
+  const asked = socket.requested().length;
+  engine.onMessage({ type: 'evicted', document_id: 'doc1', block_indices: [2, 3], model: 'espeak', voice: 'en-us',
+    skip_references: false });
+  assert.deepEqual(snap().blockStates.slice(2, 4), ['queued', 'queued']);
+  assert.equal(socket.requested().length, asked, 'nothing asked again');
   for (const i of [0, 1, 2, 3]) engine.onMessage(status(i, 'cached', { skip_references: true }));
   await flush();
   assert.equal(snap().playState, 'playing');
