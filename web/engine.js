@@ -325,7 +325,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     if (!doc || conn !== 'open') return;   // browser mode too: this user's uploads
     const want = [];
     for (let i = Math.max(0, cursor - QUERY_BEHIND); i < Math.min(n, cursor + QUERY_AHEAD); i++) {
-      const key = `${model}/${voice}/${i}`;
+      const key = `${model}/${voice}/${skipRefs}/${i}`;   // an answer is for one setting
       if (states[i] === 'pending' && !queried.has(key)) { queried.add(key); want.push(i); }
     }
     for (let k = 0; k < want.length; k += QUERY_MAX) {

@@ -753,6 +753,20 @@ test('on open the page asks what the server has (query_states) and shows it, ask
     Array.from({ length: 10 }, (_, i) => 276 + i));
 });
 
+test('query_states is asked again when the skip setting is set after the socket opened', () => {
+  // the reader sets the per-document toggle after load: answers to the first query are
+  // for "spoken" and ignored, so the blocks must be asked about again for "skipped"
+  const { socket, snap, engine } = setup({ blocks: 10 });
+  assert.ok(socket.sent.some((m) => m.type === 'query_states' && !m.skip_references));
+  socket.clear();
+  engine.setSkipReferences(true);
+  const again = socket.sent.filter((m) => m.type === 'query_states');
+  assert.deepEqual(again.flatMap((m) => m.block_indices), [...Array(10).keys()]);
+  assert.ok(again.every((m) => m.skip_references === true));
+  engine.onMessage(status(3, 'cached', { skip_references: true }));
+  assert.equal(snap().blockStates[3], 'cached');
+});
+
 test('seamless seams: a block arriving during a structural pause does not displace the preloaded next one', async () => {
   const { engine, audio, cache, queue, timers } = setup();
   const doc = makeDoc(20);
