@@ -12,6 +12,7 @@
 #include "doc/builder.h"
 #include "doc/sbuf.h"
 #include "doc/xmltree.h"
+#include "util/zipmem.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <libxml/HTMLparser.h>
@@ -95,19 +96,12 @@ static int read_member(struct archive *a, struct sbuf *o, size_t room, char *err
 
 static int unzip(struct book *bk, const char *s, size_t len, char *err, size_t errlen)
 {
-    struct archive *a = archive_read_new();
+    struct archive *a = zipmem_open(s, len, "this is not an EPUB (not a zip archive)", err, errlen);
     struct archive_entry *e;
     size_t total = 0, seen = 0, cap = 0;
     int rc = -1;
-    if (!a) {
-        snprintf(err, errlen, "out of memory");
+    if (!a)
         return -1;
-    }
-    archive_read_support_format_zip(a);
-    if (archive_read_open_memory(a, s, len) != ARCHIVE_OK) {
-        snprintf(err, errlen, "this is not an EPUB (not a zip archive)");
-        goto out;
-    }
     for (;;) {
         int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF)

@@ -12,6 +12,7 @@
  * Pure functions, any thread. A kokoro_voices is owned by whoever parsed it (kokoro.c keeps
  * one, read-only after start-up). */
 #include "engines/kokoro_voices.h"
+#include "util/zipmem.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdio.h>
@@ -313,19 +314,12 @@ int kokoro_voices_parse(const void *data, size_t len, struct kokoro_voices *out,
                         size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    struct archive *a = archive_read_new();
+    struct archive *a = zipmem_open(data, len, "not a NumPy .npz (zip) file", err, errlen);
     struct archive_entry *e;
     size_t total = 0;
     int cap = 0, rc = -1;
-    if (!a) {
-        snprintf(err, errlen, "out of memory");
+    if (!a)
         return -1;
-    }
-    archive_read_support_format_zip(a);
-    if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
-        snprintf(err, errlen, "not a NumPy .npz (zip) file");
-        goto out;
-    }
     for (;;) {
         int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF)
