@@ -1,22 +1,29 @@
 // voice-picker.js — model/voice <select> from GET /v1/models, grouped by language
-// (<optgroup>), default espeak / en-us, the choice remembered in localStorage; plus a
+// (<optgroup>), natural voices first (voice-order.js); a reader who never chose gets the most
+// natural installed voice of the browser's language, else espeak / en-us; the choice is
+// remembered in localStorage; plus a
 // preview button that stays hidden when the server has no preview for the voice (404).
 // Voices of model `browser` are synthesized in this page ("— In this browser"); when the
 // server cannot synthesize the saved model, the same voice in this browser is chosen.
 import { h, svg, ICONS, store } from './dom.js';
 import * as api from '../api.js';
 import { BROWSER_MODEL } from '../engine.js';
+import { sortOptions, naturalDefault } from '../voice-order.js';
 
 export const DEFAULT_VOICE = Object.freeze({ model: 'espeak', voice: 'en-us' });
 const KEY = 'recite.voice';
 const SEP = '\u241f';
 
-export function savedVoice() {
+function storedVoice() {
   try {
     const v = JSON.parse(store(KEY) || 'null');
     if (v && typeof v.model === 'string' && typeof v.voice === 'string') return v;
   } catch { /* ignore */ }
-  return { ...DEFAULT_VOICE };
+  return null;
+}
+
+export function savedVoice() {
+  return storedVoice() || { ...DEFAULT_VOICE };
 }
 
 let modelsPromise = null;
@@ -92,15 +99,20 @@ export function createVoicePicker({ onChange, onPreview }) {
         const g = languageGroup(v.lang, v.name);
         if (!groups.has(g)) groups.set(g, []);
         const label = v.name && v.name !== v.slug ? `${v.name}` : v.slug;
-        groups.get(g).push({ value: `${m.slug}${SEP}${v.slug}`, label: multi ? `${label} — ${m.name || m.slug}` : label });
+        groups.get(g).push({ model: m.slug, value: `${m.slug}${SEP}${v.slug}`, label: multi ? `${label} — ${m.name || m.slug}` : label });
         known.add(`${m.slug}${SEP}${v.slug}`);
       }
     }
     const names = [...groups.keys()].sort((a, b) => a.localeCompare(b));
     select.replaceChildren(...names.map((g) => h('optgroup', { label: g },
-      ...groups.get(g).sort((a, b) => a.label.localeCompare(b.label)).map((o) => h('option', { value: o.value }, o.label)))));
+      ...sortOptions(groups.get(g)).map((o) => h('option', { value: o.value }, o.label)))));
     let want = `${current.model}${SEP}${current.voice}`;
-    if (!known.has(want)) {
+    const natural = storedVoice() ? null : naturalDefault(list, navigator.language);
+    if (natural) {
+      want = `${natural.model}${SEP}${natural.voice}`;
+      current = natural;
+      onChange(natural.model, natural.voice);
+    } else if (!known.has(want)) {
       const def = `${DEFAULT_VOICE.model}${SEP}${DEFAULT_VOICE.voice}`;
       const inBrowser = (voice) => `${BROWSER_MODEL}${SEP}${voice}`;
       const order = unavailable ? [inBrowser(current.voice), def, inBrowser(DEFAULT_VOICE.voice)]
