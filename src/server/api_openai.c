@@ -311,7 +311,8 @@ static int wait_speech(struct http_req *r, enum kind kind, enum fmt fmt, double 
     struct speech_wait *sw = speech_wait_new(kind, fmt, speed, hash, model, text);
     if (!sw)
         return http_reply_error(r, 500, "out of memory");
-    return waiters_wait(r, hash, model, voice, text, speech_on_event, sw, speech_wait_free);
+    return waiters_wait(r, hash, model, voice, text, kind == W_PREVIEW, speech_on_event, sw,
+                        speech_wait_free);
 }
 
 /* ---- POST /v1/audio/speech ------------------------------------------------------- */

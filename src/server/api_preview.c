@@ -3,10 +3,15 @@
  * {"audio_url","text","duration_ms","word_timings"?} once the audio exists, so the voice
  * picker can play a voice before the reader switches to it. For model `browser` only the
  * sentence ({"text","model","voice","synthesis_mode":"browser"}): the page speaks it itself.
+ * A preview is free of --quota-chars (a guest browsing voices spends nothing): the text is
+ * always the server's own sentence for the voice's language (the request carries none), so
+ * it is one shared synthesis per voice for all users, and nothing else can ride on it. It
+ * still takes one block of the user's --rate-blocks, cached or not.
  * Service thread; the waiting is api_openai.c's (no thread blocks). */
 #include "server/api_openai.h"
 #include "server/app.h"
 #include "server/http.h"
+#include "server/limits.h"
 #include "engines/engine.h"
 #include <ctype.h>
 #include <libwebsockets.h>
@@ -140,5 +145,8 @@ int api_preview(struct http_req *r, const char *rest)
         cJSON_AddStringToObject(o, "synthesis_mode", "browser");
         return http_reply_json(r, 200, o);
     }
+    int rc;
+    if (limits_http_block(r, &rc))
+        return rc;
     return speech_answer_preview(r, m->ops->slug, v->slug, preview_sentence(v->lang));
 }

@@ -341,21 +341,11 @@ int api_upload(struct http_req *r)
     }
     if (!r->body || r->body_len == 0)
         return http_reply_error(r, 400, "the body is empty: send the block's audio as Ogg Opus or WAV");
-    int retry_s;
-    if (limits_take_block(app, r->user_id, &retry_s)) {
-        /* --rate-blocks: in browser mode a block costs the server its upload (decode,
-         * level, encode), as a synthesis does in server mode */
-        char ra[16], msg[160];
-        snprintf(ra, sizeof ra, "%d", retry_s);
-        snprintf(msg, sizeof msg, "too many blocks (at most %d a minute): retry in %d s",
-                 app->cfg->rate_blocks, retry_s);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "error", msg);
-        char *t = cJSON_PrintUnformatted(o);
-        cJSON_Delete(o);
-        struct http_header h[] = { { "retry-after", ra } };
-        return t ? http_reply(r, 429, "application/json", (unsigned char *)t, strlen(t), h, 1) : -1;
-    }
+    /* --rate-blocks: in browser mode a block costs the server its upload (decode, level,
+     * encode), as a synthesis does in server mode */
+    int rc;
+    if (limits_http_block(r, &rc))
+        return rc;
     char *text = NULL;
     if (store_block_text(app->store, r->user_id, doc, (int)idx, &text) != 0)
         return http_reply_error(r, 500, "could not read the block");

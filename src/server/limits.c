@@ -8,6 +8,7 @@
  * Service thread only. */
 #include "server/limits.h"
 #include "server/app.h"
+#include "server/http.h"
 #include "store/store.h"
 #include "util/idlemap.h"
 #include "util/log.h"
@@ -142,6 +143,24 @@ int limits_take_block(struct app *app, int64_t user, int *retry_s)
     }
     *retry_s = (int)((1 - s->tokens) * 60 / rate) + 1;
     return -1;
+}
+
+int limits_http_block(struct http_req *r, int *rc)
+{
+    int retry_s;
+    if (!limits_take_block(r->app, r->user_id, &retry_s))
+        return 0;
+    char ra[16], msg[160];
+    snprintf(ra, sizeof ra, "%d", retry_s);
+    snprintf(msg, sizeof msg, "too many blocks (at most %d a minute): retry in %d s",
+             r->app->cfg->rate_blocks, retry_s);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "error", msg);
+    char *t = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    struct http_header h[] = { { "retry-after", ra } };
+    *rc = t ? http_reply(r, 429, "application/json", (unsigned char *)t, strlen(t), h, 1) : -1;
+    return 1;
 }
 
 int limits_quota_check(struct app *app, int64_t user, char *msg, size_t msglen)

@@ -26,6 +26,10 @@ struct limits_usage {
 void limits_usage(struct app *app, int64_t user, struct limits_usage *out);
 /* One block requested: 0, or -1 past --rate-blocks with *retry_s (seconds to wait). */
 int limits_take_block(struct app *app, int64_t user, int *retry_s);
+/* limits_take_block for an HTTP request's user (an upload, a voice preview): 0 if allowed,
+ * else 1 with r answered 429 + Retry-After and *rc what the HTTP callback must return. */
+struct http_req;
+int limits_http_block(struct http_req *r, int *rc);
 /* Whether a new synthesis may start for the user: 0, or -1 with the reason in msg. */
 int limits_quota_check(struct app *app, int64_t user, char *msg, size_t msglen);
 /* Reservations: a block queued for the user counts against the quota until its job ends

@@ -120,7 +120,7 @@ struct waiter *waiters_add(struct http_req *r, waiter_event_fn on_event, void *d
 }
 
 int waiters_wait(struct http_req *r, const char *hash, const char *model, const char *voice,
-                 const char *text, waiter_event_fn on_event, void *data,
+                 const char *text, int quota_free, waiter_event_fn on_event, void *data,
                  void (*data_free)(void *))
 {
     struct app *app = r->app;
@@ -131,7 +131,7 @@ int waiters_wait(struct http_req *r, const char *hash, const char *model, const 
         return rc;
     }
     char why[192];
-    if (limits_quota_check(app, r->user_id, why, sizeof why)) {   /* --quota-chars spent */
+    if (!quota_free && limits_quota_check(app, r->user_id, why, sizeof why)) {   /* --quota-chars spent */
         if (data_free)
             data_free(data);
         return http_reply_error(r, 429, "%s", why);
@@ -139,9 +139,10 @@ int waiters_wait(struct http_req *r, const char *hash, const char *model, const 
     struct waiter *w = waiters_add(r, on_event, data, data_free);
     if (!w)
         return http_reply_error(r, 500, "out of memory");
-    /* the user's: fair share and quota count it like one of their blocks */
+    /* the user's: fair share and quota count it like one of their blocks (a free one is
+     * charged 0 chars: charge() stops at the job's first requester with a user) */
     struct requester req = { .kind = REQ_WAITER, .id = w->id, .user_id = r->user_id,
-                             .chars = (int)utf8_codepoints(text, strlen(text)) };
+                             .chars = quota_free ? 0 : (int)utf8_codepoints(text, strlen(text)) };
     enum submit_state st;
     if (app->queue->ops->submit(app->queue, hash, model, voice, text, &req, &st)) {
         waiters_remove(app->waiters, w);

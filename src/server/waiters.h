@@ -49,9 +49,11 @@ int waiters_full(struct http_req *r, int *rc);
 struct waiter *waiters_add(struct http_req *r, waiter_event_fn on_event, void *data,
                            void (*data_free)(void *));
 /* waiters_full + waiters_add + a queue requester for (hash, model, voice, text). Returns
- * what the HTTP callback must return: 0 while waiting, or the answered error. */
+ * what the HTTP callback must return: 0 while waiting, or the answered error. With
+ * quota_free (a voice preview: the server's own sentence, one synthesis per voice for all
+ * users) the user's --quota-chars is neither checked, reserved nor charged. */
 int waiters_wait(struct http_req *r, const char *hash, const char *model, const char *voice,
-                 const char *text, waiter_event_fn on_event, void *data,
+                 const char *text, int quota_free, waiter_event_fn on_event, void *data,
                  void (*data_free)(void *));
 struct waiter *waiters_find(struct waiters *ws, uint64_t id);
 void waiters_remove(struct waiters *ws, struct waiter *w);   /* frees w */

@@ -195,3 +195,58 @@ itest('queued blocks reserve quota until they end; eviction and a closed socket 
   }, 'the closed socket\'s reservation to be released');
   assert.equal((await alice.me()).used_chars, 0, 'nothing was synthesized, nothing charged');
 });
+
+itest('voice previews are free of the quota, shared by every user, and still rate limited', async (t, h) => {
+  const dir = await h.tmp();
+  const A = { token: await addUser(dir, 'alice') };
+  // a quota smaller than any preview sentence: a charged preview could never be answered
+  const s = await h.start({ dataDir: dir, workers: 1, args: ['--auth', '--quota-chars', '30', '--rate-blocks', '8'] });
+  const alice = as(s, h, A);
+  const { newGuest } = await import('./auth_harness.mjs');
+  const guest = as(s, h, await newGuest(s));
+  const syntheses = async () => {
+    const r = await alice.get('/metrics');
+    assert.equal(r.status, 200, r.text);
+    return Number(r.text.match(/^recite_syntheses_total (\d+)$/m)[1]);
+  };
+  const previews = {};
+  for (const v of ['en-us', 'de', 'fr-fr']) {
+    const p = await alice.get(`/v1/models/espeak/voices/${v}/preview`);
+    assert.equal(p.status, 200, `${v}: ${p.text}`);
+    assert.ok(p.json.text.length > 30, 'the sentence is longer than the whole quota');
+    assert.equal((await alice.get(p.json.audio_url)).status, 200);
+    previews[v] = p.json;
+  }
+  assert.equal(await syntheses(), 3, 'one synthesis per voice');
+  assert.equal((await alice.me()).used_chars, 0, 'previews cost nothing');
+  // a guest previewing the same voice gets the same audio from the cache, also free
+  const g = await guest.get('/v1/models/espeak/voices/de/preview');
+  assert.equal(g.status, 200, g.text);
+  assert.deepEqual(g.json, previews.de);
+  assert.equal(await syntheses(), 3, 'the second user\'s preview is a cache hit');
+  assert.equal((await guest.me()).used_chars, 0);
+  // no other text rides on the preview path: a query is ignored, the sentence is the server's
+  const q = await alice.get('/v1/models/espeak/voices/en-us/preview?text=Read%20this%20for%20free%20please');
+  assert.equal(q.status, 200, q.text);
+  assert.deepEqual(q.json, previews['en-us']);
+  // ...and the whole quota is still there for reading: any other text is charged
+  const speech = (input) => alice.post('/v1/audio/speech', { json: { model: 'espeak', voice: 'en-us', input, response_format: 'opus' } });
+  assert.equal((await speech('This sentence is thirty chars.')).status, 200);
+  assert.equal((await alice.me()).used_chars, 30, 'the whole quota was left for reading');
+  const over = await speech('Another text, past the quota.');
+  assert.equal(over.status, 429, 'past the quota other text is refused');
+  assert.match(over.json.error, /quota/);
+  // a spent quota does not stop previews, but the per-user rate limit does (8 a minute:
+  // 4 taken above; cached previews are fast, so at most a refill or two can slip in)
+  let refused = null;
+  for (let i = 0; i < 20 && !refused; i++) {
+    const p = await alice.get('/v1/models/espeak/voices/fr-fr/preview');
+    if (p.status === 429) refused = p;
+    else assert.equal(p.status, 200, p.text);
+  }
+  assert.ok(refused, 'previews are counted by --rate-blocks');
+  assert.match(refused.json.error, /retry in \d+ s/);
+  assert.match(refused.headers.get('retry-after'), /^\d+$/);
+  assert.equal((await guest.get('/v1/models/espeak/voices/fr-fr/preview')).status, 200, 'per user: the guest is not limited');
+  assert.equal(await syntheses(), 4, 'previews 3 voices + 1 speech');
+});
