@@ -55,8 +55,8 @@ export function wsUrl() {
   return `${proto}//${location.host}/v1/ws/tts${q}`;
 }
 
-async function request(method, path, { json, body, headers = {}, keepalive = false } = {}) {
-  const init = { method, headers: { ...authHeaders(), ...headers }, keepalive };
+async function request(method, path, { json, body, headers = {}, keepalive = false, signal } = {}) {
+  const init = { method, headers: { ...authHeaders(), ...headers }, keepalive, ...(signal ? { signal } : {}) };
   if (json !== undefined) {
     init.body = JSON.stringify(json);
     init.headers['Content-Type'] = 'application/json';
@@ -139,10 +139,10 @@ export function previewUrl(model, voice) {
 // keep for this user. body: a Blob/ArrayBuffer of Ogg Opus or WAV.
 // The word timings travel inside the body (tts-worker.js writes them into the Ogg's OpusTags
 // or the WAV's "word" chunk), so the stored copy highlights words however long the block.
-export function uploadAudio({ documentId, idx, model, voice, body, type, skipReferences }) {
+export function uploadAudio({ documentId, idx, model, voice, body, type, skipReferences, signal }) {
   const headers = { 'Content-Type': type, 'X-Document-Id': documentId, 'X-Block-Idx': String(idx),
     'X-Model': model, 'X-Voice': voice };
   // spoken with references blanked (the status's spoken_text): the server hashes the same text
   if (skipReferences) headers['X-Skip-References'] = 'true';
-  return request('POST', '/v1/audio', { body, headers });
+  return request('POST', '/v1/audio', { body, headers, signal });
 }

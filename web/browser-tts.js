@@ -2,13 +2,23 @@
 // a module Web Worker (tts-worker.js) does the synthesis and encoding off the main thread;
 // this side turns its answers into blob URLs to play from memory, and uploads each block
 // with POST /v1/audio, retrying with backoff (a failed upload is only logged: the block
-// plays anyway, and the next visit synthesizes it again).
+// plays anyway; the engine tries again later while it keeps the block, and the next visit
+// synthesizes it again). A refusal (4xx other than 408/429) is thrown with `final: true`:
+// the same upload would always get it. The engine's `signal` aborts an upload whose block it
+// dropped, so a block waiting to retry does not keep its audio alive.
 import * as api from './api.js';
 
 export const UPLOAD_RETRIES = 4;
 export const UPLOAD_BACKOFF_MS = 1000;   // doubled after each failed attempt
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) { reject(signal.reason); return; }
+    const t = setTimeout(() => { signal?.removeEventListener('abort', stop); resolve(); }, ms);
+    function stop() { clearTimeout(t); reject(signal.reason); }
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+}
 
 export function createBrowserSynthesizer({
   workerUrl = new URL('./tts-worker.js', import.meta.url),
@@ -57,18 +67,20 @@ export function createBrowserSynthesizer({
       });
     },
 
-    async upload({ documentId, idx, model, voice, body, type, words, skipReferences }) {
+    async upload({ documentId, idx, model, voice, body, type, words, skipReferences, signal }) {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await uploadImpl({ documentId, idx, model, voice, body, type, words, skipReferences });
+          return await uploadImpl({ documentId, idx, model, voice, body, type, words, skipReferences, signal });
         } catch (err) {
+          if (signal?.aborted) throw signal.reason;   // the engine dropped the block
           // a refusal (4xx other than timeouts/limits) will not change by trying again
           const final = err?.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
           if (final || attempt >= retries) {
             console.warn(`recite: block ${idx} was not shared with the server: ${err?.message || err}`);
+            if (final && err && typeof err === 'object') err.final = true;
             throw err;
           }
-          await sleep(backoffMs * 2 ** attempt);
+          await sleep(backoffMs * 2 ** attempt, signal);
         }
       }
     },

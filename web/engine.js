@@ -8,7 +8,8 @@
 //             release(url), setSpeed(x), setVolume(v), setMuted(b) } — see audio-output.js
 //   timers  { now(), setTimeout(fn, ms), clearTimeout(id) }
 //   synthesizer (optional) { synthesize({text, voice}) -> Promise<{url, durationMs, words,
-//             body, type}>, upload({documentId, idx, model, voice, body, type, words}) -> Promise,
+//             body, type}>, upload({documentId, idx, model, voice, body, type, words,
+//             skipReferences, signal}) -> Promise (rejects with `final: true` for a refusal),
 //             release?(url) } — see browser-tts.js: the page's own TTS (model `browser`)
 // The UI calls commands (play, pause, seek, setVoice, ...) and feeds it events (onMessage,
 // onConnection); it renders the immutable snapshots given to subscribe(fn).
@@ -29,7 +30,12 @@
 // one at a time, nearest the cursor first (`processing`), and become `cached` with a blob
 // URL played from memory; each is then uploaded in the background (a failed upload never
 // touches playback). Seeking drops local work outside the server's eviction window, as
-// cursor_moved does for queued jobs.
+// cursor_moved does for queued jobs. Memory stays bounded however long the server is
+// unreachable: the page holds audio it made only for blocks within [cursor - KEEP_BEHIND,
+// cursor + PRELOAD_AHEAD * 4]. Outside it an uploaded block plays from the server's copy;
+// one whose upload has not succeeded is dropped (its upload aborted) and goes back to
+// pending, so it is synthesized again if the reader comes back to it. A held block whose
+// upload failed is uploaded again after UPLOAD_RETRY_MS, doubling up to UPLOAD_RETRY_MAX_MS.
 // Pauses follow structure: the server gives each block a `pause_ms` (paragraph, heading,
 // section end, list item, a sentence or clause cut inside a paragraph); when a block ends,
 // the next one starts after pause_ms / speed (the cursor moves at once), on top of the
@@ -55,6 +61,8 @@ export const RATE_WINDOW = 8;          // production samples in the running esti
 export const BROWSER_MODEL = 'browser'; // the model synthesized in the page (SPEC section 6)
 export const EVICT_BEHIND = 8;         // browser mode drops local work outside the window
 export const EVICT_AHEAD = 16;
+export const UPLOAD_RETRY_MS = 30000;      // browser mode: a held block's failed upload is
+export const UPLOAD_RETRY_MAX_MS = 300000; //   tried again after 30 s, doubling up to 5 min
 export const QUERY_BEHIND = 16;        // query_states: the window asked about on open,
 export const QUERY_AHEAD = 176;        //   [cursor - 16, cursor + 176), and
 export const QUERY_MAX = 64;           //   indices per message (protocol.h WS_MAX_QUERY)         //   [cursor - 8, cursor + 16], as the server does
@@ -158,7 +166,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   let localWaiting = new Set();
   let localBusy = null;      // the block in the synthesizer, or null
   let localGen = 0;
-  let localUrls = new Set();
+  let localUrls = new Map();     // blob URL made here -> { idx, ctrl, timer, rounds } (held)
   let uploaded = new Map();      // block idx -> the server's audio_url of its upload
   let spoken = new Map();        // block idx -> the server's spoken_text (references blanked)
 
@@ -339,18 +347,23 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     if (!doc) return;
     // browser mode: a block made here and uploaded is played from the server's copy once it
     // is far from the cursor, so the page does not hold every block's audio in memory
-    for (const [idx, serverUrl] of uploaded) {
+    // one whose upload has not succeeded goes back to pending (synthesized again if needed)
+    for (const [u, held] of localUrls) {
+      const idx = held.idx;
       if (idx >= cursor - KEEP_BEHIND && idx <= cursor + PRELOAD_AHEAD * 4) continue;
+      const serverUrl = uploaded.get(idx);
       uploaded.delete(idx);
-      const u = urls[idx];
-      if (!u || !localUrls.has(u)) continue;
-      if (durations.has(u)) durations.set(serverUrl, durations.get(u));
-      if (timings.has(u)) timings.set(serverUrl, timings.get(u));
-      urls[idx] = serverUrl;
-      localUrls.delete(u);
+      if (urls[idx] === u && serverUrl) {
+        if (durations.has(u)) durations.set(serverUrl, durations.get(u));
+        if (timings.has(u)) timings.set(serverUrl, timings.get(u));
+        urls[idx] = serverUrl;
+      } else if (urls[idx] === u) {
+        urls[idx] = null;
+        setState(idx, 'pending');
+      }
       durations.delete(u);
       timings.delete(u);
-      synthesizer.release?.(u);
+      forgetLocal(u);   // fetched audio of it is released just below (same window)
     }
     for (const [u, idx] of fetched) {
       if (idx < cursor - KEEP_BEHIND || idx > cursor + PRELOAD_AHEAD * 4) {
@@ -489,7 +502,6 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   function localDone(idx, r, { docId, model: m, voice: v, skip }) {
     if (!r || !r.url) { setState(idx, 'error'); return; }
     const u = r.url;
-    localUrls.add(u);
     urls[idx] = u;
     const ms = Number(r.durationMs);
     if (ms > 0) durations.set(u, ms);
@@ -499,20 +511,45 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     noteProduced(idx, ms > 0 ? ms : blockMs(idx));
     setState(idx, 'cached');
     if (idx >= cursor && idx <= cursor + PRELOAD_AHEAD && !fetched.has(u)) fetchBlock(idx);
+    for (const [old, h] of localUrls) if (h.idx === idx && old !== u) forgetLocal(old);   // made again
+    const held = { idx, ctrl: null, timer: null, rounds: 0 };
+    localUrls.set(u, held);
     if (r.body) {
-      // shared with the server in the background; playback never waits for it
-      const gen = localGen;
-      Promise.resolve().then(() => synthesizer.upload({
-        documentId: docId, idx, model: m, voice: v, body: r.body, type: r.type, words: r.words,
-        skipReferences: skip,
-      })).then((res) => {
-        // the server's copy can stand in for the blob once the block is far from the cursor
-        if (gen === localGen && urls[idx] === u && res?.audio_url) { uploaded.set(idx, res.audio_url); manageAudio(); }
-      }).catch(() => { /* the synthesizer retried; the block still plays from memory */ });
+      uploadLocal(u, held, { documentId: docId, idx, model: m, voice: v, body: r.body, type: r.type,
+        words: r.words, skipReferences: skip });
     }
     if (playState === 'buffering' && canStart()) startBlock();
     else if (idx > cursor) preloadNext();
     ensurePrefetch();
+  }
+
+  // Shares a held block with the server in the background; playback never waits for it.
+  // While the block is held a failed upload is tried again later, backing off; dropping
+  // the block (forgetLocal) aborts it, so nothing keeps its audio alive.
+  function uploadLocal(u, held, job) {
+    held.timer = null;
+    const ctrl = typeof AbortController === 'function' ? new AbortController() : null;
+    held.ctrl = ctrl;
+    Promise.resolve().then(() => synthesizer.upload(ctrl ? { ...job, signal: ctrl.signal } : job)).then((res) => {
+      held.ctrl = null;
+      // the server's copy can stand in for the blob once the block is far from the cursor
+      if (localUrls.get(u) === held && res?.audio_url) { uploaded.set(job.idx, res.audio_url); manageAudio(); }
+    }, (err) => {
+      held.ctrl = null;
+      if (localUrls.get(u) !== held || err?.final) return;   // dropped, or refused for good
+      const wait = Math.min(UPLOAD_RETRY_MAX_MS, UPLOAD_RETRY_MS * 2 ** held.rounds++);
+      held.timer = timers.setTimeout(() => { if (localUrls.get(u) === held) uploadLocal(u, held, job); }, wait);
+    });
+  }
+
+  // Lets go of a blob made here: its upload (or the wait before the next try) and its URL.
+  function forgetLocal(u) {
+    const held = localUrls.get(u);
+    if (!held) return;
+    localUrls.delete(u);
+    held.ctrl?.abort();
+    if (held.timer !== null) timers.clearTimeout(held.timer);
+    synthesizer?.release?.(u);
   }
 
   // Local work outside [cursor - EVICT_BEHIND, cursor + EVICT_AHEAD] goes back to pending.
@@ -529,8 +566,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   function resetLocal() {
     localGen++;
     localWaiting = new Set();
-    for (const u of localUrls) synthesizer?.release?.(u);
-    localUrls = new Set();
+    for (const u of [...localUrls.keys()]) forgetLocal(u);
     uploaded = new Map();
     spoken = new Map();
   }

@@ -59,7 +59,7 @@ test('uploads are retried with backoff; a refusal is not', async () => {
     let refused = 0;
     const s2 = createBrowserSynthesizer({ WorkerImpl: FakeWorker, backoffMs: 1,
       uploadImpl: async () => { refused++; throw Object.assign(new Error('the body is MP3'), { status: 415 }); } });
-    await assert.rejects(s2.upload({ idx: 1 }), /MP3/);
+    await assert.rejects(s2.upload({ idx: 1 }), (err) => /MP3/.test(err.message) && err.final === true);
     assert.equal(refused, 1, 'a 415 is final');
 
     let busy = 0;
@@ -67,6 +67,25 @@ test('uploads are retried with backoff; a refusal is not', async () => {
       uploadImpl: async () => { busy++; throw Object.assign(new Error('too many blocks'), { status: 429 }); } });
     await assert.rejects(s3.upload({ idx: 2 }), /too many/);
     assert.equal(busy, 3, '429 is retried (then given up)');
+  } finally {
+    console.warn = warn;
+  }
+});
+
+test('an aborted upload stops at once, even while it waits to retry', async () => {
+  let calls = 0;
+  const s = createBrowserSynthesizer({ WorkerImpl: FakeWorker, backoffMs: 3600e3,
+    uploadImpl: async () => { calls++; throw Object.assign(new Error('offline'), { status: 0 }); } });
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    const ctrl = new AbortController();
+    const p = s.upload({ idx: 0, body: new Blob(['x']), signal: ctrl.signal });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(calls, 1, 'waiting an hour before the next try');
+    ctrl.abort();
+    await assert.rejects(p, (err) => err.name === 'AbortError');
+    assert.equal(calls, 1, 'no try after the abort');
   } finally {
     console.warn = warn;
   }

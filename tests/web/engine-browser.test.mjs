@@ -4,7 +4,7 @@
 // playback, word highlighting from the synthesizer's word events.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEngine, BATCH_SIZE } from '../../web/engine.js';
+import { createEngine, BATCH_SIZE, KEEP_BEHIND, PRELOAD_AHEAD, UPLOAD_RETRY_MS } from '../../web/engine.js';
 import { fakeSocket, fakeAudio, fakeTimers, fakeSynthesizer, makeDoc, status, flush } from './fakes.mjs';
 
 const B = { model: 'browser', voice: 'en-us' };
@@ -91,7 +91,7 @@ test('each finished block is uploaded in the background; failed uploads never st
   assert.equal(snap().playState, 'playing');
   assert.equal(snap().error, null, 'an upload failure is not the reader\'s problem');
   assert.deepEqual(synth.uploads.map((u) => u.idx), [0, 1, 2, 3]);
-  assert.deepEqual(Object.keys(synth.uploads[0]).sort(), ['body', 'documentId', 'idx', 'model', 'skipReferences', 'type', 'voice', 'words']);
+  assert.deepEqual(Object.keys(synth.uploads[0]).sort(), ['body', 'documentId', 'idx', 'model', 'signal', 'skipReferences', 'type', 'voice', 'words']);
   assert.equal(synth.uploads[0].documentId, 'doc1');
   assert.equal(synth.uploads[0].model, 'browser');
   audio.end();
@@ -240,4 +240,82 @@ test('skip references: the page speaks the server\'s spoken_text and uploads wit
   engine.onMessage(status(1, 'synthesize_locally', { ...B, skip_references: false, spoken_text: 'Block 1.' }));
   await flush();
   assert.equal(synth.calls.length, 1);
+});
+
+// Browser mode with the server unreachable for a long session: every upload fails. Drives
+// the engine block by block (the server's answers, the synthesizer, the end of each block).
+async function readThrough(t, count, { hang = false } = {}) {
+  const synth = fakeSynthesizer();
+  synth.failUploads = true;
+  synth.hangUploads = hang;
+  const env = setup({ blocks: count, synth });
+  const { engine, socket, audio, snap, local } = env;
+  const held = () => synth.calls.filter((c) => c.done).length - synth.released.length;
+  let answered = 0;
+  let maxHeld = 0;
+  const answerNew = () => {
+    const idx = socket.requested();
+    local(...idx.slice(answered));
+    answered = idx.length;
+  };
+  engine.play();
+  for (let guard = 0; guard < count * 10 && snap().playState !== 'stopped'; guard++) {
+    answerNew();
+    await flush();
+    if (synth.pending.length) synth.finish();
+    await flush();
+    maxHeld = Math.max(maxHeld, held());
+    if (snap().playState === 'playing' && audio.current) audio.end();
+    await flush();
+  }
+  return { ...env, held, maxHeld, answerNew };
+}
+
+test('uploads failing for 500 blocks: the page holds only a window of blobs, and retries their uploads while it holds them', async (t) => {
+  const { snap, synth, held, maxHeld, timers } = await readThrough(t, 500);
+  assert.equal(snap().playState, 'stopped', 'read to the end');
+  assert.equal(snap().error, null);
+  assert.ok(synth.calls.length >= 500, 'every block was made here');
+  const window = KEEP_BEHIND + PRELOAD_AHEAD * 4 + 1;
+  assert.ok(maxHeld <= window, `at most ${window} blobs held at once, not ${maxHeld}`);
+  assert.ok(held() <= window, `${held()} held at the end`);
+  // the blocks behind the cursor are not cached any more: only the ones still held are
+  const cached = snap().blockStates.filter((x) => x === 'cached').length;
+  assert.ok(cached <= window, `${cached} blocks still cached`);
+  // a held block's upload is tried again after a while (the server may be back)
+  const before = synth.uploads.length;
+  synth.failUploads = false;
+  timers.advance(UPLOAD_RETRY_MS * 2);
+  await flush();
+  const retried = synth.uploads.slice(before);
+  assert.ok(retried.length > 0 && retried.length <= window, `${retried.length} held blocks tried again`);
+  assert.ok(retried.every((u) => u.idx >= 500 - window), 'only blocks still held are uploaded again');
+});
+
+test('a block dropped while its upload failed is synthesized again when the reader goes back to it', async (t) => {
+  const { engine, snap, synth, audio, answerNew } = await readThrough(t, 120);
+  assert.equal(snap().blockStates[3], 'pending', 'dropped: far behind and never uploaded');
+  assert.ok(synth.released.includes('blob:Block 3.'));
+  const made = synth.calls.filter((c) => c.text === 'Block 3.').length;
+  engine.seek(3);
+  engine.play();
+  answerNew();
+  await flush();
+  assert.equal(synth.calls.filter((c) => c.text === 'Block 3.').length, made + 1, 'synthesized again');
+  synth.finish();
+  for (let i = 0; i < 4; i++) { await flush(); if (synth.pending.length) synth.finish(); }
+  await flush();
+  assert.equal(snap().blockStates[3], 'cached');
+  assert.equal(snap().playState, 'playing');
+  assert.equal(audio.lastPlay().url, 'blob:Block 3.', 'played from the new blob');
+});
+
+test('an upload still under way when its block is dropped is aborted (it keeps no audio alive)', async (t) => {
+  const { synth, snap } = await readThrough(t, 120, { hang: true });
+  assert.equal(snap().playState, 'stopped');
+  const window = KEEP_BEHIND + PRELOAD_AHEAD * 4 + 1;
+  const dropped = synth.uploads.filter((u) => u.idx < 120 - window);
+  assert.ok(dropped.length >= 120 - window);
+  assert.ok(dropped.every((u) => u.signal.aborted), 'every dropped block\'s upload was aborted');
+  assert.ok(synth.uploads.filter((u) => u.idx === 119).every((u) => !u.signal.aborted), 'a held block\'s upload goes on');
 });

@@ -135,6 +135,7 @@ export function fakeSynthesizer() {
     uploads: [],
     released: [],
     failUploads: false,
+    hangUploads: false,
     synthesize({ text, voice }) {
       const d = deferred();
       s.calls.push({ text, voice, ...d });
@@ -142,6 +143,7 @@ export function fakeSynthesizer() {
     },
     upload(u) {
       s.uploads.push(u);
+      if (s.hangUploads) return new Promise(() => {});   // a server that never answers
       return s.failUploads ? Promise.reject(new Error('offline')) : Promise.resolve({ audio_url: '/v1/audio/x' });
     },
     release(url) { s.released.push(url); },
