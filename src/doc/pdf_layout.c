@@ -2,6 +2,7 @@
  * any thread; allocates only scratch arrays freed before returning. */
 #include "doc/pdf_layout.h"
 #include "doc/builder.h"
+#include "doc/hyphen.h"
 #include "doc/sbuf.h"
 #include <math.h>
 #include <stdbool.h>
@@ -280,29 +281,38 @@ static void add_text(struct sbuf *o, const char *s, size_t n)
     sbuf_add(o, s + from, n - from);
 }
 
-/* Joins the next line of a paragraph: a hyphen at a line end before a lowercase letter
- * is a word broken by the typesetter and goes; a soft hyphen always goes. */
-static void join_line(struct sbuf *o, const char *s, size_t n)
+/* Joins the next line of a paragraph; a hyphen at the line end is settled by the rule
+ * plain text uses too (hyphen.h): a soft hyphen goes, a broken word joins, a compound
+ * keeps its hyphen. */
+static void join_line(struct hyphen_doc *d, struct sbuf *o, const char *s, size_t n)
 {
-    if (o->len >= 2 && (unsigned char)o->p[o->len - 2] == 0xc2 && (unsigned char)o->p[o->len - 1] == 0xad) {
-        o->len -= 2;
-    } else if (starts_lower(s, n) && o->len >= 2) {
-        size_t h = 0;
-        if (o->p[o->len - 1] == '-')
-            h = 1;
-        else if (o->len >= 4 && !memcmp(o->p + o->len - 3, "\xe2\x80\x90", 3))
-            h = 3;
-        unsigned char before = h ? (unsigned char)o->p[o->len - h - 1] : 0;
-        if (h && (((before | 32) >= 'a' && (before | 32) <= 'z') || before >= 0x80))
-            o->len -= h;
-        else
-            sbuf_addc(o, ' ');
-    } else {
+    size_t hy = 0;
+    enum hyphen_break h = o->len ? hyphen_at_break(d, o->p, o->len, s, n, &hy) : HYPHEN_NONE;
+    if (h == HYPHEN_JOIN)
+        o->len -= hy;
+    else if (h == HYPHEN_NONE)
         sbuf_addc(o, ' ');
-    }
     if (o->p)
         o->p[o->len] = '\0';
     add_text(o, s, n);
+}
+
+struct kept_lines { const struct pdf_line *lines; const struct line_info *li; size_t n; };
+
+/* The document's words for the hyphen rule: every kept line, ligatures spelled out. */
+static void fill_words(const void *ctx, struct hyphen_doc *d)
+{
+    const struct kept_lines *k = ctx;
+    struct sbuf t = { 0 };
+    for (size_t i = 0; i < k->n; i++) {
+        if (k->li[i].drop)
+            continue;
+        t.len = 0;
+        add_text(&t, k->lines[i].text + k->li[i].off, k->li[i].len);
+        if (!t.oom)
+            hyphen_doc_add(d, t.p, t.len);
+    }
+    sbuf_free(&t);
 }
 
 static void emit(struct builder *b, struct sbuf *para, int level, int *count)
@@ -604,13 +614,15 @@ static int emit_lines(struct builder *b, const struct pdf_line *lines, size_t n,
         free(li);
         return -1;
     }
+    struct kept_lines kl = { lines, li, n };
+    struct hyphen_doc *d = hyphen_doc_new(fill_words, &kl);   /* NULL: the fallback rule */
     ssize_t prev = -1;
     for (size_t i = 0; i < n && !para.oom; i++) {
         if (li[i].drop)
             continue;
         const char *s = lines[i].text + li[i].off;
         if (prev >= 0 && !breaks(&lines[prev], &li[prev], &lines[i], &li[i], &m)) {
-            join_line(&para, s, li[i].len);
+            join_line(d, &para, s, li[i].len);
         } else {
             if (prev >= 0)
                 emit(b, &para, level, &count);
@@ -622,6 +634,7 @@ static int emit_lines(struct builder *b, const struct pdf_line *lines, size_t n,
     if (!para.oom && prev >= 0)
         emit(b, &para, level, &count);
     bool oom = para.oom;
+    hyphen_doc_free(d);
     sbuf_free(&para);
     free(li);
     return oom ? -1 : count;

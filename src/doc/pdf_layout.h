@@ -9,7 +9,7 @@
  * aside, recurs on other pages) and page numbers are dropped; lines are joined into
  * paragraphs across lines, columns and pages (a paragraph ends at a larger vertical gap,
  * a short last line or an indented next line after a sentence end); a hyphen at a line
- * end before a lowercase letter is joined away; lines set larger than the body text become
+ * end before a lowercase letter is joined away or kept as hyphen.h decides; lines set larger than the body text become
  * headings (h1..h3 by size). Kept apart from poppler so it can be tested and fuzzed alone. */
 #ifndef RECITE_DOC_PDF_LAYOUT_H
 #define RECITE_DOC_PDF_LAYOUT_H

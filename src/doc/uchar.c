@@ -149,3 +149,9 @@ bool uchar_is_regional(uint32_t cp)
 {
     return cp >= 0x1F1E6 && cp <= 0x1F1FF;
 }
+
+bool uchar_is_letter(uint32_t c)
+{
+    return uchar_is_lower(c) || uchar_is_upper(c) || (c >= 0xC0 && !uchar_is_space(c) && !uchar_is_extend(c)
+                                                      && !(c >= 0x2000 && c <= 0x2BFF));
+}

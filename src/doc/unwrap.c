@@ -6,6 +6,7 @@
  * blocks end mid-sentence ("guarantee your freedom to" | "share and change"). The
  * paragraph's *source text* (SPEC §2: what the pieces join back to) is the unwrapped text. */
 #include "doc/unwrap.h"
+#include "doc/hyphen.h"
 #include "doc/sbuf.h"
 #include "doc/uchar.h"
 #include "util/utf8.h"
@@ -28,51 +29,8 @@ struct line {
 
 static bool is_blank_byte(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
-static bool is_letter(uint32_t c)
-{
-    return uchar_is_lower(c) || uchar_is_upper(c) || (c >= 0xC0 && !uchar_is_space(c) && !uchar_is_extend(c)
-                                                      && !(c >= 0x2000 && c <= 0x2BFF));
-}
-
-/* The last code point of out (0 if empty) and its byte length. */
-static uint32_t last_cp(const struct sbuf *out, size_t floor, size_t *bytes)
-{
-    size_t p = out->len;
-    if (p <= floor)
-        return *bytes = 0, 0;
-    while (p > floor && ((unsigned char)out->p[p - 1] & 0xC0) == 0x80)
-        p--;
-    if (p > floor)
-        p--;
-    uint32_t cp = 0;
-    utf8_decode(out->p + p, out->len - p, &cp);
-    *bytes = out->len - p;
-    return cp;
-}
-
-/* Does out end with a hyphen that joins a word broken before `next`? '-' or U+2010 right
- * after a letter, before a lowercase letter; U+2010 (only ever a hyphenation break in man
- * output, whose real hyphens print as '-') also between two capitals: "INVOCA‐" "TION". */
-static bool ends_with_hyphen(struct sbuf *out, size_t floor, uint32_t next, size_t *hy_bytes)
-{
-    size_t k;
-    uint32_t c = last_cp(out, floor, &k);
-    if (c != '-' && c != 0x2010)
-        return false;
-    struct sbuf before = *out;
-    before.len -= k;
-    size_t k2;
-    uint32_t prev = last_cp(&before, floor, &k2);
-    if (!is_letter(prev))
-        return false;
-    if (!uchar_is_lower(next) && !(c == 0x2010 && uchar_is_upper(next) && uchar_is_upper(prev)))
-        return false;
-    *hy_bytes = k;
-    return true;
-}
-
 /* Appends one line s[a..e) (not yet trimmed) to the paragraph that starts at out[floor]. */
-static void append_line(struct sbuf *out, size_t floor, const char *s, size_t a, size_t e)
+static void append_line(struct hyphen_doc *d, struct sbuf *out, size_t floor, const char *s, size_t a, size_t e)
 {
     while (a < e && is_blank_byte(s[a]))
         a++;
@@ -81,13 +39,12 @@ static void append_line(struct sbuf *out, size_t floor, const char *s, size_t a,
     if (a == e)
         return;
     if (out->len > floor) {
-        uint32_t first = 0;
-        utf8_decode(s + a, e - a, &first);
         size_t hy;
-        if (ends_with_hyphen(out, floor, first, &hy)) {
+        enum hyphen_break h = hyphen_at_break(d, out->p + floor, out->len - floor, s + a, e - a, &hy);
+        if (h == HYPHEN_JOIN) {
             out->len -= hy;   /* "re‐" + "ceives": one word */
             out->p[out->len] = '\0';
-        } else {
+        } else if (h == HYPHEN_NONE) {
             sbuf_addc(out, ' ');
         }
     }
@@ -101,15 +58,26 @@ static void append_line(struct sbuf *out, size_t floor, const char *s, size_t a,
     }
 }
 
+struct span { const char *s; size_t len; };
+
+static void fill_span(const void *ctx, struct hyphen_doc *d)
+{
+    const struct span *sp = ctx;
+    hyphen_doc_add(d, sp->s, sp->len);
+}
+
 void unwrap_lines(struct sbuf *out, const char *s, size_t len)
 {
+    struct span sp = { s, len };
+    struct hyphen_doc *d = hyphen_doc_new(fill_span, &sp);   /* NULL: the fallback rule */
     size_t floor = out->len;
     for (size_t i = 0; i < len;) {
         const char *nl = memchr(s + i, '\n', len - i);
         size_t e = nl ? (size_t)(nl - s) : len;
-        append_line(out, floor, s, i, e);
+        append_line(d, out, floor, s, i, e);
         i = e + 1;
     }
+    hyphen_doc_free(d);
 }
 
 static int scan_lines(const char *s, size_t len, struct line **out, size_t *count)
@@ -227,7 +195,7 @@ static bool is_heading(const char *t, size_t n, int indent, int next_min)
         i += (size_t)utf8_decode(t + i, n - i, &c);
         upper += uchar_is_upper(c) || (c >= 'A' && c <= 'Z');
         lower += uchar_is_lower(c);
-        letters += is_letter(c);
+        letters += uchar_is_letter(c);
     }
     if (letters == 0)
         return false;
@@ -336,11 +304,13 @@ int unwrap_text(const char *s, size_t len, unwrap_fn fn, void *ctx)
         np++;
     }
     struct sbuf t = { 0 };
+    struct span sp = { s, len };   /* the whole document: its words settle line-end hyphens */
+    struct hyphen_doc *d = hyphen_doc_new(fill_span, &sp);
     for (size_t k = 0; k < np && !t.oom; k++) {
         size_t a = para[k][0], b = para[k][1];
         t.len = 0;
         for (size_t j = a; j < b; j++)
-            append_line(&t, 0, s, l[j].start, l[j].end);
+            append_line(d, &t, 0, s, l[j].start, l[j].end);
         if (t.len == 0)
             continue;
         int next_min = -1;
@@ -357,6 +327,7 @@ int unwrap_text(const char *s, size_t len, unwrap_fn fn, void *ctx)
         fn(ctx, kind, t.p, t.len);
     }
     int rc = t.oom ? -1 : 0;
+    hyphen_doc_free(d);
     sbuf_free(&t);
     free(para);
     free(l);

@@ -5,7 +5,8 @@
  * item (man page option lists). Inside a paragraph every line break becomes one space, the
  * indentation and runs of spaces/tabs collapse to one space, and a hyphen (ASCII '-' or
  * U+2010, as man pages print it) at a line end between a letter and a lowercase letter
- * joins the word ("re‐\nceives" → "receives"). A paragraph of one short line with no
+ * joins the word ("re‐\nceives" → "receives") or stays ("well-\nknown"), as hyphen.h
+ * decides from the document's own words. A paragraph of one short line with no
  * sentence punctuation that is all capitals, centred, or followed by indented text is a
  * heading ("NAME", "1. Introduction", "Preamble"). */
 #ifndef RECITE_DOC_UNWRAP_H
