@@ -33,7 +33,8 @@ static void fuzz_layout(const uint8_t *p, size_t n)
             page++;
         double x0 = h[1] * 3.0, y0 = h[2] * 4.0;
         segs[k++] = (struct pdf_line){ text, len, page, x0, y0, x0 + h[3] * 3.0,
-                                       y0 + (h[7] & 0x3f) + 1, h[4] ? 1 + h[5] / 8.0 : 0 };
+                                       y0 + (h[7] & 0x3f) + 1, h[4] ? 1 + h[5] / 8.0 : 0,
+                                       (h[7] >> 6) & 1 };
         pages[page] = (struct pdf_page_size){ 612, 792 };
     }
     struct builder *b = builder_create(true);

@@ -1,5 +1,5 @@
 /* pdf — the PDF front-end: poppler-glib reads each page's text in reading order (its text
- * layer orders columns), one box and font size per line; pdf_layout.c turns the lines into
+ * layer orders columns), one box, font size and boldness per line; pdf_layout.c turns the lines into
  * paragraphs and headings. Pure (bytes in, builder events out); any thread.
  *
  * poppler keeps process-wide state (its GlobalParams, created lazily by the first document
@@ -42,18 +42,35 @@ static int lines_push(struct lines *L, const struct pdf_line *l)
     return 0;
 }
 
-/* Font size of character `ci`, walking the page's attribute list forwards. */
-static double size_at(GList **at, int ci)
+/* The attributes of character `ci`, walking the page's attribute list forwards. */
+static const PopplerTextAttributes *attr_at(GList **at, int ci)
 {
     while (*at) {
         PopplerTextAttributes *a = (*at)->data;
         if (ci < a->start_index)
-            return 0;
+            return NULL;
         if (ci <= a->end_index)
-            return a->font_size;
+            return a;
         *at = (*at)->next;
     }
-    return 0;
+    return NULL;
+}
+
+/* Bold by the font's name ("ABCDEF+DejaVuSans-Bold", "Helvetica-BoldOblique",
+ * "Inter-SemiBold", "Arial-Black"), or underlined: how reports mark a heading at body
+ * size. */
+static bool emphasised(const PopplerTextAttributes *a)
+{
+    if (!a)
+        return false;
+    if (a->is_underlined)
+        return true;
+    if (!a->font_name)
+        return false;
+    gchar *low = g_ascii_strdown(a->font_name, -1);
+    bool b = strstr(low, "bold") || strstr(low, "black") || strstr(low, "heavy") || strstr(low, "demi");
+    g_free(low);
+    return b;
 }
 
 /* Whether character box r starts a new segment after box q: poppler's text lines can run
@@ -67,7 +84,8 @@ static bool jumps(const PopplerRectangle *q, const PopplerRectangle *r, double s
 }
 
 /* Cuts one page's text into segments (lines, or pieces of lines), each with the union of
- * its characters' boxes and its first character's font size. The layout has one
+ * its characters' boxes, its first character's font size and whether all its characters
+ * are emphasised. The layout has one
  * rectangle per character of the text, newlines included; should a poppler version
  * disagree, characters past the end have no box and stay with the segment they are in. */
 static int page_lines(struct lines *L, PopplerPage *page, int pno, size_t *chars)
@@ -83,7 +101,7 @@ static int page_lines(struct lines *L, PopplerPage *page, int pno, size_t *chars
     GList *attrs = poppler_page_get_text_attributes(page), *at = attrs;
     struct pdf_line l = { .text = text, .page = pno };
     const PopplerRectangle *last = NULL;   /* the segment's last non-space box */
-    int ci = 0, rc = 0;
+    int ci = 0, rc = 0, plain = 0;   /* plain: characters of the segment not emphasised */
     for (const char *q = text; rc == 0; q = g_utf8_next_char(q), ci++) {
         bool end = !*q || *q == '\n';
         const PopplerRectangle *r = !end && !strchr(" \t\r", *q) && (guint)ci < nr ? &rects[ci] : NULL;
@@ -91,10 +109,12 @@ static int page_lines(struct lines *L, PopplerPage *page, int pno, size_t *chars
             end = true;
         if (end) {
             l.len = (size_t)(q - l.text);
+            l.bold = plain == 0;
             if (last)
                 rc = lines_push(L, &l);
             l = (struct pdf_line){ .text = *q == '\n' ? q + 1 : q, .page = pno };
             last = NULL;
+            plain = 0;
             if (!*q)
                 break;
             if (*q == '\n')
@@ -105,9 +125,11 @@ static int page_lines(struct lines *L, PopplerPage *page, int pno, size_t *chars
         (*chars)++;
         if (!r)
             continue;
+        const PopplerTextAttributes *a = attr_at(&at, ci);
+        plain += !emphasised(a);
         if (!last) {
             l.x0 = r->x1, l.y0 = r->y1, l.x1 = r->x2, l.y1 = r->y2;
-            l.size = size_at(&at, ci);
+            l.size = a ? a->font_size : 0;
         } else {
             l.x0 = MIN(l.x0, r->x1), l.y0 = MIN(l.y0, r->y1);
             l.x1 = MAX(l.x1, r->x2), l.y1 = MAX(l.y1, r->y2);

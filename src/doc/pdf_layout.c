@@ -13,6 +13,7 @@
 #define HEADING_RATIO 1.15    /* a line this much larger than the body text is a heading */
 #define HEADING_MAX_BYTES 200
 #define MAX_SIZES 64
+#define BOLD_HEADING_MAX 100  /* bytes of a bold line at body size read as a heading */
 
 struct line_info {
     size_t off, len;          /* trimmed span inside the line's text */
@@ -357,6 +358,48 @@ static bool breaks(const struct pdf_line *prev, const struct line_info *pi,
     return cur->x0 > prev->x0 + indent;
 }
 
+/* Headings set in bold at body size ("Introduction", "2.1 Method"): a kept body line
+ * that is all bold, short (under BOLD_HEADING_MAX bytes and 90 % of the usual line width),
+ * does not end like a sentence or a clause, stands alone (first line, after a heading, a
+ * sentence end, a page or column change or a paragraph gap) and is followed by body text
+ * that is not bold. A bold phrase inside a paragraph has plain characters on its line; a
+ * bold paragraph has bold next lines: neither is a heading. The level is one below the
+ * size-based headings. Runs after measure(), whose line width it uses. */
+static void assign_bold_levels(const struct pdf_line *lines, struct line_info *li, size_t n,
+                               const struct metrics *m)
+{
+    int top = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!li[i].drop && li[i].level > top)
+            top = li[i].level;
+    int level = top < 3 ? top + 1 : 3;
+    ssize_t prev = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (li[i].drop)
+            continue;
+        size_t next = i + 1;
+        while (next < n && li[next].drop)
+            next++;
+        const struct pdf_line *c = &lines[i];
+        const char *t = c->text + li[i].off;
+        size_t len = li[i].len;
+        bool candidate = c->bold && !li[i].level && len <= BOLD_HEADING_MAX && !ends_sentence(t, len)
+            && t[len - 1] != ',' && t[len - 1] != ';' && !starts_bullet(t, len)
+            && !(m->width > 0 && c->x1 - c->x0 > m->width * 0.9)
+            && next < n && !lines[next].bold && !li[next].level;
+        if (candidate && prev >= 0 && !li[prev].level) {
+            const struct pdf_line *p = &lines[prev];
+            double ph = p->y1 - p->y0 > 0 ? p->y1 - p->y0 : (m->body > 0 ? m->body : 10);
+            bool alone = p->page != c->page || c->y0 < p->y0 || c->y0 - p->y1 > m->gap + ph * 0.35
+                || ends_sentence(p->text + li[prev].off, li[prev].len);
+            candidate = alone && !p->bold;
+        }
+        if (candidate)
+            li[i].level = level;
+        prev = (ssize_t)i;
+    }
+}
+
 static int measure(const struct pdf_line *lines, const struct line_info *li, size_t n, struct metrics *m)
 {
     double *gaps = malloc((n ? n : 1) * sizeof *gaps), *widths = malloc((n ? n : 1) * sizeof *widths);
@@ -498,6 +541,7 @@ static int emit_column(struct ordered *o, struct pdf_line **s, size_t n)
             sbuf_add(&t, s[a]->text, s[a]->len);
             m.x0 = fmin(m.x0, s[a]->x0), m.y0 = fmin(m.y0, s[a]->y0);
             m.x1 = fmax(m.x1, s[a]->x1), m.y1 = fmax(m.y1, s[a]->y1);
+            m.bold = m.bold && s[a]->bold;   /* a row is bold only if every piece is */
         }
         char **ow = realloc(o->owned, (o->nowned + 1) * sizeof *ow);
         if (t.oom || !ow) {
@@ -614,6 +658,7 @@ static int emit_lines(struct builder *b, const struct pdf_line *lines, size_t n,
         free(li);
         return -1;
     }
+    assign_bold_levels(lines, li, n, &m);
     struct kept_lines kl = { lines, li, n };
     struct hyphen_doc *d = hyphen_doc_new(fill_words, &kl);   /* NULL: the fallback rule */
     ssize_t prev = -1;

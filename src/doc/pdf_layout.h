@@ -10,7 +10,8 @@
  * paragraphs across lines, columns and pages (a paragraph ends at a larger vertical gap,
  * a short last line or an indented next line after a sentence end); a hyphen at a line
  * end before a lowercase letter is joined away or kept as hyphen.h decides; lines set larger than the body text become
- * headings (h1..h3 by size). Kept apart from poppler so it can be tested and fuzzed alone. */
+ * headings (h1..h3 by size); a short bold line at body size standing alone before body
+ * text is a heading one level below those (reports set "2.1 Method" so). Kept apart from poppler so it can be tested and fuzzed alone. */
 #ifndef RECITE_DOC_PDF_LAYOUT_H
 #define RECITE_DOC_PDF_LAYOUT_H
 #include <stddef.h>
@@ -23,6 +24,7 @@ struct pdf_line {
     int page;             /* 0-based, non-decreasing; any order within a page */
     double x0, y0, x1, y1;   /* points, origin top left, y grows downwards */
     double size;          /* font size in points (0: unknown) */
+    int bold;             /* 1: every character bold (or underlined) */
 };
 
 struct pdf_page_size { double width, height; };

@@ -91,6 +91,40 @@ static struct mem make_pdf(void)
     return m;
 }
 
+/* A report with headings set in bold at body size, a bold word inside a paragraph, and
+ * line-end hyphens the shared rule keeps ("well-" "known") and joins ("exam-" "ple"). */
+static struct mem make_bold_pdf(void)
+{
+    struct mem m = { 0 };
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(mem_write, &m, 595, 842);
+    cairo_t *cr = cairo_create(s);
+    cairo_set_font_size(cr, 10);
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    cairo_move_to(cr, 50, 80);
+    cairo_show_text(cr, "Introduction");
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    static const char *const p1[] = { "This report describes how a reader finds the headings", NULL };
+    lines_at(cr, 50, 94, p1);
+    cairo_move_to(cr, 50, 106);
+    cairo_show_text(cr, "of a report, even when a ");
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    cairo_show_text(cr, "bold");
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_show_text(cr, " word sits inside a line.");
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    cairo_move_to(cr, 50, 134);
+    cairo_show_text(cr, "2.1 Method");
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    static const char *const p2[] = { "The method is simple and well-", "known: every exam-",
+                                      "ple in this report was drawn by the test itself.", NULL };
+    lines_at(cr, 50, 148, p2);
+    cairo_show_page(cr);
+    cairo_destroy(cr);
+    cairo_surface_finish(s);
+    cairo_surface_destroy(s);
+    return m;
+}
+
 static struct mem make_scanned_pdf(void)
 {
     struct mem m = { 0 };
@@ -247,6 +281,38 @@ static void test_pdf(void)
     free(pdf.p);
 }
 
+/* Bold body-size lines standing alone are headings (Contents, chapters); a bold word
+ * inside a paragraph stays in it. */
+static void test_pdf_bold_headings(void)
+{
+    struct mem pdf = make_bold_pdf();
+    char err[256] = "";
+    struct doc *d = doc_build((char *)pdf.p, pdf.len, DOC_PDF, NULL, err, sizeof err);
+    CHECK(d != NULL);
+    if (!d) {
+        fprintf(stderr, "bold pdf: %s\n", err);
+        free(pdf.p);
+        return;
+    }
+    static const char *const want[] = {
+        "Introduction",
+        "This report describes how a reader finds the headings of a report, even when a bold "
+        "word sits inside a line.",
+        "2.1 Method",
+        "The method is simple and well-known: every example in this report was drawn by the "
+        "test itself.",
+        NULL,
+    };
+    check_blocks(d, want);
+    for (int i = 0; i < d->block_count && check_failures; i++)
+        fprintf(stderr, "  block %d: %s\n", i, d->blocks[i].text);
+    CHECK(strstr(d->html, ">Introduction</span></h1>") != NULL);
+    CHECK(strstr(d->html, ">2.1 Method</span></h1>") != NULL);
+    CHECK(strstr(d->html, ">bold</span></h1>") == NULL);
+    doc_destroy(d);
+    free(pdf.p);
+}
+
 static void test_pdf_errors(void)
 {
     char err[256] = "";
@@ -339,7 +405,7 @@ static void test_layout_rules(void)
     int page[] = { 0, 0, 0, 0, 0, 1, 1 };
     double size[] = { 10, 20, 20, 10, 10, 10, 10 };
     for (int i = 0; i < 7; i++)
-        l[i] = (struct pdf_line){ texts[i], strlen(texts[i]), page[i], 50, y[i] - size[i], 300, y[i], size[i] };
+        l[i] = (struct pdf_line){ texts[i], strlen(texts[i]), page[i], 50, y[i] - size[i], 300, y[i], size[i], 0 };
     struct pdf_page_size pages[2] = { { 595, 842 }, { 595, 842 } };
     struct builder *b = builder_create(true);
     CHECK_INT(pdf_layout_emit(b, l, 7, pages, 2), 4);
@@ -354,6 +420,43 @@ static void test_layout_rules(void)
         CHECK_STR(d.blocks[1].text, "\xe2\x80\xa2 first item");
         CHECK_STR(d.blocks[3].text, "An ordinary line of text here.");
     }
+    free(heading);
+    builder_destroy(b);
+    for (int i = 0; i < d.block_count; i++)
+        free(d.blocks[i].text);
+    free(d.blocks);
+    free(d.html);
+}
+
+/* Bold at body size: a line standing alone before body text is a heading; a whole line of
+ * bold inside a running paragraph, and a bold paragraph of two lines, are not. */
+static void test_layout_bold(void)
+{
+    static const char *const texts[] = { "Results", "The figures show that the", "important finding",
+                                         "holds in every case.", "Bold paragraph line one",
+                                         "and line two.", "Last body line here." };
+    double y[] = { 100, 112, 124, 136, 164, 176, 204 };
+    int bold[] = { 1, 0, 1, 0, 1, 1, 0 };
+    struct pdf_line l[7];
+    for (int i = 0; i < 7; i++)
+        l[i] = (struct pdf_line){ texts[i], strlen(texts[i]), 0, 50, y[i] - 10,
+                                  50 + 5.0 * (double)strlen(texts[i]), y[i], 10, bold[i] };
+    struct pdf_page_size page = { 595, 842 };
+    struct builder *b = builder_create(true);
+    CHECK_INT(pdf_layout_emit(b, l, 7, &page, 1), 4);
+    struct doc d = { 0 };
+    char *heading = NULL;
+    CHECK_INT(builder_finish(b, &d, &heading), 0);
+    CHECK_STR(heading, "Results");
+    CHECK_INT(d.block_count, 4);
+    for (int i = 0; i < d.block_count && check_failures; i++)
+        fprintf(stderr, "  block %d: %s\n", i, d.blocks[i].text);
+    if (d.block_count == 4) {
+        CHECK_STR(d.blocks[1].text, "The figures show that the important finding holds in every case.");
+        CHECK_STR(d.blocks[2].text, "Bold paragraph line one and line two.");
+    }
+    const char *h1 = d.html ? strstr(d.html, "</h1>") : NULL;   /* one heading only */
+    CHECK(h1 != NULL && strstr(h1 + 5, "<h") == NULL);
     free(heading);
     builder_destroy(b);
     for (int i = 0; i < d.block_count; i++)
@@ -441,7 +544,9 @@ int main(int argc, char **argv)
     test_formats();
     test_chapters();
     test_layout_rules();
+    test_layout_bold();
     test_pdf();
+    test_pdf_bold_headings();
     test_pdf_errors();
     test_epub();
     test_epub_errors();
