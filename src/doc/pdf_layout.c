@@ -374,10 +374,12 @@ static void assign_bold_levels(const struct pdf_line *lines, struct line_info *l
             top = li[i].level;
     int level = top < 3 ? top + 1 : 3;
     ssize_t prev = -1;
+    size_t next = 0;   /* the kept line after i; only moves forwards: linear over dropped runs */
     for (size_t i = 0; i < n; i++) {
         if (li[i].drop)
             continue;
-        size_t next = i + 1;
+        if (next <= i)
+            next = i + 1;
         while (next < n && li[next].drop)
             next++;
         const struct pdf_line *c = &lines[i];

@@ -248,19 +248,27 @@ static void check_blocks(const struct doc *d, const char *const *want)
     CHECK_INT(d->block_count, n);
     for (int i = 0; i < n && i < d->block_count; i++)
         CHECK_STR(d->blocks[i].text, want[i]);
+    for (int i = 0; i < d->block_count && check_failures; i++)
+        fprintf(stderr, "  block %d: %s\n", i, d->blocks[i].text);
+}
+
+/* The document of a fixture PDF (freed here), or NULL with the reason printed. */
+static struct doc *build_pdf(struct mem pdf)
+{
+    char err[256] = "";
+    struct doc *d = doc_build((char *)pdf.p, pdf.len, DOC_PDF, NULL, err, sizeof err);
+    CHECK(d != NULL);
+    if (!d)
+        fprintf(stderr, "pdf: %s\n", err);
+    free(pdf.p);
+    return d;
 }
 
 static void test_pdf(void)
 {
-    struct mem pdf = make_pdf();
-    char err[256] = "";
-    struct doc *d = doc_build((char *)pdf.p, pdf.len, DOC_PDF, NULL, err, sizeof err);
-    CHECK(d != NULL);
-    if (!d) {
-        fprintf(stderr, "pdf: %s\n", err);
-        free(pdf.p);
+    struct doc *d = build_pdf(make_pdf());
+    if (!d)
         return;
-    }
     static const char *const want[] = {
         "Reading Machines",
         "Machines that read aloud have a long history, and the first of them were built for "
@@ -278,22 +286,15 @@ static void test_pdf(void)
     CHECK(strstr(d->html, "<h1>") != NULL);
     CHECK(strstr(d->html, "Journal") == NULL);
     doc_destroy(d);
-    free(pdf.p);
 }
 
 /* Bold body-size lines standing alone are headings (Contents, chapters); a bold word
  * inside a paragraph stays in it. */
 static void test_pdf_bold_headings(void)
 {
-    struct mem pdf = make_bold_pdf();
-    char err[256] = "";
-    struct doc *d = doc_build((char *)pdf.p, pdf.len, DOC_PDF, NULL, err, sizeof err);
-    CHECK(d != NULL);
-    if (!d) {
-        fprintf(stderr, "bold pdf: %s\n", err);
-        free(pdf.p);
+    struct doc *d = build_pdf(make_bold_pdf());
+    if (!d)
         return;
-    }
     static const char *const want[] = {
         "Introduction",
         "This report describes how a reader finds the headings of a report, even when a bold "
@@ -304,13 +305,10 @@ static void test_pdf_bold_headings(void)
         NULL,
     };
     check_blocks(d, want);
-    for (int i = 0; i < d->block_count && check_failures; i++)
-        fprintf(stderr, "  block %d: %s\n", i, d->blocks[i].text);
     CHECK(strstr(d->html, ">Introduction</span></h1>") != NULL);
     CHECK(strstr(d->html, ">2.1 Method</span></h1>") != NULL);
     CHECK(strstr(d->html, ">bold</span></h1>") == NULL);
     doc_destroy(d);
-    free(pdf.p);
 }
 
 static void test_pdf_errors(void)
@@ -393,6 +391,28 @@ static void test_epub_errors(void)
     free(z.p);
 }
 
+/* Lays lines out into d (its parts freed by layout_free); returns the number emitted. */
+static int layout_doc(const struct pdf_line *l, size_t n, const struct pdf_page_size *pages, int np,
+                      struct doc *d, char **heading)
+{
+    struct builder *b = builder_create(true);
+    int count = pdf_layout_emit(b, l, n, pages, np);
+    CHECK_INT(builder_finish(b, d, heading), 0);
+    builder_destroy(b);
+    for (int i = 0; i < d->block_count && check_failures; i++)
+        fprintf(stderr, "  block %d: %s\n", i, d->blocks[i].text);
+    return count;
+}
+
+static void layout_free(struct doc *d, char *heading)
+{
+    free(heading);
+    for (int i = 0; i < d->block_count; i++)
+        free(d->blocks[i].text);
+    free(d->blocks);
+    free(d->html);
+}
+
 /* Layout rules on synthetic lines: page numbers in their forms, a heading that runs over
  * two lines, a bullet list. */
 static void test_layout_rules(void)
@@ -407,25 +427,17 @@ static void test_layout_rules(void)
     for (int i = 0; i < 7; i++)
         l[i] = (struct pdf_line){ texts[i], strlen(texts[i]), page[i], 50, y[i] - size[i], 300, y[i], size[i], 0 };
     struct pdf_page_size pages[2] = { { 595, 842 }, { 595, 842 } };
-    struct builder *b = builder_create(true);
-    CHECK_INT(pdf_layout_emit(b, l, 7, pages, 2), 4);
     struct doc d = { 0 };
     char *heading = NULL;
-    CHECK_INT(builder_finish(b, &d, &heading), 0);
+    int emitted = layout_doc(l, 7, pages, 2, &d, &heading);
+    CHECK_INT(emitted, 4);
     CHECK_STR(heading, "A Heading That Runs On");
     CHECK_INT(d.block_count, 4);
-    for (int i = 0; i < d.block_count && check_failures; i++)
-        fprintf(stderr, "  block %d: %s\n", i, d.blocks[i].text);
     if (d.block_count == 4) {
         CHECK_STR(d.blocks[1].text, "\xe2\x80\xa2 first item");
         CHECK_STR(d.blocks[3].text, "An ordinary line of text here.");
     }
-    free(heading);
-    builder_destroy(b);
-    for (int i = 0; i < d.block_count; i++)
-        free(d.blocks[i].text);
-    free(d.blocks);
-    free(d.html);
+    layout_free(&d, heading);
 }
 
 /* Bold at body size: a line standing alone before body text is a heading; a whole line of
@@ -442,27 +454,19 @@ static void test_layout_bold(void)
         l[i] = (struct pdf_line){ texts[i], strlen(texts[i]), 0, 50, y[i] - 10,
                                   50 + 5.0 * (double)strlen(texts[i]), y[i], 10, bold[i] };
     struct pdf_page_size page = { 595, 842 };
-    struct builder *b = builder_create(true);
-    CHECK_INT(pdf_layout_emit(b, l, 7, &page, 1), 4);
     struct doc d = { 0 };
     char *heading = NULL;
-    CHECK_INT(builder_finish(b, &d, &heading), 0);
+    int emitted = layout_doc(l, 7, &page, 1, &d, &heading);
+    CHECK_INT(emitted, 4);
     CHECK_STR(heading, "Results");
     CHECK_INT(d.block_count, 4);
-    for (int i = 0; i < d.block_count && check_failures; i++)
-        fprintf(stderr, "  block %d: %s\n", i, d.blocks[i].text);
     if (d.block_count == 4) {
         CHECK_STR(d.blocks[1].text, "The figures show that the important finding holds in every case.");
         CHECK_STR(d.blocks[2].text, "Bold paragraph line one and line two.");
     }
     const char *h1 = d.html ? strstr(d.html, "</h1>") : NULL;   /* one heading only */
     CHECK(h1 != NULL && strstr(h1 + 5, "<h") == NULL);
-    free(heading);
-    builder_destroy(b);
-    for (int i = 0; i < d.block_count; i++)
-        free(d.blocks[i].text);
-    free(d.blocks);
-    free(d.html);
+    layout_free(&d, heading);
 }
 
 /* Chapters: the highest heading level that occurs more than once; what comes before the
