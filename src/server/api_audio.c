@@ -55,11 +55,7 @@ static int send_audio(struct http_req *r, const char *hash, const unsigned char 
         }
     }
     size_t n = len ? last - first + 1 : 0;
-    unsigned char *body = malloc(n ? n : 1);
-    if (!body)
-        return -1;
-    memcpy(body, data + first, n);
-    return http_reply(r, status, "audio/ogg", body, n, hdrs, nh);
+    return http_reply_copy(r, status, "audio/ogg", data + first, n, hdrs, nh);
 }
 
 static int serve_audio(struct http_req *r, const char *hash)

@@ -101,8 +101,42 @@ int http_end(struct http_req *r)
     return end_transaction(r->wsi, r->s);
 }
 
-int http_reply(struct http_req *r, int status, const char *ctype, unsigned char *body,
-               size_t len, const struct http_header *extra, int nextra)
+/* The buffer a response is assembled in when it goes out in one write: grown as needed and
+ * reused, since lws_write has either sent it or kept its own copy of the rest when it
+ * returns (service thread only; a malloc + free of the whole response each time showed in
+ * the profile of benchmark 3). */
+static unsigned char *out_buf;
+static size_t out_cap;
+
+static unsigned char *out_reserve(size_t n)
+{
+    if (n > out_cap) {
+        unsigned char *b = realloc(out_buf, n);
+        if (!b)
+            return NULL;
+        out_buf = b;
+        out_cap = n;
+    }
+    return out_buf;
+}
+
+/* A header name with its ':' into buf (lws wants it so); snprintf did this per header. */
+static const unsigned char *header_name(char *buf, size_t size, const char *name)
+{
+    size_t n = strlen(name);
+    if (n + 2 > size)
+        n = size - 2;
+    memcpy(buf, name, n);
+    buf[n] = ':';
+    buf[n + 1] = '\0';
+    return (const unsigned char *)buf;
+}
+
+/* http_reply and http_reply_copy: the body is either owned (malloc'd, freed here) or
+ * borrowed (data, valid for this call: copied if it has to wait for WRITEABLE). */
+static int reply(struct http_req *r, int status, const char *ctype, unsigned char *owned,
+                 const unsigned char *data, size_t len, const struct http_header *extra,
+                 int nextra)
 {
     unsigned char hdr[LWS_PRE + 4096], *start = hdr + LWS_PRE, *p = start,
                                         *end = hdr + sizeof hdr - 1;
@@ -111,8 +145,7 @@ int http_reply(struct http_req *r, int status, const char *ctype, unsigned char 
         goto fail;
     for (int i = 0; i < nextra; i++) {
         char name[96];
-        snprintf(name, sizeof name, "%s:", extra[i].name);
-        if (lws_add_http_header_by_name(r->wsi, (const unsigned char *)name,
+        if (lws_add_http_header_by_name(r->wsi, header_name(name, sizeof name, extra[i].name),
                                         (const unsigned char *)extra[i].value,
                                         (int)strlen(extra[i].value), &p, end))
             goto fail;
@@ -124,28 +157,22 @@ int http_reply(struct http_req *r, int status, const char *ctype, unsigned char 
         goto fail;
     size_t hlen = (size_t)(p - start);
     h->answered = 1;
-    if (r->method == LWSHUMETH_HEAD) {   /* the headers (content-length included), no body */
-        free(body);
-        body = NULL;
-    }
-    if (!body)
+    if (r->method == LWSHUMETH_HEAD || !data)   /* the headers (content-length included), no body */
         len = 0;
     int complete = !(h->expect_body && !h->body_done);
     if (!len || (r->in_callback && complete && len <= IMMEDIATE_MAX)) {
         /* Headers and a small body in one write and one send, from the request's own
          * callback, instead of a second trip through the event loop for the body (an
          * epoll_ctl, a wakeup and a callback per response; docs/BENCHMARKS.md, 3). */
-        unsigned char *out = len ? malloc(LWS_PRE + hlen + len) : hdr;
+        unsigned char *out = len ? out_reserve(LWS_PRE + hlen + len) : hdr;
         if (!out)
             goto fail;
         if (len) {
             memcpy(out + LWS_PRE, start, hlen);
-            memcpy(out + LWS_PRE + hlen, body, len);
+            memcpy(out + LWS_PRE + hlen, data, len);
         }
         int sent = lws_write(r->wsi, out + LWS_PRE, hlen + len, LWS_WRITE_HTTP_HEADERS);
-        if (out != hdr)
-            free(out);
-        free(body);
+        free(owned);
         if (sent != (int)(hlen + len))
             return -1;
         if (!complete)
@@ -153,17 +180,34 @@ int http_reply(struct http_req *r, int status, const char *ctype, unsigned char 
         return end_transaction(r->wsi, r->s);
     }
     /* Bigger bodies, and answers made later (a waiter), go out from WRITEABLE callbacks. */
+    if (!owned) {
+        if (!(owned = malloc(len)))
+            goto fail;
+        memcpy(owned, data, len);
+    }
     if (lws_write(r->wsi, start, hlen, LWS_WRITE_HTTP_HEADERS) != (int)hlen)
         goto fail;
     free(h->resp);
-    h->resp = body;
+    h->resp = owned;
     h->resp_len = len;
     h->resp_off = 0;
     lws_callback_on_writable(r->wsi);
     return 0;
 fail:
-    free(body);
+    free(owned);
     return -1;
+}
+
+int http_reply(struct http_req *r, int status, const char *ctype, unsigned char *body,
+               size_t len, const struct http_header *extra, int nextra)
+{
+    return reply(r, status, ctype, body, body, len, extra, nextra);
+}
+
+int http_reply_copy(struct http_req *r, int status, const char *ctype, const unsigned char *data,
+                    size_t len, const struct http_header *extra, int nextra)
+{
+    return reply(r, status, ctype, NULL, data, len, extra, nextra);
 }
 
 int http_reply_json(struct http_req *r, int status, cJSON *json)
