@@ -56,19 +56,28 @@ static const PopplerTextAttributes *attr_at(GList **at, int ci)
     return NULL;
 }
 
-/* Bold by the font's name ("ABCDEF+DejaVuSans-Bold", "Helvetica-BoldOblique",
- * "Inter-SemiBold", "Arial-Black"), or underlined: how reports mark a heading at body
- * size. */
+/* Bold by the font's name, or underlined: how reports mark a heading at body size. Names
+ * seen: "ABCDEF+DejaVuSans-Bold", "Helvetica-BoldOblique", "Inter-SemiBold",
+ * "Arial-Black", "Roboto-Medium"; URW's "NimbusRomNo9L-Medi" (Times bold, DocBook/groff
+ * PDFs); TeX's Computer Modern "CMBX12"/"CMB10", "CMSSBX10", EC/cm-super "ECBX1000",
+ * "SFBX1000", "SFSX1000" (LaTeX and texinfo bold), whose names do not say "bold". */
 static bool emphasised(const PopplerTextAttributes *a)
 {
+    static const char *const anywhere[] = { "bold", "black", "heavy", "demi", "-medi", NULL };
+    static const char *const tex[] = { "cmb", "cmssbx", "ecbx", "sfbx", "sfsx", NULL };
     if (!a)
         return false;
     if (a->is_underlined)
         return true;
     if (!a->font_name)
         return false;
-    gchar *low = g_ascii_strdown(a->font_name, -1);
-    bool b = strstr(low, "bold") || strstr(low, "black") || strstr(low, "heavy") || strstr(low, "demi");
+    const char *name = strchr(a->font_name, '+');   /* after a subset prefix */
+    gchar *low = g_ascii_strdown(name ? name + 1 : a->font_name, -1);
+    bool b = false;
+    for (const char *const *w = anywhere; *w && !b; w++)
+        b = strstr(low, *w) != NULL;
+    for (const char *const *w = tex; *w && !b; w++)
+        b = !strncmp(low, *w, strlen(*w));
     g_free(low);
     return b;
 }

@@ -358,9 +358,20 @@ static bool breaks(const struct pdf_line *prev, const struct line_info *pi,
     return cur->x0 > prev->x0 + indent;
 }
 
+/* Dot leaders of a table of contents ("1 Introduction . . . . 1"): texinfo and LaTeX set
+ * chapter entries in bold, and they are not headings of the text. */
+static bool has_leaders(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 4 < n; i++)
+        if ((s[i] == '.' && s[i + 1] == ' ' && s[i + 2] == '.' && s[i + 3] == ' ' && s[i + 4] == '.') ||
+            !memcmp(s + i, "....", 4) || (i + 6 <= n && !memcmp(s + i, "\xe2\x80\xa6\xe2\x80\xa6", 6)))
+            return true;
+    return false;
+}
+
 /* Headings set in bold at body size ("Introduction", "2.1 Method"): a kept body line
  * that is all bold, short (under BOLD_HEADING_MAX bytes and 90 % of the usual line width),
- * does not end like a sentence or a clause, stands alone (first line, after a heading, a
+ * does not end like a sentence or a clause, is no contents entry with dot leaders, stands alone (first line, after a heading, a
  * sentence end, a page or column change or a paragraph gap) and is followed by body text
  * that is not bold. A bold phrase inside a paragraph has plain characters on its line; a
  * bold paragraph has bold next lines: neither is a heading. The level is one below the
@@ -386,7 +397,7 @@ static void assign_bold_levels(const struct pdf_line *lines, struct line_info *l
         const char *t = c->text + li[i].off;
         size_t len = li[i].len;
         bool candidate = c->bold && !li[i].level && len <= BOLD_HEADING_MAX && !ends_sentence(t, len)
-            && t[len - 1] != ',' && t[len - 1] != ';' && !starts_bullet(t, len)
+            && t[len - 1] != ',' && t[len - 1] != ';' && !starts_bullet(t, len) && !has_leaders(t, len)
             && !(m->width > 0 && c->x1 - c->x0 > m->width * 0.9)
             && next < n && !lines[next].bold && !li[next].level;
         if (candidate && prev >= 0 && !li[prev].level) {

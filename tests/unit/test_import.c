@@ -441,28 +441,31 @@ static void test_layout_rules(void)
 }
 
 /* Bold at body size: a line standing alone before body text is a heading; a whole line of
- * bold inside a running paragraph, and a bold paragraph of two lines, are not. */
+ * bold inside a running paragraph, a bold paragraph of two lines and a bold contents entry
+ * with dot leaders are not. */
 static void test_layout_bold(void)
 {
     static const char *const texts[] = { "Results", "The figures show that the", "important finding",
                                          "holds in every case.", "Bold paragraph line one",
-                                         "and line two.", "Last body line here." };
-    double y[] = { 100, 112, 124, 136, 164, 176, 204 };
-    int bold[] = { 1, 0, 1, 0, 1, 1, 0 };
-    struct pdf_line l[7];
-    for (int i = 0; i < 7; i++)
+                                         "and line two.", "Last body line here.", "2 Method . . . 4",
+                                         "More text follows." };
+    double y[] = { 100, 112, 124, 136, 164, 176, 204, 232, 244 };
+    int bold[] = { 1, 0, 1, 0, 1, 1, 0, 1, 0 };
+    struct pdf_line l[9];
+    for (int i = 0; i < 9; i++)
         l[i] = (struct pdf_line){ texts[i], strlen(texts[i]), 0, 50, y[i] - 10,
                                   50 + 5.0 * (double)strlen(texts[i]), y[i], 10, bold[i] };
     struct pdf_page_size page = { 595, 842 };
     struct doc d = { 0 };
     char *heading = NULL;
-    int emitted = layout_doc(l, 7, &page, 1, &d, &heading);
-    CHECK_INT(emitted, 4);
+    int emitted = layout_doc(l, 9, &page, 1, &d, &heading);
+    CHECK_INT(emitted, 5);
     CHECK_STR(heading, "Results");
-    CHECK_INT(d.block_count, 4);
-    if (d.block_count == 4) {
+    CHECK_INT(d.block_count, 5);
+    if (d.block_count == 5) {
         CHECK_STR(d.blocks[1].text, "The figures show that the important finding holds in every case.");
         CHECK_STR(d.blocks[2].text, "Bold paragraph line one and line two.");
+        CHECK_STR(d.blocks[4].text, "2 Method . . . 4 More text follows.");   /* a contents entry */
     }
     const char *h1 = d.html ? strstr(d.html, "</h1>") : NULL;   /* one heading only */
     CHECK(h1 != NULL && strstr(h1 + 5, "<h") == NULL);
