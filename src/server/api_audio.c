@@ -17,7 +17,7 @@
 /* One stored audio, whole or a Range of it. An upload (`owned`) is one user's: caches
  * between us and them must not share it. */
 static int send_audio(struct http_req *r, const char *hash, const unsigned char *data,
-                      size_t len, int64_t duration_ms, int owned)
+                      size_t len, size_t headroom, int64_t duration_ms, int owned)
 {
     char etag[70], dur[24], crange[80];
     snprintf(etag, sizeof etag, "\"%s\"", hash);
@@ -55,7 +55,9 @@ static int send_audio(struct http_req *r, const char *hash, const unsigned char 
         }
     }
     size_t n = len ? last - first + 1 : 0;
-    return http_reply_copy(r, status, "audio/ogg", data + first, n, hdrs, nh);
+    /* the headroom lies before the whole audio: a range starting later has none (its
+     * headers would overwrite the audio before it) */
+    return http_reply_copy(r, status, "audio/ogg", data + first, n, first ? 0 : headroom, hdrs, nh);
 }
 
 static int serve_audio(struct http_req *r, const char *hash)
@@ -68,6 +70,7 @@ static int serve_audio(struct http_req *r, const char *hash)
     struct audio_record rec = { 0 };
     const unsigned char *data;
     size_t len;
+    size_t headroom = 0;
     int64_t duration_ms;
     if (!e) {
         int rc = store_audio_get(r->app->store, hash, &rec);
@@ -92,13 +95,14 @@ static int serve_audio(struct http_req *r, const char *hash)
     if (e) {
         data = e->data;
         len = e->len;
+        headroom = e->headroom;
         duration_ms = e->duration_ms;
     } else {
         data = rec.data;
         len = rec.len;
         duration_ms = rec.duration_ms;
     }
-    int ret = send_audio(r, hash, data, len, duration_ms, rec.owner != 0);
+    int ret = send_audio(r, hash, data, len, headroom, duration_ms, rec.owner != 0);
     audio_record_free(&rec);
     return ret;
 }

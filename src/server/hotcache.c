@@ -74,7 +74,7 @@ static void remove_node(struct hotcache *hc, struct node *n)
         *pp = n->hnext;
     unlink_lru(hc, n);
     hc->bytes -= n->e.len;
-    free(n->e.data);
+    free(n->e.data - n->e.headroom);
     free(n->e.word_timings);
     free(n);
 }
@@ -110,6 +110,12 @@ void hotcache_put(struct hotcache *hc, const char *hash, unsigned char *data, si
         free(data);
         free(word_timings);
         return;
+    }
+    unsigned char *block = realloc(data, HOTCACHE_HEADROOM + (len ? len : 1));
+    if (block) {
+        memmove(block + HOTCACHE_HEADROOM, block, len);
+        data = block + HOTCACHE_HEADROOM;
+        n->e.headroom = HOTCACHE_HEADROOM;
     }
     memcpy(n->e.hash, hash, 64);
     n->e.data = data;

@@ -133,10 +133,12 @@ static const unsigned char *header_name(char *buf, size_t size, const char *name
 }
 
 /* http_reply and http_reply_copy: the body is either owned (malloc'd, freed here) or
- * borrowed (data, valid for this call: copied if it has to wait for WRITEABLE). */
+ * borrowed (data, valid for this call: copied if it has to wait for WRITEABLE). A borrowed
+ * body with `headroom` writable bytes in front of it (the hot cache's, hotcache.h) gets the
+ * headers written there and goes out without being copied at all. */
 static int reply(struct http_req *r, int status, const char *ctype, unsigned char *owned,
-                 const unsigned char *data, size_t len, const struct http_header *extra,
-                 int nextra)
+                 const unsigned char *data, size_t len, size_t headroom,
+                 const struct http_header *extra, int nextra)
 {
     unsigned char hdr[LWS_PRE + 4096], *start = hdr + LWS_PRE, *p = start,
                                         *end = hdr + sizeof hdr - 1;
@@ -164,10 +166,13 @@ static int reply(struct http_req *r, int status, const char *ctype, unsigned cha
         /* Headers and a small body in one write and one send, from the request's own
          * callback, instead of a second trip through the event loop for the body (an
          * epoll_ctl, a wakeup and a callback per response; docs/BENCHMARKS.md, 3). */
-        unsigned char *out = len ? out_reserve(LWS_PRE + hlen + len) : hdr;
-        if (!out)
-            goto fail;
-        if (len) {
+        unsigned char *out = hdr;
+        if (len && !owned && headroom >= LWS_PRE + hlen) {
+            out = (unsigned char *)data - hlen - LWS_PRE;
+            memcpy(out + LWS_PRE, start, hlen);
+        } else if (len) {
+            if (!(out = out_reserve(LWS_PRE + hlen + len)))
+                goto fail;
             memcpy(out + LWS_PRE, start, hlen);
             memcpy(out + LWS_PRE + hlen, data, len);
         }
@@ -201,13 +206,13 @@ fail:
 int http_reply(struct http_req *r, int status, const char *ctype, unsigned char *body,
                size_t len, const struct http_header *extra, int nextra)
 {
-    return reply(r, status, ctype, body, body, len, extra, nextra);
+    return reply(r, status, ctype, body, body, len, 0, extra, nextra);
 }
 
 int http_reply_copy(struct http_req *r, int status, const char *ctype, const unsigned char *data,
-                    size_t len, const struct http_header *extra, int nextra)
+                    size_t len, size_t headroom, const struct http_header *extra, int nextra)
 {
-    return reply(r, status, ctype, NULL, data, len, extra, nextra);
+    return reply(r, status, ctype, NULL, data, len, headroom, extra, nextra);
 }
 
 int http_reply_json(struct http_req *r, int status, cJSON *json)

@@ -51,9 +51,10 @@ struct http_header { const char *name; const char *value; };  /* name without ':
 int http_reply(struct http_req *r, int status, const char *ctype, unsigned char *body,
                size_t len, const struct http_header *extra, int nextra);
 /* The same with a body it does not own (the hot cache's bytes): copied once, straight into
- * the buffer the response is written from. */
+ * the buffer the response is written from — or not at all when `headroom` bytes in front
+ * of data may be overwritten (the headers are put there; 0: none). */
 int http_reply_copy(struct http_req *r, int status, const char *ctype, const unsigned char *data,
-                    size_t len, const struct http_header *extra, int nextra);
+                    size_t len, size_t headroom, const struct http_header *extra, int nextra);
 int http_reply_json(struct http_req *r, int status, cJSON *json);   /* consumes json */
 int http_reply_error(struct http_req *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
