@@ -23,12 +23,14 @@
 #include "server/http.h"
 #include "server/limits.h"
 #include "server/offload.h"
+#include "server/waiters.h"
 #include "audio/book.h"
 #include "doc/chapters.h"
 #include "engines/engine.h"
 #include "export_book.h"
 #include "jobs/queue.h"
 #include "store/store.h"
+#include "util/fault.h"
 #include "util/ids.h"
 #include "util/log.h"
 #include <dirent.h>
@@ -115,11 +117,17 @@ struct save {
     struct offload_task task;
     struct export_row row;
     int rc;
+    /* The request that started the job, answered once its first row is on disk: a 202 that
+     * a kill -9 right after can still lose would be a promise the restart cannot keep. */
+    struct app *app;
+    uint64_t waiter_id;   /* 0: no one waits */
+    cJSON *reply;
 };
 
 static void save_work(struct offload_task *t, void *ctx)
 {
     struct save *sv = offload_container(t, struct save, task);
+    fault_slow_disk();   /* tests: a disk slower than the answer (RECITE_FAULT_SLOW_DISK_MS) */
     sv->rc = store_export_save(ctx, &sv->row);
 }
 
@@ -129,17 +137,36 @@ static void save_done(struct offload_task *t, int status)
     if (sv->rc && sv->rc != STORE_NOT_FOUND)   /* logged by the store; the job itself goes on */
         log_warn("export %s (%s): its state was not saved; a restart may lose it",
                  sv->row.doc_id, sv->row.format);
+    if (sv->waiter_id) {
+        struct http_req r;
+        struct waiter *w = waiters_resume(sv->app, sv->waiter_id, status, &r);
+        if (w) {
+            waiter_finish(sv->app, w, http_reply_json(&r, 202, sv->reply));
+            sv->reply = NULL;
+        }
+    }
+    cJSON_Delete(sv->reply);
     free(sv);
 }
 
 /* Hands the job's current state to the writer: one thread, so saves land in order (and
- * after a delete of the document queued before them, which makes them no-ops). */
+ * after a delete of the document queued before them, which makes them no-ops). With r, the
+ * request is answered 202 once the row is saved; the return value is then what its HTTP
+ * callback returns. */
+static int job_save_answer(struct app *app, const struct export_job *j, struct http_req *r);
+static cJSON *job_json(const struct export_job *j);
+
 static void job_save(struct app *app, const struct export_job *j)
+{
+    job_save_answer(app, j, NULL);
+}
+
+static int job_save_answer(struct app *app, const struct export_job *j, struct http_req *req)
 {
     struct save *sv = calloc(1, sizeof *sv);
     if (!sv) {
         log_warn("export %s: out of memory saving its state", j->doc_id);
-        return;
+        return req ? http_reply_json(req, 202, job_json(j)) : 0;
     }
     struct export_row *r = &sv->row;
     r->id = (int64_t)j->id;
@@ -158,8 +185,30 @@ static void job_save(struct app *app, const struct export_job *j)
     r->duration_ms = j->duration_ms;
     r->created_at = j->created_at;
     r->updated_at = (int64_t)time(NULL);
-    if (!app->writer || offload_submit(app->writer, &sv->task, save_work, save_done) < 0)
-        free(sv);   /* stopping: the state it had is what a restart will find */
+    struct waiter *w = NULL;
+    if (req) {
+        sv->app = app;
+        sv->reply = job_json(j);
+        w = sv->reply ? waiters_add(req, NULL, NULL, NULL) : NULL;
+        if (!w) {
+            cJSON_Delete(sv->reply);
+            sv->reply = NULL;
+        } else {
+            w->busy = 1;
+            sv->waiter_id = w->id;
+        }
+    }
+    if (!app->writer || offload_submit(app->writer, &sv->task, save_work, save_done) < 0) {
+        /* stopping: the state it had is what a restart will find */
+        if (w)
+            waiters_remove(app->waiters, w);
+        cJSON_Delete(sv->reply);
+        free(sv);
+        return req ? http_reply_json(req, 202, job_json(j)) : 0;
+    }
+    if (req && !w)   /* no memory to wait: answer now, the save still goes */
+        return http_reply_json(req, 202, job_json(j));
+    return 0;
 }
 
 static void job_fail(struct app *app, struct export_job *j, const char *fmt, const char *detail)
@@ -647,8 +696,7 @@ static int start(struct http_req *r, const char *doc_id, const struct params *p)
     }
     j->next_job = app->exports->head;
     app->exports->head = j;
-    job_save(app, j);
-    return http_reply_json(r, 202, job_json(j));
+    return job_save_answer(app, j, r);
 }
 
 /* The file's name for the browser: the title, with anything unusual replaced. */

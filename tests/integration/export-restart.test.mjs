@@ -52,6 +52,20 @@ itest('an export interrupted by SIGKILL resumes after a restart and its file has
   assert.deepEqual(readdirSync(join(s.dataDir, 'exports')), [`${doc.id}-espeak-en-us.m4b`]);
 });
 
+itest('an export answered 202 is on disk: a SIGKILL right after the answer does not lose it', async (t, h) => {
+  // every save of the job's row takes 1.5 s here: a 202 sent before its row was written
+  // would be lost by the kill that follows it at once
+  const s = await h.start({ workers: 1, env: { RECITE_FAULT_SLOW_DISK_MS: '1500' } });
+  const doc = await s.createDoc(BOOK, 'markdown');
+  const start = await s.get(`/v1/documents/${doc.id}/export?${Q}`);
+  assert.equal(start.status, 202, start.text);
+  await s.kill('SIGKILL');
+  await s.start();
+  const after = await s.get(`/v1/documents/${doc.id}/export/status`);
+  assert.equal(after.status, 200, after.text);
+  assert.equal(after.json.format, 'm4b');
+});
+
 itest('a finished export survives restarts, is its owner\'s only, and goes with its document', async (t, h) => {
   const dir = await h.tmp();
   const A = { token: await addUser(dir, 'alice') };
