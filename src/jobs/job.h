@@ -16,7 +16,7 @@ enum requester_kind {
     REQ_CONN,       /* a WebSocket connection (id: its conn_id); statuses go to the socket */
     REQ_WAITER,     /* an HTTP request waiting for the audio (server/waiters.c: speech,
                        preview); answered when the job ends */
-    REQ_EXPORT,     /* reserved: an export job waiting for its blocks */
+    REQ_EXPORT,     /* an export job waiting for its blocks (server/exports.c) */
     REQ_USER,       /* reserved: a user's background work (accounts) */
 };
 

@@ -6,7 +6,9 @@
  * map by address (util/idlemap.h): an address quiet for an hour is forgotten (its window is
  * over, so that loses nothing), and at most MAX_PEERS addresses are held, so a client
  * cycling addresses cannot grow memory without bound; only past MAX_PEERS addresses within
- * one hour is the quietest one forgotten early. Service thread only. */
+ * one hour is the quietest one forgotten early. Service thread only; its store writes
+ * (a new guest, a guest marked seen, the hourly expiry) run on the writer thread
+ * (app->writer), since each can wait behind a worker's insert up to the busy timeout. */
 #include "server/auth.h"
 #include "server/exports.h"
 #include "server/app.h"
@@ -14,6 +16,8 @@
 #include "server/conns.h"
 #include "server/session.h"
 #include "server/limits.h"
+#include "server/offload.h"
+#include "server/waiters.h"
 #include "auth/credentials.h"
 #include "store/store.h"
 #include "util/idlemap.h"
@@ -100,6 +104,103 @@ static size_t query_of(struct lws *wsi, char *buf, size_t cap)
     return used;
 }
 
+/* ---- store writes on the writer thread -------------------------------------------- */
+
+enum guest_op { G_ADD, G_SEEN, G_EXPIRE };
+struct guest_write {
+    struct offload_task task;
+    struct app *app;
+    enum guest_op op;
+    uint64_t waiter_id;            /* G_ADD: the POST waiting for its guest */
+    char guest_id[37];
+    int64_t user, now;
+    int rc, removed;               /* out */
+};
+
+static void guest_work(struct offload_task *t, void *thread_ctx)
+{
+    struct guest_write *g = offload_container(t, struct guest_write, task);
+    struct store *st = thread_ctx;
+    switch (g->op) {
+    case G_ADD:
+        g->rc = store_guest_add(st, g->guest_id, g->now, &g->user);
+        break;
+    case G_SEEN:
+        g->rc = store_guest_seen(st, g->user, g->now);   /* best effort: retried next hour */
+        break;
+    case G_EXPIRE:
+        g->rc = store_guests_expire(st, g->now - GUEST_IDLE_SECONDS, &g->removed);
+        break;
+    }
+}
+
+static void expired(struct app *app, int removed)
+{
+    if (!removed)
+        return;
+    log_info("removed %d guest%s idle for 30 days, with their documents", removed,
+             removed == 1 ? "" : "s");
+    exports_prune(app);   /* and their exports (the rows went with the documents) */
+}
+
+static void guest_done(struct offload_task *t, int status)
+{
+    struct guest_write *g = offload_container(t, struct guest_write, task);
+    struct app *app = g->app;
+    if (g->op == G_EXPIRE && status == 0 && g->rc == 0) {
+        expired(app, g->removed);
+    } else if (g->op == G_ADD) {
+        struct http_req r;
+        struct waiter *w = waiters_resume(app, g->waiter_id, status, &r);
+        if (w && g->rc) {
+            waiter_error(app, w, 500, "could not create the guest");
+        } else if (w) {
+            char token[65];
+            cred_guest_token(app->auth->secret, g->guest_id, token);
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "anonymous_id", g->guest_id);
+            cJSON_AddStringToObject(o, "anonymous_token", token);
+            waiter_finish(app, w, http_reply_json(&r, 201, o));
+        }
+    }
+    free(g);
+}
+
+static struct guest_write *guest_write_new(struct app *app, enum guest_op op, int64_t user)
+{
+    struct guest_write *g = calloc(1, sizeof *g);
+    if (g) {
+        g->app = app;
+        g->op = op;
+        g->user = user;
+        g->now = (int64_t)time(NULL);
+    }
+    return g;
+}
+
+static int guest_submit(struct app *app, struct guest_write *g)
+{
+    if (app->writer && offload_submit(app->writer, &g->task, guest_work, guest_done) == 0)
+        return 0;
+    free(g);
+    return -1;
+}
+
+/* A guest's last_seen is written at most hourly (a busy guest costs no write per request),
+ * and only while the writer keeps up: it is a hint for the 30-day expiry, retried on the
+ * guest's next request. */
+#define SEEN_BACKLOG_MAX 64
+
+static void mark_seen(struct app *app, int64_t user, int64_t seen)
+{
+    if ((int64_t)time(NULL) - seen < STORE_GUEST_SEEN_EVERY || !app->writer ||
+        offload_pending(app->writer) >= SEEN_BACKLOG_MAX)
+        return;
+    struct guest_write *g = guest_write_new(app, G_SEEN, user);
+    if (g)
+        guest_submit(app, g);
+}
+
 /* Who is asking, and by which credential (key: the token's sha256, or the guest's id). */
 static int identify(struct app *app, struct lws *wsi, int64_t *user, char key[65], int *guest)
 {
@@ -128,7 +229,11 @@ static int identify(struct app *app, struct lws *wsi, int64_t *user, char key[65
         cred_guest_valid(app->auth->secret, c.guest_id, c.guest_token)) {
         snprintf(key, 65, "%s", c.guest_id);
         *guest = 1;
-        return store_guest_find(app->store, c.guest_id, (int64_t)time(NULL), user) == 0 ? 0 : -1;
+        int64_t seen = 0;
+        if (store_guest_find(app->store, c.guest_id, user, &seen))
+            return -1;
+        mark_seen(app, *user, seen);
+        return 0;
     }
     return -1;
 }
@@ -157,7 +262,7 @@ static void recheck_one(struct session *s, void *arg)
     int64_t now_user = 0;
     int rc = s->cred_guest
         ? (strcmp(app->cfg->guests, "on") ? STORE_NOT_FOUND
-           : store_guest_find(app->store, s->cred_key, (int64_t)time(NULL), &now_user))
+           : store_guest_find(app->store, s->cred_key, &now_user, NULL))
         : store_user_by_token(app->store, s->cred_key, &now_user, NULL);
     if (rc == STORE_NOT_FOUND || (rc == 0 && now_user != s->user_id)) {
         s->ws.revoked = 1;   /* ws.c closes it with 1008 at its next WRITEABLE */
@@ -239,16 +344,22 @@ int api_users(struct http_req *r, const char *rest)
         return body ? http_reply(r, 429, "application/json", (unsigned char *)body, strlen(body),
                                  &retry, 1) : -1;
     }
-    char id[37], token[65];
-    int64_t user;
-    ids_uuid(id);
-    if (store_guest_add(app->store, id, (int64_t)time(NULL), &user))
-        return http_reply_error(r, 500, "could not create the guest");
-    cred_guest_token(app->auth->secret, id, token);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "anonymous_id", id);
-    cJSON_AddStringToObject(o, "anonymous_token", token);
-    return http_reply_json(r, 201, o);
+    /* the row is written on the writer thread; the request waits for guest_done */
+    struct guest_write *g = guest_write_new(app, G_ADD, 0);
+    if (!g)
+        return http_reply_error(r, 500, "out of memory");
+    ids_uuid(g->guest_id);
+    struct waiter *w = waiters_add(r, NULL, NULL, NULL);
+    if (!w) {
+        free(g);
+        return http_reply_error(r, 500, "out of memory");
+    }
+    g->waiter_id = w->id;
+    if (guest_submit(app, g)) {
+        waiters_remove(app->waiters, w);
+        return http_reply_error(r, 503, "the server is shutting down");
+    }
+    return 0;
 }
 
 int api_me(struct http_req *r)
@@ -291,11 +402,13 @@ void auth_expire_guests(struct app *app)
 {
     if (!app->cfg->auth)
         return;
-    int removed = 0;
-    if (store_guests_expire(app->store, (int64_t)time(NULL) - GUEST_IDLE_SECONDS, &removed) == 0 &&
-        removed) {
-        log_info("removed %d guest%s idle for 30 days, with their documents", removed,
-                 removed == 1 ? "" : "s");
-        exports_prune(app);   /* and their exports (the rows went with the documents) */
+    if (app->writer) {   /* the loop runs: one guest per transaction on the writer thread */
+        struct guest_write *g = guest_write_new(app, G_EXPIRE, 0);
+        if (!g || guest_submit(app, g))
+            log_error("could not start removing idle guests (next try in an hour)");
+        return;
     }
+    int removed = 0;     /* at start-up, before the loop: nobody to keep waiting */
+    if (store_guests_expire(app->store, (int64_t)time(NULL) - GUEST_IDLE_SECONDS, &removed) == 0)
+        expired(app, removed);
 }

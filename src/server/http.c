@@ -555,6 +555,9 @@ static int on_body_completion(struct app *app, struct lws *wsi, struct session *
         return -1;
     }
     h->body_done = 1;
+    if (!h->expect_body)   /* a POST with no body: routed at LWS_CALLBACK_HTTP already, and
+                            * maybe still waiting (a writer-thread task): never route twice */
+        return h->answered && !h->resp ? end_transaction(wsi, s) : 0;
     if (h->answered)   /* answered early (413, multipart error) */
         return h->resp ? 0 : end_transaction(wsi, s);
     return finish_body(app, wsi, s);

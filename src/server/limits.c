@@ -5,10 +5,15 @@
  * in 60 s, a reservation is forgotten after RESERVE_TTL_S, usage is re-read from the store);
  * beyond MAX_USERS users active within IDLE_S the least recently active one is forgotten
  * (its bucket starts full again: only then does the limit err towards allowing).
- * Service thread only. */
+ * Service thread only. Charges are written by the writer thread (app->writer): a batch a
+ * second, handed over whole, so the service thread never waits behind a worker's insert.
+ * A user's usage is re-read from the store (an indexed read) only while no batch is on its
+ * way there — else a batch committed but not yet reported done would count twice; the
+ * in-memory count meanwhile includes every charge, so nothing is lost by waiting. */
 #include "server/limits.h"
 #include "server/app.h"
 #include "server/http.h"
+#include "server/offload.h"
 #include "store/store.h"
 #include "util/idlemap.h"
 #include "util/log.h"
@@ -35,8 +40,9 @@ struct user_slot {
 
 struct limits {
     struct idlemap *users;   /* user id -> struct user_slot */
-    struct usage_event *pending;
+    struct usage_event *pending;   /* charges not yet handed to the writer */
     int npending, cap;
+    int flushing;                  /* batches handed to the writer and not yet done */
 };
 
 struct limits *limits_create(void)
@@ -83,29 +89,80 @@ static struct user_slot *slot_of(struct limits *l, int64_t user, int rate)
     return s;
 }
 
+struct usage_batch {
+    struct offload_task task;
+    struct app *app;
+    struct usage_event *ev;
+    int n, rc;
+};
+
+static void usage_work(struct offload_task *t, void *thread_ctx)
+{
+    struct usage_batch *b = offload_container(t, struct usage_batch, task);
+    b->rc = store_usage_add(thread_ctx, b->ev, b->n);
+}
+
+static void usage_done(struct offload_task *t, int status)
+{
+    struct usage_batch *b = offload_container(t, struct usage_batch, task);
+    if (b->rc)
+        log_error("could not record %d synthesis charge%s (quotas undercount them)", b->n,
+                  b->n == 1 ? "" : "s");
+    if (status == 0 && b->app->limits)
+        b->app->limits->flushing--;
+    free(b->ev);
+    free(b);
+}
+
 void limits_flush(struct app *app)
 {
     struct limits *l = app->limits;
     if (!l || !l->npending)
         return;
-    if (store_usage_add(app->store, l->pending, l->npending))
-        log_error("could not record %d synthesis charge%s (quotas undercount them)", l->npending,
-                  l->npending == 1 ? "" : "s");
-    l->npending = 0;
+    struct usage_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return;   /* kept: the next tick tries again */
+    *b = (struct usage_batch){ .app = app, .ev = l->pending, .n = l->npending };
+    if (!app->writer) {   /* no loop (a tool, a test): write here */
+        usage_work(&b->task, app->store);
+        usage_done(&b->task, OFFLOAD_STOPPED);
+    } else if (offload_submit(app->writer, &b->task, usage_work, usage_done)) {
+        free(b);
+        return;
+    } else {
+        l->flushing++;
+    }
+    l->pending = NULL;   /* the batch owns them now */
+    l->npending = l->cap = 0;
+}
+
+/* This user's charges not yet handed to the writer. */
+static int64_t pending_chars(const struct limits *l, int64_t user)
+{
+    int64_t n = 0;
+    for (int i = 0; i < l->npending; i++)
+        if (l->pending[i].user_id == user)
+            n += l->pending[i].chars;
+    return n;
 }
 
 /* The slot with its usage no older than USAGE_REFRESH_S. */
 static struct user_slot *usage_slot(struct app *app, int64_t user)
 {
-    struct user_slot *s = slot_of(app->limits, user, app->cfg->rate_blocks);
+    struct limits *l = app->limits;
+    struct user_slot *s = slot_of(l, user, app->cfg->rate_blocks);
     int64_t now = (int64_t)time(NULL);
-    if (s && (!s->loaded_at || now - s->loaded_at >= USAGE_REFRESH_S ||
-        (s->oldest && s->oldest + LIMITS_WINDOW_SECONDS <= now))) {
-        limits_flush(app);   /* the store then holds every charge */
+    /* a loaded count waits for the writer (see the top); a first load cannot, and needs
+     * not: a charge touches its user's slot, so a batch in flight holds charges of a user
+     * without a slot only if more than MAX_USERS users were active since (then at most one
+     * second's charges are missed) */
+    if (s && (!s->loaded_at || (!l->flushing && (now - s->loaded_at >= USAGE_REFRESH_S ||
+        (s->oldest && s->oldest + LIMITS_WINDOW_SECONDS <= now))))) {
         int64_t used = 0, oldest = 0;
         if (store_usage_sum(app->store, user, now - LIMITS_WINDOW_SECONDS, &used, &oldest) == 0) {
-            s->used = used;
-            s->oldest = oldest;
+            int64_t mine = pending_chars(l, user);
+            s->used = used + mine;
+            s->oldest = oldest ? oldest : (mine ? now : 0);
             s->loaded_at = now;
         }
     }

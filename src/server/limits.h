@@ -3,7 +3,8 @@
  * Usage is counted once, when a worker actually synthesized a block for the user (the
  * CACHED event with `synthesized`): cache hits and joining a job already queued are free.
  * Charges are kept in memory and written to the store once a second (limits_flush) in one
- * transaction, so a busy server does not fsync per block on the service thread. */
+ * transaction by the writer thread, so a busy server neither fsyncs per block nor waits
+ * for the database on the service thread. */
 #ifndef RECITE_LIMITS_H
 #define RECITE_LIMITS_H
 #include <stddef.h>
@@ -40,6 +41,7 @@ void limits_reserve(struct app *app, int64_t user, int chars);
 void limits_release(struct app *app, int64_t user, int chars);
 /* A worker synthesized `chars` characters for the user. */
 void limits_charge(struct app *app, int64_t user, int64_t chars);
-/* Writes pending charges to the store (the one-second timer, and at shutdown). */
+/* Hands pending charges to the writer thread (the one-second timer, and at shutdown, where
+ * offload_destroy(app->writer) writes them); without a writer, writes them here. */
 void limits_flush(struct app *app);
 #endif

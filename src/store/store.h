@@ -107,9 +107,13 @@ int store_user_by_token(struct store *st, const char *token_hash, int64_t *id,
                         char name[STORE_NAME_MAX]);
 int store_user_get(struct store *st, int64_t id, struct user_info *out);
 int store_guest_add(struct store *st, const char *guest_id, int64_t now, int64_t *id);
-/* The guest's user id; marks it seen (written at most hourly, so a busy guest costs no
- * write per request). STORE_NOT_FOUND if the guest expired or never existed. */
-int store_guest_find(struct store *st, const char *guest_id, int64_t now, int64_t *id);
+/* The guest's user id and when it was last marked seen (a read only: the server's service
+ * thread calls it). STORE_NOT_FOUND if the guest expired or never existed. */
+int store_guest_find(struct store *st, const char *guest_id, int64_t *id, int64_t *last_seen);
+/* Marks the guest seen at `now` (a write: the server does it on its writer thread, at most
+ * hourly per guest: STORE_GUEST_SEEN_EVERY). */
+#define STORE_GUEST_SEEN_EVERY 3600
+int store_guest_seen(struct store *st, int64_t id, int64_t now);
 /* Removes guests not seen since idle_before, with their documents; *removed = how many. */
 int store_guests_expire(struct store *st, int64_t idle_before, int *removed);
 /* Usage (quotas): chars synthesized for a user at a time. */

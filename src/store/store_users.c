@@ -263,30 +263,30 @@ int store_guest_add(struct store *st, const char *guest_id, int64_t now, int64_t
     return 0;
 }
 
-#define GUEST_SEEN_EVERY 3600   /* seconds: last_seen is written at most hourly */
-
-int store_guest_find(struct store *st, const char *guest_id, int64_t now, int64_t *id)
+int store_guest_find(struct store *st, const char *guest_id, int64_t *id, int64_t *last_seen)
 {
     sqlite3_stmt *s = st->stmt[SQ_GUEST_FIND];
     sqlite3_bind_text(s, 1, guest_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s), ret = STORE_NOT_FOUND;
-    int64_t seen = 0;
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(s, 0);
-        seen = sqlite3_column_int64(s, 1);
+        if (last_seen)
+            *last_seen = sqlite3_column_int64(s, 1);
         ret = 0;
     } else if (rc != SQLITE_DONE) {
         ret = store_fail(st, "find guest");
     }
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    if (ret == 0 && now - seen >= GUEST_SEEN_EVERY) {
-        sqlite3_stmt *u = st->stmt[SQ_GUEST_SEEN];
-        sqlite3_bind_int64(u, 1, *id);
-        sqlite3_bind_int64(u, 2, now);
-        store_exec_stmt(st, SQ_GUEST_SEEN, "mark guest seen");   /* best effort */
-    }
     return ret;
+}
+
+int store_guest_seen(struct store *st, int64_t id, int64_t now)
+{
+    sqlite3_stmt *u = st->stmt[SQ_GUEST_SEEN];
+    sqlite3_bind_int64(u, 1, id);
+    sqlite3_bind_int64(u, 2, now);
+    return store_exec_stmt(st, SQ_GUEST_SEEN, "mark guest seen");
 }
 
 int store_guests_expire(struct store *st, int64_t idle_before, int *removed)

@@ -221,9 +221,14 @@ static void test_guests_and_usage(void)
     CHECK_INT(store_guest_add(st, "11111111-1111-4111-8111-111111111111", 1000, &g1), 0);
     CHECK_INT(store_guest_add(st, "22222222-2222-4222-8222-222222222222", 1000, &g2), 0);
     CHECK_INT(store_guest_add(st, "22222222-2222-4222-8222-222222222222", 1000, &id), STORE_EXISTS);
-    CHECK_INT(store_guest_find(st, "22222222-2222-4222-8222-222222222222", 1000 + 7200, &id), 0);
+    int64_t seen = 0;
+    CHECK_INT(store_guest_find(st, "22222222-2222-4222-8222-222222222222", &id, &seen), 0);
     CHECK_INT(id, g2);
-    CHECK_INT(store_guest_find(st, "33333333-3333-4333-8333-333333333333", 1000, &id), STORE_NOT_FOUND);
+    CHECK_INT(seen, 1000);   /* finding is a read: it marks nothing */
+    CHECK_INT(store_guest_seen(st, g2, 1000 + 7200), 0);
+    CHECK_INT(store_guest_find(st, "22222222-2222-4222-8222-222222222222", &id, &seen), 0);
+    CHECK_INT(seen, 8200);
+    CHECK_INT(store_guest_find(st, "33333333-3333-4333-8333-333333333333", &id, NULL), STORE_NOT_FOUND);
     struct usage_event ev[] = { { g1, 1500, 40 }, { g1, 2500, 60 }, { g2, 2500, 7 } };
     CHECK_INT(store_usage_add(st, ev, 3), 0);
     int64_t chars = 0, oldest = 0;
@@ -236,10 +241,10 @@ static void test_guests_and_usage(void)
     int removed = 0;
     CHECK_INT(store_guests_expire(st, 5000, &removed), 0);
     CHECK_INT(removed, 1);
-    CHECK_INT(store_guest_find(st, "11111111-1111-4111-8111-111111111111", 9000, &id), STORE_NOT_FOUND);
+    CHECK_INT(store_guest_find(st, "11111111-1111-4111-8111-111111111111", &id, NULL), STORE_NOT_FOUND);
     CHECK_INT(store_usage_sum(st, g1, 0, &chars, &oldest), 0);
     CHECK_INT(chars, 0);
-    CHECK_INT(store_guest_find(st, "22222222-2222-4222-8222-222222222222", 9000, &id), 0);
+    CHECK_INT(store_guest_find(st, "22222222-2222-4222-8222-222222222222", &id, NULL), 0);
     store_close(st);
 }
 
