@@ -131,6 +131,8 @@ static void save_work(struct offload_task *t, void *ctx)
     sv->rc = store_export_save(ctx, &sv->row);
 }
 
+static void job_fail(struct app *app, struct export_job *j, const char *fmt, const char *detail);
+
 static void save_done(struct offload_task *t, int status)
 {
     struct save *sv = offload_container(t, struct save, task);
@@ -140,7 +142,17 @@ static void save_done(struct offload_task *t, int status)
     if (sv->waiter_id) {
         struct http_req r;
         struct waiter *w = waiters_resume(sv->app, sv->waiter_id, status, &r);
-        if (w) {
+        struct export_job *j = status == 0 ? job_by_id(sv->app->exports, (uint64_t)sv->row.id) : NULL;
+        if (w && sv->rc && sv->rc != STORE_NOT_FOUND) {
+            /* not on disk: a 202 would promise what a restart cannot keep */
+            int full = sv->rc == STORE_FULL;
+            if (j)
+                job_fail(sv->app, j, "%s", full ? "the server is out of disk space"
+                                                 : "the export could not be saved");
+            waiter_finish(sv->app, w, http_reply_error(&r, full ? 507 : 500, "%s",
+                          full ? "the server is out of disk space: the export was not started"
+                               : "the export could not be saved: it was not started"));
+        } else if (w) {
             waiter_finish(sv->app, w, http_reply_json(&r, 202, sv->reply));
             sv->reply = NULL;
         }
@@ -199,12 +211,13 @@ static int job_save_answer(struct app *app, const struct export_job *j, struct h
         }
     }
     if (!app->writer || offload_submit(app->writer, &sv->task, save_work, save_done) < 0) {
-        /* stopping: the state it had is what a restart will find */
+        /* stopping: the state it had is what a restart will find (a job not yet saved
+         * will not be found: its request hears so) */
         if (w)
             waiters_remove(app->waiters, w);
         cJSON_Delete(sv->reply);
         free(sv);
-        return req ? http_reply_json(req, 202, job_json(j)) : 0;
+        return req ? http_reply_error(req, 503, "the server is shutting down") : 0;
     }
     if (req && !w)   /* no memory to wait: answer now, the save still goes */
         return http_reply_json(req, 202, job_json(j));

@@ -80,6 +80,17 @@ itest('disk full: clear errors, no corruption, and recovery when space returns',
         assert.match(synthError.error, /out of disk space/, "the block's error names the cause");
       }
     }
+    // an export started on a full disk: saved (202) or refused with the cause (507), and a
+    // refused one is not left behind as a job that a restart would not find
+    const ex = await s.get(`/v1/documents/${first.id}/export?format=ogg`);
+    t.diagnostic(`export on a full disk: ${ex.status} ${ex.text.slice(0, 120)}`);
+    assert.ok([200, 202, 507].includes(ex.status), `export start: ${ex.status} ${ex.text}`);
+    if (ex.status === 507) {
+      assert.match(ex.json.error, /out of disk space/);
+      const st = await s.get(`/v1/documents/${first.id}/export/status?format=ogg`);
+      assert.equal(st.json?.status, 'error', st.text);
+    }
+
     // what was stored before is still served
     for (const m of audioBefore) assert.equal((await s.get(m.audio_url)).status, 200);
     assert.equal((await s.get(`/v1/documents/${first.id}`)).status, 200);
