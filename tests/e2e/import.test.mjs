@@ -11,9 +11,9 @@ import { makePdf } from '../integration/import-fixtures.mjs';
 const PAGE = `<!doctype html><html><head><title>Tides | Coast News</title></head><body>
 <nav><a href="/">Home</a><a href="/sport">Sport</a></nav>
 <div class="cookie-consent"><p>We use cookies. Accept them all?</p></div>
-<article><h1>How the Tides Work</h1><p>The moon pulls the sea towards it, twice a day.</p>
+<article><h1>How the Tides Work</h1><p>The moon pulls the <a href="/glossary#sea">sea</a> towards it, twice a day.</p>
 <aside class="related"><p>Read next: ten beaches to visit.</p></aside>
-<p>The sun helps a little, which is why spring tides are higher.</p></article>
+<p>The sun helps a little, which is why <a href="notes/springs.html">spring tides</a> are higher.</p></article>
 <section class="comments"><p>Great read!</p></section></body></html>`;
 
 let server, browser, site, siteUrl;
@@ -45,6 +45,14 @@ test('import a web page by its URL: the article is read and its source is shown'
   const spoken = await page.locator('.doc-text [data-block-idx]').allTextContents();
   assert.deepEqual(spoken, ['How the Tides Work', 'The moon pulls the sea towards it, twice a day.',
     'The sun helps a little, which is why spring tides are higher.']);
+  // the article's relative links resolve against the page it came from, and open apart
+  const origin = new URL(siteUrl).origin;
+  for (const [text, href] of [['sea', `${origin}/glossary#sea`], ['spring tides', `${origin}/notes/springs.html`]]) {
+    const a = page.locator('.doc-text a', { hasText: text });
+    assert.equal(await a.getAttribute('href'), href, text);
+    assert.equal(await a.getAttribute('target'), '_blank', text);
+    assert.equal(await a.getAttribute('rel'), 'noopener', text);
+  }
   const source = page.locator('.reader-head a.source-url');
   assert.equal(await source.getAttribute('href'), siteUrl);
   assert.equal(await source.textContent(), new URL(siteUrl).host);
