@@ -384,14 +384,27 @@ static int evict_where(struct memqueue *mq, uint64_t conn_id, const char *doc_id
 {
     int added = 0;
     pthread_mutex_lock(&mq->lock);
-    for (struct pick_ent *e = pick_entries_of(mq->pick, REQ_CONN, conn_id), *next; e; e = next) {
+    int outside = 1;
+    if (!model) {   /* the cursor move first, all of it: the index then rebuilds each heap once */
+        outside = 0;
+        for (struct pick_ent *e = pick_entries_of(mq->pick, REQ_CONN, conn_id); e; e = e->wnext) {
+            if (strcmp(e->doc_id, doc_id))
+                continue;
+            if (pick_move_cursor(mq->pick, e, cursor))
+                ((struct mjob *)e->job)->reqs[e->slot].first = 0;   /* moved on: nearest-first */
+            outside += e->idx < lo || e->idx > hi;
+        }
+        pick_settle(mq->pick);
+    }
+    /* the evictions: a second walk only when some entry lies outside the window (touching
+     * each entry is what a move costs: they are spread over the heap) */
+    for (struct pick_ent *e = outside ? pick_entries_of(mq->pick, REQ_CONN, conn_id) : NULL, *next;
+         e; e = next) {
         next = e->wnext;   /* e may go; nothing else of this requester does */
         struct mjob *job = e->job;
         /* A cursor move touches only the index's entries (no job) unless one is evicted. */
         if (strcmp(e->doc_id, doc_id))
             continue;
-        if (!model && pick_move_cursor(mq->pick, e, cursor))
-            job->reqs[e->slot].first = 0;   /* the reader moved on: back to nearest-first */
         if (!model && e->idx >= lo && e->idx <= hi)
             continue;
         struct requester *r = &job->reqs[e->slot];

@@ -42,6 +42,8 @@ struct pick_node {
     int nqueued;                /* queued entries below (a group: its heap's size) */
     struct pick_ent **heap;     /* a group's queued entries, best first; hcap >= nents */
     int nents, hcap;
+    struct pick_node *dirty_next;   /* on the index's dirty list (pick_move_cursor) */
+    int dirty;
 };
 
 struct pick_model {
@@ -72,6 +74,7 @@ struct pick_index {
     struct tenant last;           /* the tenant served last */
     struct user_rr user_rr[USER_RR];
     unsigned user_rr_next;
+    struct pick_node *dirty;      /* groups whose heap pick_settle must rebuild */
 };
 
 static int rr_cmp(struct rr_key a, struct rr_key b)
@@ -210,8 +213,30 @@ static void heap_fix(struct pick_node *g, int i)
     heap_set(g, i, e);
 }
 
-/* Re-places the entry in its heap if its order changed. */
-static void set_order(struct pick_ent *e, int cursor, uint64_t first)
+/* Floyd's bottom-up construction: O(n) for the whole heap. */
+static void heap_build(struct pick_node *g)
+{
+    for (int top = g->nqueued / 2 - 1; top >= 0; top--) {
+        struct pick_ent *e = g->heap[top];
+        int i = top;
+        for (;;) {
+            int c = 2 * i + 1;
+            if (c >= g->nqueued)
+                break;
+            if (c + 1 < g->nqueued && before(g->heap[c + 1], g->heap[c]))
+                c++;
+            if (!before(g->heap[c], e))
+                break;
+            heap_set(g, i, g->heap[c]);
+            i = c;
+        }
+        heap_set(g, i, e);
+    }
+}
+
+/* Sets the entry's order; 1 if it changed while the entry is in a heap (which then needs
+ * re-placing it, or rebuilding). */
+static int set_key(struct pick_ent *e, int cursor, uint64_t first)
 {
     long key = e->key;
     uint64_t was = e->first;
@@ -219,7 +244,13 @@ static void set_order(struct pick_ent *e, int cursor, uint64_t first)
     e->cursor = cursor;
     e->key = d >= 0 ? 2 * d : -2 * d + 1;   /* ahead of the cursor wins a tie */
     e->first = first;
-    if (e->hpos >= 0 && (e->key != key || e->first != was))   /* a repeated cursor: no work */
+    return e->hpos >= 0 && (e->key != key || e->first != was);   /* a repeated cursor: no */
+}
+
+/* Re-places the entry in its heap if its order changed. */
+static void set_order(struct pick_ent *e, int cursor, uint64_t first)
+{
+    if (set_key(e, cursor, first))
         heap_fix(e->group, e->hpos);
 }
 
@@ -352,6 +383,8 @@ struct pick_ent *pick_add(struct pick_index *ix, void *job, int slot, const char
 
 void pick_queue(struct pick_index *ix, struct pick_ent *e)
 {
+    if (ix->dirty)   /* a caller that moved cursors and did not settle: never a stale heap */
+        pick_settle(ix);
     (void)ix;
     struct pick_node *g = e->group;
     if (e->hpos >= 0)
@@ -364,6 +397,8 @@ void pick_queue(struct pick_index *ix, struct pick_ent *e)
 
 void pick_unqueue(struct pick_index *ix, struct pick_ent *e)
 {
+    if (ix->dirty)   /* a caller that moved cursors and did not settle: never a stale heap */
+        pick_settle(ix);
     (void)ix;
     struct pick_node *g = e->group;
     int i = e->hpos;
@@ -381,16 +416,35 @@ void pick_unqueue(struct pick_index *ix, struct pick_ent *e)
 
 void pick_reorder(struct pick_index *ix, struct pick_ent *e, const struct requester *r)
 {
-    (void)ix;
+    if (ix->dirty)   /* a caller that moved cursors and did not settle: never a stale heap */
+        pick_settle(ix);
     set_order(e, r->cursor, r->first);
 }
 
+/* A cursor move changes the order of every entry of the requester at once: re-placing each
+ * in its heap cost O(n log n) with a cache miss per level, ~3x the scan it replaced when one
+ * connection owns the whole queue (docs/BENCHMARKS.md, 14). So the keys change here and
+ * pick_settle rebuilds each touched heap once, in O(n). */
 int pick_move_cursor(struct pick_index *ix, struct pick_ent *e, int cursor)
 {
-    (void)ix;
     int drop_first = e->first && e->idx != cursor;   /* the reader moved on */
-    set_order(e, cursor, drop_first ? 0 : e->first);
+    if (set_key(e, cursor, drop_first ? 0 : e->first) && !e->group->dirty) {
+        e->group->dirty = 1;
+        e->group->dirty_next = ix->dirty;
+        ix->dirty = e->group;
+    }
     return drop_first;
+}
+
+void pick_settle(struct pick_index *ix)
+{
+    while (ix->dirty) {
+        struct pick_node *g = ix->dirty;
+        ix->dirty = g->dirty_next;
+        g->dirty = 0;
+        g->dirty_next = NULL;
+        heap_build(g);
+    }
 }
 
 void pick_remove(struct pick_index *ix, struct pick_ent *e)
@@ -468,6 +522,8 @@ static struct rr_key next_requester(struct pick_index *ix, struct tenant ten)
 
 void *pick_next(struct pick_index *ix, const struct take_filter *f)
 {
+    if (ix->dirty)   /* a caller that moved cursors and did not settle: never a stale heap */
+        pick_settle(ix);
     int any = 0;
     for (int i = 0; i < ix->nmodels; i++) {
         const struct pick_model *m = ix->models[i];

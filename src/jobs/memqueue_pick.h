@@ -10,7 +10,7 @@
  * Threads: none of its own; every call is made with memqueue's lock held.
  * Ownership: the index owns the entries; memqueue keeps a pointer per requester slot of a
  * job (job->ents[i] belongs to job->reqs[i]) and tells the index when a slot moves. Only
- * pick_add allocates: queueing, unqueueing, reordering and removing never fail. */
+ * pick_add allocates: queueing, unqueueing, reordering, cursor moves and removing never fail. */
 #ifndef RECITE_MEMQUEUE_PICK_H
 #define RECITE_MEMQUEUE_PICK_H
 #include "jobs/job.h"
@@ -49,8 +49,11 @@ void pick_unqueue(struct pick_index *ix, struct pick_ent *e);
 /* The requester's cursor or first stamp changed (r is its new state). */
 void pick_reorder(struct pick_index *ix, struct pick_ent *e, const struct requester *r);
 /* A cursor move: the entry's cursor becomes `cursor`; its first stamp goes unless it is the
- * cursor block. 1 when the stamp went (the caller clears job->reqs[slot].first too). */
+ * cursor block. 1 when the stamp went (the caller clears job->reqs[slot].first too). The
+ * heaps are rebuilt by pick_settle, once for all the moves: call it after the last one
+ * (every other call settles first anyway, so a forgotten settle costs time, not order). */
 int pick_move_cursor(struct pick_index *ix, struct pick_ent *e, int cursor);
+void pick_settle(struct pick_index *ix);
 /* The requester (kind, id)'s entries, newest first: iterate with e->wnext. May remove the
  * current entry while iterating if the next one was read first. */
 struct pick_ent *pick_entries_of(struct pick_index *ix, enum requester_kind kind, uint64_t id);
