@@ -202,6 +202,11 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
   let frozenStates = Object.freeze([]);
   let durDirty = true;
   let prefix = [0];          // prefix[i] = ms of blocks before i
+  // pastMs[i] = what block i (with its pause) counted for when the voice or the skip setting
+  // last changed, for the blocks then behind the cursor. Their exact durations belonged to
+  // the voice they were heard in and go with its URLs; re-estimating them in the new voice
+  // made the elapsed time jump (issue 16). A seek back drops the entries from the cursor on.
+  let pastMs = [];
   let snapshot = null;
 
   audio.listen?.({ ended: onAudioEnded, time: onAudioTime, error: onAudioError });
@@ -238,6 +243,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     prefix[0] = 0;
     const perChar = paces.perChar(`${model}/${voice}`);
     for (let i = 0; i < n; i++) {
+      if (i < pastMs.length) { prefix[i + 1] = prefix[i] + pastMs[i]; continue; }
       const pause = i + 1 < n && states[i] !== 'skipped' ? Math.max(0, Number(doc.blocks[i]?.pause_ms) || 0) : 0;
       prefix[i + 1] = prefix[i] + blockMs(i, perChar) + pause;
     }
@@ -571,6 +577,15 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     spoken = new Map();
   }
 
+  // Before a voice or skip-setting change: the time behind the cursor stays as counted
+  // (pastMs), so the elapsed readout does not move; the rest is counted in the new voice.
+  // (The current block restarts in the new voice, so a switch mid-block shows its start.)
+  function keepPast() {
+    if (!doc) return;
+    if (durDirty) recomputeDurations();   // still the old voice's model/voice
+    pastMs = Array.from({ length: Math.min(cursor, n) }, (_, i) => prefix[i + 1] - prefix[i]);
+  }
+
   // Clears block states and synthesizes again from the cursor (voice switch, skip setting),
   // playing on if it was playing.
   function restartSynthesis() {
@@ -857,6 +872,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       doc = { id: document.id, title: document.title || '', blocks: document.blocks || [] };
       n = doc.blocks.length;
       charCounts = [];
+      pastMs = [];
       resetBlocks();
       cursor = n ? clamp(Math.trunc(Number(start)) || 0, 0, n - 1) : 0;
       playState = 'stopped';
@@ -949,6 +965,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
       word = null;
       finished = false;
       cursor = idx;
+      if (pastMs.length > idx) { pastMs.length = idx; durDirty = true; }   // from here on: this voice
       socket.send({ type: 'cursor_moved', document_id: doc.id, cursor: idx });
       evictLocal();
       if (playState === 'playing') {
@@ -975,6 +992,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
 
     setVoice(newModel, newVoice) {
       if (newModel === model && newVoice === voice) return;
+      keepPast();
       model = newModel;
       voice = newVoice;
       restartSynthesis();
@@ -984,6 +1002,7 @@ export function createEngine({ socket, audio, timers = defaultTimers, synthesisM
     // and browser mode through the server's spoken_text): other audio, so like a voice switch the blocks are asked for again from the cursor.
     setSkipReferences(on) {
       if (!!on === skipRefs) return;
+      keepPast();
       skipRefs = !!on;
       restartSynthesis();
     },

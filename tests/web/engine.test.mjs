@@ -402,6 +402,33 @@ test('voice switch while playing restarts the current block in the new voice; ol
   assert.ok(audio.released.includes('/v1/audio/en-us-3'), 'old voice audio released');
 });
 
+test('voice switch: the elapsed time of what was heard stays; the rest is counted in the new voice', async () => {
+  const { engine, audio, snap, cache } = setup({ blocks: 6 });
+  const de = (i) => engine.onMessage(status(i, 'cached', { voice: 'de', audio_url: `/v1/audio/de-${i}`, duration_ms: 3000 }));
+  audio.fetchResult = (url) => Promise.resolve({ durationMs: url.includes('/de-') ? 3000 : 1500 });
+  engine.play();
+  cache(0, 1, 2, 3, 4, 5);     // en-us: 1500 ms each, exact
+  await flush();
+  audio.end(); audio.end();    // blocks 0 and 1 heard in en-us
+  assert.equal(snap().cursor, 2);
+  const before = snap().elapsedMs;
+  assert.equal(before, 2 * 1500);
+  engine.setVoice('espeak', 'de');
+  assert.ok(Math.abs(snap().elapsedMs - before) <= 1, `elapsed ${snap().elapsedMs} right after the switch, ${before} before`);
+  assert.equal(snap().totalMs, before + 4 * 1000, 'the rest: de\'s estimate (nothing learnt for it yet)');
+  for (let i = 0; i < 6; i++) de(i);   // de has the blocks behind the cursor too (query_states)
+  await flush();
+  assert.ok(Math.abs(snap().elapsedMs - before) <= 1, 'de\'s durations of heard blocks do not rewrite them');
+  assert.equal(snap().totalMs, before + 4 * 3000, 'heard part + the rest in de, exact');
+  audio.time(500);
+  assert.equal(snap().elapsedMs, before + 500);
+  audio.end();
+  assert.equal(snap().elapsedMs, before + 3000, 'a block heard in de counts in de');
+  engine.seek(0);              // a seek back: from the cursor on, everything is de
+  assert.equal(snap().elapsedMs, 0);
+  assert.equal(snap().totalMs, 6 * 3000);
+});
+
 test('voice switch while buffering re-requests in the new voice and keeps buffering', () => {
   const { engine, socket, snap } = setup();
   engine.play();
