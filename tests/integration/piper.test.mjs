@@ -181,3 +181,22 @@ itest('recite voices add downloads a voice and checks its checksums, or copies a
   const after = await run(BIN, ['voices', '--voices', dir]);
   assert.match(after.stdout, /^piper\ten_GB-copy-low\t/m);
 });
+
+itest('a voice added to the folder is listed after a restart, and speaks', async (t, h) => {
+  const dir = await h.tmp();
+  const cfg = await readFile(JSON_SRC, 'utf8');
+  await writeFile(join(dir, 'en_US-tiny-x_low.onnx'), tinyPiperModel());
+  await writeFile(join(dir, 'en_US-tiny-x_low.onnx.json'), cfg);
+  const slugs = async (s) => (await s.get('/v1/models')).json.find((m) => m.slug === 'piper')?.voices.map((v) => v.slug);
+  const first = await h.start({ workers: 1, args: ['--voices', dir] });
+  assert.deepEqual(await slugs(first), ['en_US-tiny-x_low']);
+  assert.equal((await first.stop('SIGTERM')).code, 0);
+  // the listener drops a second voice in the folder (a copy under another name)
+  await writeFile(join(dir, 'en_GB-other-x_low.onnx'), tinyPiperModel());
+  await writeFile(join(dir, 'en_GB-other-x_low.onnx.json'), cfg);
+  const again = await h.start({ workers: 1, args: ['--voices', dir] });
+  assert.deepEqual(await slugs(again), ['en_GB-other-x_low', 'en_US-tiny-x_low']);
+  const { st } = await speak(h, again, 'A new voice speaks.', 'en_GB-other-x_low');
+  assert.equal(st.status, 'cached', JSON.stringify(st));
+  assert.equal(st.voice, 'en_GB-other-x_low');
+});
