@@ -50,10 +50,12 @@ itest('a user reaches only their own documents, over HTTP and WebSocket', async 
   assert.equal((await A.get('/v1/documents')).json[0].last_block_idx, 1);
   assert.equal((await B.get('/v1/documents')).json[0].last_block_idx, -1);
 
-  // WebSocket: synthesize and cursor_moved on another user's document are "unknown document"
+  // WebSocket: synthesize, cursor_moved and query_states on another user's document are
+  // "unknown document"
   for (const other of [B, G]) {
     const c = await other.ws();
-    for (const msg of [synth(doc.id, [0, 1]), { type: 'cursor_moved', document_id: doc.id, cursor: 0 }]) {
+    for (const msg of [synth(doc.id, [0, 1]), { type: 'cursor_moved', document_id: doc.id, cursor: 0 },
+      { type: 'query_states', document_id: doc.id, block_indices: [0, 1], model: 'espeak', voice: 'en-us' }]) {
       const from = c.mark();
       c.send(msg);
       const err = await c.waitFor((m) => m.type === 'error', undefined, from);
