@@ -76,6 +76,8 @@ int64_t audio_stream_samples(const struct audio_stream *s);           /* written
  * paths), just freeing. 0, or -1 with err. Accepts NULL. */
 int audio_stream_close(struct audio_stream *s, char *err, size_t errlen);
 
+/* An Ogg page's CRC-32 (RFC 3533), its CRC field (bytes 22..25) counted as zero. Any thread. */
+uint32_t audio_ogg_crc(const unsigned char *page, size_t len);
 /* Duration in ms of an Ogg Opus stream from its last granule position minus pre-skip;
  * -1 if the bytes are not a valid Ogg Opus stream. Used to validate stored/uploaded audio. */
 int64_t audio_opus_duration_ms(const unsigned char *data, size_t len);

@@ -93,25 +93,6 @@ int audio_opus_channels(const unsigned char *data, size_t len)
     return data[28 + 9];
 }
 
-static uint32_t ogg_crc(const unsigned char *d, size_t n)
-{
-    static uint32_t table[256];
-    static int ready;   /* idempotent initialization: a race writes the same values */
-    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t r = i << 24;
-            for (int k = 0; k < 8; k++)
-                r = r & 0x80000000u ? (r << 1) ^ 0x04c11db7u : r << 1;
-            table[i] = r;
-        }
-        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-    }
-    uint32_t crc = 0;
-    for (size_t i = 0; i < n; i++)
-        crc = (crc << 8) ^ table[((crc >> 24) & 0xff) ^ d[i]];
-    return crc;
-}
-
 int audio_opus_add_gain(unsigned char *data, size_t len, double gain_db)
 {
     if (audio_sniff(data, len) != AUDIO_OGG_OPUS || len < 27)
@@ -132,8 +113,7 @@ int audio_opus_add_gain(unsigned char *data, size_t len, double gain_db)
         return -1;
     head[16] = (unsigned char)(nq & 0xff);
     head[17] = (unsigned char)((nq >> 8) & 0xff);
-    memset(data + 22, 0, 4);
-    uint32_t crc = ogg_crc(data, hdr + body);
+    uint32_t crc = audio_ogg_crc(data, hdr + body);
     data[22] = (unsigned char)(crc & 0xff);
     data[23] = (unsigned char)(crc >> 8 & 0xff);
     data[24] = (unsigned char)(crc >> 16 & 0xff);

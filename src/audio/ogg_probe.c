@@ -10,31 +10,31 @@
  * (last granule position - pre-skip) / 48 ms — Opus granules always count 48 kHz samples
  * whatever the input rate was. */
 #include "audio/audio.h"
+#include <pthread.h>
 #include <string.h>
 
 #define OGG_HEADER 27   /* fixed part of a page header, before the segment table */
 
 static uint32_t crc_table[256];
-static int crc_ready;
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
 
-/* Ogg's CRC-32: polynomial 0x04c11db7, not reflected, initial value 0. The table is
- * computed once; concurrent first calls write identical values, so racing is harmless,
- * but we still publish it with release/acquire so the compiler cannot reorder. */
+/* Ogg's CRC-32: polynomial 0x04c11db7, not reflected, initial value 0. The table is built
+ * once under pthread_once: worker threads level audio (decode.c) while upload threads
+ * probe it, and an unsynchronized first fill — even of identical values — is a data race
+ * (ThreadSanitizer found one in decode.c's own copy, now this one). */
 static void crc_init(void)
 {
-    if (__atomic_load_n(&crc_ready, __ATOMIC_ACQUIRE))
-        return;
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t r = i << 24;
         for (int j = 0; j < 8; j++)
             r = (r & 0x80000000u) ? (r << 1) ^ 0x04c11db7u : r << 1;
         crc_table[i] = r;
     }
-    __atomic_store_n(&crc_ready, 1, __ATOMIC_RELEASE);
 }
 
-static uint32_t page_crc(const unsigned char *page, size_t len)
+uint32_t audio_ogg_crc(const unsigned char *page, size_t len)
 {
+    pthread_once(&crc_once, crc_init);
     uint32_t crc = 0;
     for (size_t i = 0; i < len; i++) {
         /* The CRC field itself (bytes 22..25) counts as zero. */
@@ -58,7 +58,6 @@ int64_t audio_opus_duration_ms(const unsigned char *data, size_t len)
 {
     if (!data)
         return -1;
-    crc_init();
     size_t pos = 0;
     uint32_t serial = 0, seq = 0;
     int64_t preskip = -1, last_granule = -1;
@@ -83,7 +82,7 @@ int64_t audio_opus_duration_ms(const unsigned char *data, size_t len)
         for (size_t i = 0; i < nseg; i++)
             body += pg[OGG_HEADER + i];
         size_t plen = OGG_HEADER + nseg + body;   /* at most 27 + 255 + 255*255 */
-        if (left < plen || page_crc(pg, plen) != crc)
+        if (left < plen || audio_ogg_crc(pg, plen) != crc)
             return -1;
 
         int bos = (flags & 2) != 0;
