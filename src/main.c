@@ -37,9 +37,7 @@
 
 static void wake_loop(void *arg)
 {
-    struct app *app = arg;
-    if (app->ctx)
-        lws_cancel_service(app->ctx);
+    server_wake(arg);
 }
 
 /* Offload pool threads (server/offload.h) each get their own SQLite connection: request

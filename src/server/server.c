@@ -22,6 +22,7 @@
 #include "util/log.h"
 #include <libwebsockets.h>
 #include <ev.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,27 @@
 
 static struct app *signal_app;
 static struct ev_loop *loop;   /* the service thread's event loop (see the top) */
+
+/* app->ctx is created and destroyed while workers and pool threads run and wake the loop:
+ * they read it under wake_lock and the main thread swaps it under wake_lock, so a wake-up
+ * never reaches a context being destroyed (ThreadSanitizer: a pool's completion during
+ * shutdown read app->ctx while server_destroy_context cleared it). */
+static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void server_wake(struct app *app)
+{
+    pthread_mutex_lock(&wake_lock);
+    if (app->ctx)
+        lws_cancel_service(app->ctx);   /* a write() to the loop's pipe */
+    pthread_mutex_unlock(&wake_lock);
+}
+
+static void set_ctx(struct app *app, struct lws_context *ctx)
+{
+    pthread_mutex_lock(&wake_lock);
+    app->ctx = ctx;
+    pthread_mutex_unlock(&wake_lock);
+}
 
 static void on_signal(int sig)
 {
@@ -270,7 +292,7 @@ int server_run(struct app *app)
     }
     info.options |= LWS_SERVER_OPTION_LIBEV;
     info.foreign_loops = foreign_loops;
-    app->ctx = lws_create_context(&info);
+    set_ctx(app, lws_create_context(&info));
     if (!app->ctx) {
         log_error("cannot listen on %s:%d (is the port in use?)", cfg->host, cfg->port);
         ev_loop_destroy(loop);
@@ -306,9 +328,10 @@ int server_run(struct app *app)
 
 void server_destroy_context(struct app *app)
 {
-    if (app->ctx) {
-        lws_context_destroy(app->ctx);
-        app->ctx = NULL;
+    struct lws_context *ctx = app->ctx;
+    if (ctx) {
+        set_ctx(app, NULL);   /* no wake-up reaches it from now on */
+        lws_context_destroy(ctx);
     }
     if (loop) {
         ev_loop_destroy(loop);
