@@ -43,6 +43,7 @@ struct limits {
     struct usage_event *pending;   /* charges not yet handed to the writer */
     int npending, cap;
     int flushing;                  /* batches handed to the writer and not yet done */
+    int64_t pruned_at;             /* unix s of the last pruning of expired usage rows */
 };
 
 struct limits *limits_create(void)
@@ -89,17 +90,23 @@ static struct user_slot *slot_of(struct limits *l, int64_t user, int rate)
     return s;
 }
 
+#define PRUNE_EVERY_S 3600
+
 struct usage_batch {
     struct offload_task task;
     struct app *app;
     struct usage_event *ev;
     int n, rc;
+    int64_t prune_before;          /* > 0: also delete rows older than this (hourly) */
 };
 
 static void usage_work(struct offload_task *t, void *thread_ctx)
 {
     struct usage_batch *b = offload_container(t, struct usage_batch, task);
     b->rc = store_usage_add(thread_ctx, b->ev, b->n);
+    int removed;   /* rows that left every window: without this the table only grew */
+    if (b->prune_before > 0 && store_usage_prune(thread_ctx, b->prune_before, &removed))
+        log_warn("could not prune expired usage rows (next try in an hour)");
 }
 
 static void usage_done(struct offload_task *t, int status)
@@ -123,6 +130,11 @@ void limits_flush(struct app *app)
     if (!b)
         return;   /* kept: the next tick tries again */
     *b = (struct usage_batch){ .app = app, .ev = l->pending, .n = l->npending };
+    int64_t now = (int64_t)time(NULL);
+    if (now - l->pruned_at >= PRUNE_EVERY_S) {
+        b->prune_before = now - LIMITS_WINDOW_SECONDS;
+        l->pruned_at = now;
+    }
     if (!app->writer) {   /* no loop (a tool, a test): write here */
         usage_work(&b->task, app->store);
         usage_done(&b->task, OFFLOAD_STOPPED);

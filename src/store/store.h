@@ -120,6 +120,9 @@ int store_guests_expire(struct store *st, int64_t idle_before, int *removed);
 struct usage_event { int64_t user_id, at, chars; };
 int store_usage_add(struct store *st, const struct usage_event *ev, int n);  /* one transaction */
 /* Sum of chars since `since`, and the time of the oldest of those events (0 if none). */
+/* Deletes usage rows before `before` (they left every rolling window); *removed = how many.
+ * A write, in chunks of one statement each. */
+int store_usage_prune(struct store *st, int64_t before, int *removed);
 int store_usage_sum(struct store *st, int64_t user_id, int64_t since, int64_t *chars,
                     int64_t *oldest);
 

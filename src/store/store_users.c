@@ -330,6 +330,29 @@ int store_usage_add(struct store *st, const struct usage_event *ev, int n)
     return users_commit(st, "add usage: commit");
 }
 
+#define USAGE_PRUNE_CHUNK 5000
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+int store_usage_prune(struct store *st, int64_t before, int *removed)
+{
+    /* Rows are appended in time order, so the expired ones are the lowest rowids: each
+     * statement looks at the oldest CHUNK rows only (no index on `at` needed) and deletes
+     * those before the window, until a chunk holds none (rows from a clock set back behind
+     * newer ones wait until those expire too). */
+    *removed = 0;
+    for (;;) {
+        int n = 0;
+        int rc = users_change(st, "DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage ORDER BY rowid"
+                              " LIMIT " STR(USAGE_PRUNE_CHUNK) ") AND at < ?3", "prune usage", (struct ubind){ .i3 = before }, &n);
+        if (rc)
+            return rc;
+        *removed += n;
+        if (n == 0)
+            return 0;
+    }
+}
+
 int store_usage_sum(struct store *st, int64_t user_id, int64_t since, int64_t *chars,
                     int64_t *oldest)
 {

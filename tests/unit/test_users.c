@@ -237,6 +237,27 @@ static void test_guests_and_usage(void)
     CHECK_INT(oldest, 1500);
     CHECK_INT(store_usage_sum(st, g1, 2000, &chars, &oldest), 0);
     CHECK_INT(chars, 60);
+    /* rows that left every window go; the rest still count */
+    int pruned = -1;
+    CHECK_INT(store_usage_prune(st, 2000, &pruned), 0);
+    CHECK_INT(pruned, 1);
+    CHECK_INT(store_usage_sum(st, g1, 0, &chars, &oldest), 0);
+    CHECK_INT(chars, 60);
+    CHECK_INT(oldest, 2500);
+    CHECK_INT(store_usage_sum(st, g2, 0, &chars, &oldest), 0);
+    CHECK_INT(chars, 7);
+    {   /* more than one chunk of expired rows */
+        enum { N = 12001 };
+        struct usage_event *many = calloc(N, sizeof *many);
+        for (int i = 0; i < N; i++)
+            many[i] = (struct usage_event){ g2, 100 + i % 50, 1 };
+        CHECK_INT(store_usage_add(st, many, N), 0);
+        free(many);
+        CHECK_INT(store_usage_prune(st, 2000, &pruned), 0);
+        CHECK_INT(pruned, N);
+        CHECK_INT(store_usage_sum(st, g2, 0, &chars, &oldest), 0);
+        CHECK_INT(chars, 7);
+    }
     /* g1 idle since 1000, g2 seen at 8200: only g1 expires */
     int removed = 0;
     CHECK_INT(store_guests_expire(st, 5000, &removed), 0);
