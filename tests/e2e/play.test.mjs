@@ -84,9 +84,17 @@ test('plays to the end of the document and stops', async () => {
 test('cancel while buffering returns to Play', async () => {
   const doc = await createDoc(server, { content: Array.from({ length: 12 }, (_, i) => `Sentence number ${i} for cancelling.`).join('\n\n') });
   const page = await newPage(browser, server);
+  // Buffering lasts until the test lets it end: the server's `cached` statuses are held back.
+  // (The test used to close the page's socket first, but the page (re)connects when its reader
+  // view opens, which can come after that close: the socket was then live, Buffering lasted
+  // only as long as the first blocks took, and once in CI, under ASan, Cancel was missed.)
+  await page.routeWebSocket(/\/v1\/ws\/tts/, (ws) => {
+    const upstream = ws.connectToServer();
+    ws.onMessage((m) => upstream.send(m));
+    upstream.onMessage((m) => { if (JSON.parse(m).status !== 'cached') ws.send(m); });
+  });
   await page.goto(`${server.url}/#/doc/${doc.id}`);
-  // hold the socket back so Buffering lasts long enough to click Cancel
-  await page.evaluate(() => { window.recite.ws.close(); });
+  await page.waitForFunction(() => window.recite.ws.state === 'open');
   await page.getByRole('button', { name: 'Play', exact: true }).click();
   await page.getByRole('button', { name: 'Cancel', exact: true }).click();
   await page.getByRole('button', { name: 'Play', exact: true }).waitFor();
