@@ -192,13 +192,9 @@ static void heap_set(struct pick_node *g, int i, struct pick_ent *e)
     e->hpos = i;
 }
 
-static void heap_fix(struct pick_node *g, int i)
+/* Moves e, placed at i, down to where neither child comes before it. */
+static void sift_down(struct pick_node *g, int i, struct pick_ent *e)
 {
-    struct pick_ent *e = g->heap[i];
-    while (i > 0 && before(e, g->heap[(i - 1) / 2])) {
-        heap_set(g, i, g->heap[(i - 1) / 2]);
-        i = (i - 1) / 2;
-    }
     for (;;) {
         int c = 2 * i + 1;
         if (c >= g->nqueued)
@@ -213,25 +209,21 @@ static void heap_fix(struct pick_node *g, int i)
     heap_set(g, i, e);
 }
 
+static void heap_fix(struct pick_node *g, int i)
+{
+    struct pick_ent *e = g->heap[i];
+    while (i > 0 && before(e, g->heap[(i - 1) / 2])) {
+        heap_set(g, i, g->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    sift_down(g, i, e);
+}
+
 /* Floyd's bottom-up construction: O(n) for the whole heap. */
 static void heap_build(struct pick_node *g)
 {
-    for (int top = g->nqueued / 2 - 1; top >= 0; top--) {
-        struct pick_ent *e = g->heap[top];
-        int i = top;
-        for (;;) {
-            int c = 2 * i + 1;
-            if (c >= g->nqueued)
-                break;
-            if (c + 1 < g->nqueued && before(g->heap[c + 1], g->heap[c]))
-                c++;
-            if (!before(g->heap[c], e))
-                break;
-            heap_set(g, i, g->heap[c]);
-            i = c;
-        }
-        heap_set(g, i, e);
-    }
+    for (int top = g->nqueued / 2 - 1; top >= 0; top--)
+        sift_down(g, top, g->heap[top]);
 }
 
 /* Sets the entry's order; 1 if it changed while the entry is in a heap (which then needs

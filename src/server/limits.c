@@ -181,6 +181,11 @@ static struct user_slot *usage_slot(struct app *app, int64_t user)
     return s;
 }
 
+static struct limits_usage usage_of(const struct user_slot *s)
+{
+    return (struct limits_usage){ s->used, s->oldest ? s->oldest + LIMITS_WINDOW_SECONDS : 0 };
+}
+
 void limits_usage(struct app *app, int64_t user, struct limits_usage *out)
 {
     memset(out, 0, sizeof *out);
@@ -189,8 +194,7 @@ void limits_usage(struct app *app, int64_t user, struct limits_usage *out)
     struct user_slot *s = usage_slot(app, user);
     if (!s)
         return;
-    out->used_chars = s->used;
-    out->resets_at = s->oldest ? s->oldest + LIMITS_WINDOW_SECONDS : 0;
+    *out = usage_of(s);
 }
 
 int limits_take_block(struct app *app, int64_t user, int *retry_s)
@@ -237,11 +241,10 @@ int limits_quota_check(struct app *app, int64_t user, char *msg, size_t msglen)
     int quota = app->cfg->quota_chars;
     if (quota <= 0)
         return 0;
-    struct limits_usage u;
-    limits_usage(app, user, &u);
-    struct user_slot *s = usage_slot(app, user);
+    struct user_slot *s = usage_slot(app, user);   /* once: limits_usage would look it up again */
     if (!s)
         return 0;
+    struct limits_usage u = usage_of(s);
     if (s->reserved && (int64_t)time(NULL) - s->reserved_at > RESERVE_TTL_S)
         s->reserved = 0;   /* releases that never came (evicted, disconnected) */
     if (u.used_chars + s->reserved < quota)
